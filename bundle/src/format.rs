@@ -1,0 +1,756 @@
+//! The on-disk layout of format version 1: constants, kinds, and the encoding
+//! and decoding of the header and the fixed-size records.
+//!
+//! Reader and writer both go through the `encode`/`decode` pairs here, so the
+//! byte layout is written down exactly once. `docs/bundle-format.md` is the
+//! prose version of this file.
+
+/// First eight bytes of every bundle.
+pub const MAGIC: [u8; 8] = *b"FRZBNDL\0";
+/// The only format version this build reads and writes.
+pub const FORMAT_VERSION: u16 = 1;
+/// Name of the ELF section that holds the bundle inside an executable.
+pub const SECTION_NAME: &str = ".freeze";
+
+pub(crate) const HEADER_LEN: usize = 96;
+/// The header checksum covers every header byte before the checksum itself.
+pub(crate) const HEADER_CHECKSUMMED_LEN: usize = 88;
+pub(crate) const MODULE_RECORD_LEN: usize = 32;
+pub(crate) const FILE_RECORD_LEN: usize = 24;
+pub(crate) const BLOB_RECORD_LEN: usize = 32;
+/// Blob index meaning "no blob" in a module record.
+pub(crate) const NO_BLOB: u32 = u32::MAX;
+
+/// A zstd block yields at most 128 KiB and takes at least 4 bytes (3 bytes
+/// of block header plus one RLE byte), so no valid zstd data expands more
+/// than this. Checking it up front keeps a forged `raw_len` from making the
+/// reader allocate gigabytes for a few bytes of input.
+pub(crate) const MAX_ZSTD_EXPANSION: u64 = 32 * 1024;
+
+/// What a module record describes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ModuleKind {
+    /// A plain `.py` module.
+    Module,
+    /// A regular package (its code is the `__init__`).
+    Package,
+    /// A PEP 420 namespace package: a directory without `__init__`.
+    NamespacePackage,
+    /// A compiled extension module; its code blob is the shared object.
+    Extension,
+}
+
+impl ModuleKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModuleKind::Module => "module",
+            ModuleKind::Package => "package",
+            ModuleKind::NamespacePackage => "namespace",
+            ModuleKind::Extension => "extension",
+        }
+    }
+
+    pub(crate) fn to_u8(self) -> u8 {
+        match self {
+            ModuleKind::Module => 0,
+            ModuleKind::Package => 1,
+            ModuleKind::NamespacePackage => 2,
+            ModuleKind::Extension => 3,
+        }
+    }
+
+    pub(crate) fn from_u8(value: u8) -> Option<Self> {
+        match value {
+            0 => Some(ModuleKind::Module),
+            1 => Some(ModuleKind::Package),
+            2 => Some(ModuleKind::NamespacePackage),
+            3 => Some(ModuleKind::Extension),
+            _ => None,
+        }
+    }
+
+    /// Which blobs a module of this kind may carry. Enforced by the writer
+    /// and by `Bundle::verify`, so the runtime can rely on it.
+    pub(crate) fn check_blobs(self, has_code: bool, has_source: bool) -> Result<(), &'static str> {
+        match self {
+            ModuleKind::Module | ModuleKind::Package if !has_code && !has_source => {
+                Err("a module or package needs code, source, or both")
+            }
+            ModuleKind::NamespacePackage if has_code || has_source => {
+                Err("a namespace package cannot have code or source")
+            }
+            ModuleKind::Extension if !has_code => {
+                Err("an extension module needs its shared object as code")
+            }
+            ModuleKind::Extension if has_source => Err("an extension module cannot have source"),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// What a file record describes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FileKind {
+    /// Package data read through `importlib.resources` or `__file__`-relative paths.
+    Data,
+    /// A shared library that extension modules link against; `aux` is its SONAME.
+    SharedLibrary,
+}
+
+impl FileKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Data => "data",
+            FileKind::SharedLibrary => "shared-library",
+        }
+    }
+
+    pub(crate) fn to_u8(self) -> u8 {
+        match self {
+            FileKind::Data => 0,
+            FileKind::SharedLibrary => 1,
+        }
+    }
+
+    pub(crate) fn from_u8(value: u8) -> Option<Self> {
+        match value {
+            0 => Some(FileKind::Data),
+            1 => Some(FileKind::SharedLibrary),
+            _ => None,
+        }
+    }
+}
+
+/// How the runtime starts the application.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MainMode {
+    /// Run the main module's code as `__main__`, like `python script.py`.
+    Script,
+    /// Run the main module like `python -m name`.
+    Module,
+}
+
+impl MainMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MainMode::Script => "script",
+            MainMode::Module => "module",
+        }
+    }
+
+    /// Header encoding; 0 means "no main".
+    pub(crate) fn to_u8(mode: Option<Self>) -> u8 {
+        match mode {
+            None => 0,
+            Some(MainMode::Script) => 1,
+            Some(MainMode::Module) => 2,
+        }
+    }
+
+    pub(crate) fn from_u8(value: u8) -> Option<Option<Self>> {
+        match value {
+            0 => Some(None),
+            1 => Some(Some(MainMode::Script)),
+            2 => Some(Some(MainMode::Module)),
+            _ => None,
+        }
+    }
+}
+
+/// How a blob's bytes are stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Codec {
+    /// The stored bytes are the content.
+    Stored,
+    /// The stored bytes are zstd frames that decompress to the content.
+    Zstd,
+}
+
+impl Codec {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Codec::Stored => "stored",
+            Codec::Zstd => "zstd",
+        }
+    }
+
+    pub(crate) fn to_u8(self) -> u8 {
+        match self {
+            Codec::Stored => 0,
+            Codec::Zstd => 1,
+        }
+    }
+
+    pub(crate) fn from_u8(value: u8) -> Option<Self> {
+        match value {
+            0 => Some(Codec::Stored),
+            1 => Some(Codec::Zstd),
+            _ => None,
+        }
+    }
+}
+
+/// Where a blob lives in a bundle's data region, as read from its record.
+/// Pass it to `Bundle::blob` or `Bundle::stored_blob` to get the bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlobRef {
+    /// Offset of the stored bytes, relative to the data region.
+    pub offset: u64,
+    pub stored_len: u32,
+    pub raw_len: u32,
+    /// xxh3_64 of the stored bytes.
+    pub checksum: u64,
+    pub codec: Codec,
+}
+
+/// A blob as it is stored (possibly compressed): lets a writer copy blobs
+/// from another bundle, or from a cache, verbatim without recompressing.
+/// The writer computes the checksum itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredBlob {
+    pub codec: Codec,
+    /// Length of the content once decompressed.
+    pub raw_len: u32,
+    pub bytes: Vec<u8>,
+}
+
+/// Content handed to the writer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Blob {
+    /// Uncompressed content; the writer compresses it.
+    Raw(Vec<u8>),
+    /// Content already in stored form; the writer copies it as is.
+    Stored(StoredBlob),
+}
+
+impl From<Vec<u8>> for Blob {
+    fn from(raw: Vec<u8>) -> Self {
+        Blob::Raw(raw)
+    }
+}
+
+impl From<StoredBlob> for Blob {
+    fn from(stored: StoredBlob) -> Self {
+        Blob::Stored(stored)
+    }
+}
+
+/// A string as (offset, length) into the string table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct StrRef {
+    pub offset: u32,
+    pub len: u32,
+}
+
+/// Reads little-endian fields front to back. Every read is checked, so
+/// decoding a short slice yields `None` instead of panicking.
+pub(crate) struct FieldReader<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> FieldReader<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        FieldReader { rest: bytes }
+    }
+
+    pub fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let (head, rest) = self.rest.split_first_chunk::<N>()?;
+        self.rest = rest;
+        Some(*head)
+    }
+
+    pub fn u8(&mut self) -> Option<u8> {
+        self.array::<1>().map(|[byte]| byte)
+    }
+
+    pub fn u16(&mut self) -> Option<u16> {
+        self.array().map(u16::from_le_bytes)
+    }
+
+    pub fn u32(&mut self) -> Option<u32> {
+        self.array().map(u32::from_le_bytes)
+    }
+
+    pub fn u64(&mut self) -> Option<u64> {
+        self.array().map(u64::from_le_bytes)
+    }
+
+    pub fn str_ref(&mut self) -> Option<StrRef> {
+        Some(StrRef {
+            offset: self.u32()?,
+            len: self.u32()?,
+        })
+    }
+
+    /// Reads `N` bytes that the format requires to be zero.
+    pub fn zeros<const N: usize>(&mut self) -> Option<bool> {
+        self.array::<N>().map(|bytes| bytes == [0; N])
+    }
+}
+
+fn put_str_ref(out: &mut Vec<u8>, string: StrRef) {
+    out.extend_from_slice(&string.offset.to_le_bytes());
+    out.extend_from_slice(&string.len.to_le_bytes());
+}
+
+/// The 96-byte header, minus the magic (which is constant) and the header
+/// checksum (which is computed over the encoded bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Header {
+    pub format_version: u16,
+    pub header_len: u16,
+    pub python_magic: [u8; 4],
+    pub flags: u32,
+    pub main_mode: u8,
+    pub main_name: StrRef,
+    pub module_count: u32,
+    pub file_count: u32,
+    pub blob_count: u32,
+    pub tables_offset: u64,
+    pub tables_len: u64,
+    pub data_offset: u64,
+    pub data_len: u64,
+    pub tables_checksum: u64,
+}
+
+/// Why a header could not be decoded.
+pub(crate) enum HeaderProblem {
+    /// Fewer than `HEADER_LEN` bytes.
+    Short,
+    /// Padding or reserved bytes that must be zero are not.
+    NonZeroReserved,
+}
+
+impl Header {
+    /// Encodes the header including the magic and the header checksum.
+    pub fn encode(&self) -> [u8; HEADER_LEN] {
+        let mut out = Vec::with_capacity(HEADER_LEN);
+        out.extend_from_slice(&MAGIC);
+        out.extend_from_slice(&self.format_version.to_le_bytes());
+        out.extend_from_slice(&self.header_len.to_le_bytes());
+        out.extend_from_slice(&self.python_magic);
+        out.extend_from_slice(&self.flags.to_le_bytes());
+        out.push(self.main_mode);
+        out.extend_from_slice(&[0; 3]);
+        put_str_ref(&mut out, self.main_name);
+        out.extend_from_slice(&self.module_count.to_le_bytes());
+        out.extend_from_slice(&self.file_count.to_le_bytes());
+        out.extend_from_slice(&self.blob_count.to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&self.tables_offset.to_le_bytes());
+        out.extend_from_slice(&self.tables_len.to_le_bytes());
+        out.extend_from_slice(&self.data_offset.to_le_bytes());
+        out.extend_from_slice(&self.data_len.to_le_bytes());
+        out.extend_from_slice(&self.tables_checksum.to_le_bytes());
+        let checksum = header_checksum(&out);
+        out.extend_from_slice(&checksum.to_le_bytes());
+        let mut header = [0; HEADER_LEN];
+        // Both sides are HEADER_LEN long by construction; zip keeps this panic-free.
+        for (slot, byte) in header.iter_mut().zip(out) {
+            *slot = byte;
+        }
+        header
+    }
+
+    /// Decodes the fields after the magic. Does not check the magic, the
+    /// version or any checksum: the reader does that in a deliberate order.
+    pub fn decode(bytes: &[u8]) -> Result<Self, HeaderProblem> {
+        let mut fields = FieldReader::new(bytes);
+        fields.array::<8>().ok_or(HeaderProblem::Short)?;
+        let format_version = fields.u16().ok_or(HeaderProblem::Short)?;
+        let header_len = fields.u16().ok_or(HeaderProblem::Short)?;
+        let python_magic = fields.array::<4>().ok_or(HeaderProblem::Short)?;
+        let flags = fields.u32().ok_or(HeaderProblem::Short)?;
+        let main_mode = fields.u8().ok_or(HeaderProblem::Short)?;
+        let padding_is_zero = fields.zeros::<3>().ok_or(HeaderProblem::Short)?;
+        let main_name = fields.str_ref().ok_or(HeaderProblem::Short)?;
+        let module_count = fields.u32().ok_or(HeaderProblem::Short)?;
+        let file_count = fields.u32().ok_or(HeaderProblem::Short)?;
+        let blob_count = fields.u32().ok_or(HeaderProblem::Short)?;
+        let reserved_is_zero = fields.zeros::<4>().ok_or(HeaderProblem::Short)?;
+        let tables_offset = fields.u64().ok_or(HeaderProblem::Short)?;
+        let tables_len = fields.u64().ok_or(HeaderProblem::Short)?;
+        let data_offset = fields.u64().ok_or(HeaderProblem::Short)?;
+        let data_len = fields.u64().ok_or(HeaderProblem::Short)?;
+        let tables_checksum = fields.u64().ok_or(HeaderProblem::Short)?;
+        if !padding_is_zero || !reserved_is_zero {
+            return Err(HeaderProblem::NonZeroReserved);
+        }
+        Ok(Header {
+            format_version,
+            header_len,
+            python_magic,
+            flags,
+            main_mode,
+            main_name,
+            module_count,
+            file_count,
+            blob_count,
+            tables_offset,
+            tables_len,
+            data_offset,
+            data_len,
+            tables_checksum,
+        })
+    }
+}
+
+/// Header checksum over the first `HEADER_CHECKSUMMED_LEN` bytes of `header`.
+pub(crate) fn header_checksum(header: &[u8]) -> u64 {
+    let covered = header.get(..HEADER_CHECKSUMMED_LEN).unwrap_or(header);
+    xxhash_rust::xxh3::xxh3_64(covered)
+}
+
+/// A module record as stored: references only, nothing resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ModuleRecord {
+    pub name: StrRef,
+    pub path: StrRef,
+    pub kind: u8,
+    pub code: u32,
+    pub source: u32,
+}
+
+impl ModuleRecord {
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        put_str_ref(out, self.name);
+        put_str_ref(out, self.path);
+        out.push(self.kind);
+        out.extend_from_slice(&[0; 3]);
+        out.extend_from_slice(&self.code.to_le_bytes());
+        out.extend_from_slice(&self.source.to_le_bytes());
+        out.extend_from_slice(&[0; 4]);
+    }
+
+    /// `None` if `bytes` is short or padding is not zero.
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
+        let mut fields = FieldReader::new(bytes);
+        let name = fields.str_ref()?;
+        let path = fields.str_ref()?;
+        let kind = fields.u8()?;
+        let padding_is_zero = fields.zeros::<3>()?;
+        let code = fields.u32()?;
+        let source = fields.u32()?;
+        let reserved_is_zero = fields.zeros::<4>()?;
+        (padding_is_zero && reserved_is_zero).then_some(ModuleRecord {
+            name,
+            path,
+            kind,
+            code,
+            source,
+        })
+    }
+}
+
+/// A file record as stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FileRecord {
+    pub path: StrRef,
+    pub aux: StrRef,
+    pub kind: u8,
+    pub blob: u32,
+}
+
+impl FileRecord {
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        put_str_ref(out, self.path);
+        put_str_ref(out, self.aux);
+        out.push(self.kind);
+        out.extend_from_slice(&[0; 3]);
+        out.extend_from_slice(&self.blob.to_le_bytes());
+    }
+
+    /// `None` if `bytes` is short or padding is not zero.
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
+        let mut fields = FieldReader::new(bytes);
+        let path = fields.str_ref()?;
+        let aux = fields.str_ref()?;
+        let kind = fields.u8()?;
+        let padding_is_zero = fields.zeros::<3>()?;
+        let blob = fields.u32()?;
+        padding_is_zero.then_some(FileRecord {
+            path,
+            aux,
+            kind,
+            blob,
+        })
+    }
+}
+
+/// A blob record as stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct BlobRecord {
+    pub offset: u64,
+    pub stored_len: u32,
+    pub raw_len: u32,
+    pub checksum: u64,
+    pub codec: u8,
+}
+
+impl BlobRecord {
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.offset.to_le_bytes());
+        out.extend_from_slice(&self.stored_len.to_le_bytes());
+        out.extend_from_slice(&self.raw_len.to_le_bytes());
+        out.extend_from_slice(&self.checksum.to_le_bytes());
+        out.push(self.codec);
+        out.extend_from_slice(&[0; 7]);
+    }
+
+    /// `None` if `bytes` is short or padding is not zero.
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
+        let mut fields = FieldReader::new(bytes);
+        let offset = fields.u64()?;
+        let stored_len = fields.u32()?;
+        let raw_len = fields.u32()?;
+        let checksum = fields.u64()?;
+        let codec = fields.u8()?;
+        let padding_is_zero = fields.zeros::<7>()?;
+        padding_is_zero.then_some(BlobRecord {
+            offset,
+            stored_len,
+            raw_len,
+            checksum,
+            codec,
+        })
+    }
+}
+
+/// Checks a dotted Python module name. Deliberately looser than Python's
+/// identifier rules: real modules such as
+/// `_sysconfigdata__linux_x86_64-linux-gnu` are not identifiers, and the
+/// format only relies on the dots being separators.
+pub(crate) fn check_module_name(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() {
+        return Err("the name is empty");
+    }
+    for component in name.split('.') {
+        if component.is_empty() {
+            return Err("empty component (leading, trailing or doubled dot)");
+        }
+        if component.contains(['/', '\\', '\0']) {
+            return Err("contains '/', '\\' or a NUL byte");
+        }
+        if component.chars().any(char::is_whitespace) {
+            return Err("contains whitespace");
+        }
+    }
+    Ok(())
+}
+
+/// Checks a relative virtual path: `/`-separated, not absolute, no empty,
+/// `.` or `..` components, no NUL. The runtime joins these paths under
+/// virtual roots, so anything that could escape or alias must be refused.
+pub(crate) fn check_relative_path(path: &str) -> Result<(), &'static str> {
+    if path.is_empty() {
+        return Err("the path is empty");
+    }
+    if path.starts_with('/') {
+        return Err("the path is absolute");
+    }
+    if path.contains('\0') {
+        return Err("contains a NUL byte");
+    }
+    for component in path.split('/') {
+        match component {
+            "" => return Err("empty component (doubled or trailing '/')"),
+            "." => return Err("contains a '.' component"),
+            ".." => return Err("contains a '..' component"),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_at<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
+        let mut out = [0; N];
+        out.copy_from_slice(&bytes[at..at + N]);
+        out
+    }
+
+    #[test]
+    fn header_fields_sit_at_the_documented_offsets() {
+        let header = Header {
+            format_version: 0x0102,
+            header_len: 96,
+            python_magic: [0xa7, 0x0d, 0x0d, 0x0a],
+            flags: 0x0304_0506,
+            main_mode: 2,
+            main_name: StrRef {
+                offset: 0x1111_1111,
+                len: 0x2222_2222,
+            },
+            module_count: 0x3333_3333,
+            file_count: 0x4444_4444,
+            blob_count: 0x5555_5555,
+            tables_offset: 0x6666_6666_6666_6666,
+            tables_len: 0x7777_7777_7777_7777,
+            data_offset: 0x8888_8888_8888_8888,
+            data_len: 0x9999_9999_9999_9999,
+            tables_checksum: 0xaaaa_aaaa_aaaa_aaaa,
+        };
+        let bytes = header.encode();
+        assert_eq!(field_at::<8>(&bytes, 0), MAGIC);
+        assert_eq!(u16::from_le_bytes(field_at(&bytes, 8)), 0x0102);
+        assert_eq!(u16::from_le_bytes(field_at(&bytes, 10)), 96);
+        assert_eq!(field_at::<4>(&bytes, 12), [0xa7, 0x0d, 0x0d, 0x0a]);
+        assert_eq!(u32::from_le_bytes(field_at(&bytes, 16)), 0x0304_0506);
+        assert_eq!(bytes[20], 2);
+        assert_eq!(field_at::<3>(&bytes, 21), [0; 3]);
+        assert_eq!(u32::from_le_bytes(field_at(&bytes, 24)), 0x1111_1111);
+        assert_eq!(u32::from_le_bytes(field_at(&bytes, 28)), 0x2222_2222);
+        assert_eq!(u32::from_le_bytes(field_at(&bytes, 32)), 0x3333_3333);
+        assert_eq!(u32::from_le_bytes(field_at(&bytes, 36)), 0x4444_4444);
+        assert_eq!(u32::from_le_bytes(field_at(&bytes, 40)), 0x5555_5555);
+        assert_eq!(u32::from_le_bytes(field_at(&bytes, 44)), 0);
+        assert_eq!(
+            u64::from_le_bytes(field_at(&bytes, 48)),
+            0x6666_6666_6666_6666
+        );
+        assert_eq!(
+            u64::from_le_bytes(field_at(&bytes, 56)),
+            0x7777_7777_7777_7777
+        );
+        assert_eq!(
+            u64::from_le_bytes(field_at(&bytes, 64)),
+            0x8888_8888_8888_8888
+        );
+        assert_eq!(
+            u64::from_le_bytes(field_at(&bytes, 72)),
+            0x9999_9999_9999_9999
+        );
+        assert_eq!(
+            u64::from_le_bytes(field_at(&bytes, 80)),
+            0xaaaa_aaaa_aaaa_aaaa
+        );
+        assert_eq!(
+            u64::from_le_bytes(field_at(&bytes, 88)),
+            xxhash_rust::xxh3::xxh3_64(&bytes[..88])
+        );
+        assert!(matches!(Header::decode(&bytes), Ok(decoded) if decoded == header));
+    }
+
+    #[test]
+    fn records_have_the_documented_sizes_and_offsets() {
+        let mut out = Vec::new();
+        let module = ModuleRecord {
+            name: StrRef { offset: 1, len: 2 },
+            path: StrRef { offset: 3, len: 4 },
+            kind: 3,
+            code: 5,
+            source: NO_BLOB,
+        };
+        module.encode(&mut out);
+        assert_eq!(out.len(), MODULE_RECORD_LEN);
+        assert_eq!(out[16], 3);
+        assert_eq!(u32::from_le_bytes(field_at(&out, 20)), 5);
+        assert_eq!(u32::from_le_bytes(field_at(&out, 24)), u32::MAX);
+        assert_eq!(ModuleRecord::decode(&out), Some(module));
+
+        out.clear();
+        let file = FileRecord {
+            path: StrRef { offset: 1, len: 2 },
+            aux: StrRef { offset: 3, len: 4 },
+            kind: 1,
+            blob: 9,
+        };
+        file.encode(&mut out);
+        assert_eq!(out.len(), FILE_RECORD_LEN);
+        assert_eq!(u32::from_le_bytes(field_at(&out, 8)), 3);
+        assert_eq!(out[16], 1);
+        assert_eq!(u32::from_le_bytes(field_at(&out, 20)), 9);
+        assert_eq!(FileRecord::decode(&out), Some(file));
+
+        out.clear();
+        let blob = BlobRecord {
+            offset: 7,
+            stored_len: 8,
+            raw_len: 9,
+            checksum: 10,
+            codec: 1,
+        };
+        blob.encode(&mut out);
+        assert_eq!(out.len(), BLOB_RECORD_LEN);
+        assert_eq!(u32::from_le_bytes(field_at(&out, 8)), 8);
+        assert_eq!(u32::from_le_bytes(field_at(&out, 12)), 9);
+        assert_eq!(u64::from_le_bytes(field_at(&out, 16)), 10);
+        assert_eq!(out[24], 1);
+        assert_eq!(BlobRecord::decode(&out), Some(blob));
+
+        // Non-zero padding is rejected, not ignored.
+        out[31] = 1;
+        assert_eq!(BlobRecord::decode(&out), None);
+        assert_eq!(BlobRecord::decode(&out[..31]), None);
+    }
+
+    #[test]
+    fn module_names_are_checked() {
+        for good in [
+            "json",
+            "json.decoder",
+            "__main__",
+            "_sysconfigdata__linux_x86_64-linux-gnu",
+            "pkg.ñame",
+        ] {
+            assert_eq!(check_module_name(good), Ok(()), "{good}");
+        }
+        for bad in ["", ".json", "json.", "a..b", "a/b", "a b", "a\0b"] {
+            assert!(check_module_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn relative_paths_are_checked() {
+        for good in [
+            "json/decoder.py",
+            "rich-13.7.1.dist-info/METADATA",
+            "numpy.libs/libopenblas.so",
+            "a..b/c",
+            ".hidden",
+        ] {
+            assert_eq!(check_relative_path(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "/etc/passwd",
+            "a//b",
+            "a/",
+            "../x",
+            "a/../b",
+            "./a",
+            "a/.",
+            "a\0b",
+        ] {
+            assert!(check_relative_path(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn kinds_round_trip_through_their_codes() {
+        for kind in [
+            ModuleKind::Module,
+            ModuleKind::Package,
+            ModuleKind::NamespacePackage,
+            ModuleKind::Extension,
+        ] {
+            assert_eq!(ModuleKind::from_u8(kind.to_u8()), Some(kind));
+        }
+        assert_eq!(ModuleKind::from_u8(4), None);
+        for kind in [FileKind::Data, FileKind::SharedLibrary] {
+            assert_eq!(FileKind::from_u8(kind.to_u8()), Some(kind));
+        }
+        assert_eq!(FileKind::from_u8(2), None);
+        for codec in [Codec::Stored, Codec::Zstd] {
+            assert_eq!(Codec::from_u8(codec.to_u8()), Some(codec));
+        }
+        assert_eq!(Codec::from_u8(2), None);
+        for mode in [None, Some(MainMode::Script), Some(MainMode::Module)] {
+            assert_eq!(MainMode::from_u8(MainMode::to_u8(mode)), Some(mode));
+        }
+        assert_eq!(MainMode::from_u8(3), None);
+    }
+}

@@ -1,0 +1,275 @@
+//! Every read path of the crate applied to untrusted bytes, with the
+//! invariants that must hold between them. Shared by the cargo-fuzz target
+//! (`bundle/fuzz`) and the unit tests, so the fuzz logic runs in every
+//! `cargo test`.
+
+use crate::elf::find_in_elf;
+use crate::error::{BundleError, ElfError};
+use crate::format::{BlobRecord, BLOB_RECORD_LEN, FILE_RECORD_LEN, HEADER_LEN, MODULE_RECORD_LEN};
+use crate::reader::{Bundle, FileEntry, ModuleEntry};
+
+/// How much a successful walk read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WalkTotals {
+    pub modules: usize,
+    pub files: usize,
+    pub blobs_read: usize,
+    pub blob_bytes: u64,
+}
+
+/// Outcome of walking bytes that parsed as a bundle.
+#[derive(Debug)]
+pub struct BundleWalk {
+    /// What `Bundle::verify` said.
+    pub verified: Result<(), BundleError>,
+    /// Reading every record, lookup and blob one by one, stopping at the
+    /// first error.
+    pub read: Result<WalkTotals, BundleError>,
+}
+
+impl BundleWalk {
+    /// A description of a broken invariant: `verify` promises that reading
+    /// everything succeeds and that every lookup finds its own record.
+    pub fn inconsistency(&self) -> Option<String> {
+        match (&self.verified, &self.read) {
+            (Ok(()), Err(error)) => Some(format!("verify() passed but reading failed: {error}")),
+            _ => None,
+        }
+    }
+}
+
+/// Outcome of treating bytes both as a bundle and as an ELF file.
+#[derive(Debug)]
+pub struct UntrustedWalk {
+    /// `Err` if the bytes do not parse as a bundle.
+    pub as_bundle: Result<BundleWalk, BundleError>,
+    /// `Ok(None)`: an ELF file without a `.freeze` section; `Ok(Some(..))`:
+    /// the walk of the embedded bundle.
+    pub as_elf: Result<Option<Result<BundleWalk, BundleError>>, ElfError>,
+}
+
+impl UntrustedWalk {
+    pub fn inconsistency(&self) -> Option<String> {
+        let from_bundle = self
+            .as_bundle
+            .as_ref()
+            .ok()
+            .and_then(BundleWalk::inconsistency);
+        let from_elf = match &self.as_elf {
+            Ok(Some(Ok(walk))) => walk.inconsistency(),
+            _ => None,
+        };
+        from_bundle.or(from_elf)
+    }
+}
+
+/// Parses `bytes` as a bundle, verifies it, and reads everything.
+pub fn walk_bundle(bytes: &[u8]) -> Result<BundleWalk, BundleError> {
+    let bundle = Bundle::parse(bytes)?;
+    Ok(BundleWalk {
+        verified: bundle.verify(),
+        read: read_everything(&bundle),
+    })
+}
+
+/// Treats `bytes` as a bundle and as an ELF file, walking whatever parses.
+pub fn walk_untrusted(bytes: &[u8]) -> UntrustedWalk {
+    UntrustedWalk {
+        as_bundle: walk_bundle(bytes),
+        as_elf: find_in_elf(bytes).map(|payload| payload.map(walk_bundle)),
+    }
+}
+
+fn lookup_mismatch(what: &str, key: &str) -> BundleError {
+    BundleError::Corrupt(format!(
+        "looking up {what} {key:?} did not find its own record"
+    ))
+}
+
+fn read_module(
+    bundle: &Bundle<'_>,
+    module: &ModuleEntry<'_>,
+    totals: &mut WalkTotals,
+) -> Result<(), BundleError> {
+    if bundle.find_module(module.name)? != Some(*module) {
+        return Err(lookup_mismatch("module", module.name));
+    }
+    let prefix_len = module.name.len() + 1;
+    for child in bundle.submodules(module.name)? {
+        let is_direct_child = child.name.starts_with(module.name)
+            && child.name.get(module.name.len()..prefix_len) == Some(".")
+            && child
+                .name
+                .get(prefix_len..)
+                .is_some_and(|rest| !rest.contains('.'));
+        if !is_direct_child {
+            return Err(BundleError::Corrupt(format!(
+                "submodules({:?}) returned {:?}",
+                module.name, child.name
+            )));
+        }
+    }
+    for blob in [module.code, module.source].into_iter().flatten() {
+        let content = bundle.blob(&blob)?;
+        let stored = bundle.stored_blob(&blob)?;
+        if content.len() != blob.raw_len as usize || stored.bytes.len() != blob.stored_len as usize
+        {
+            return Err(BundleError::Corrupt(format!(
+                "a blob of module {:?} has the wrong length",
+                module.name
+            )));
+        }
+        totals.blobs_read += 1;
+        totals.blob_bytes += content.len() as u64;
+    }
+    totals.modules += 1;
+    Ok(())
+}
+
+fn read_file(
+    bundle: &Bundle<'_>,
+    file: &FileEntry<'_>,
+    totals: &mut WalkTotals,
+) -> Result<(), BundleError> {
+    if bundle.find_file(file.path)? != Some(*file) {
+        return Err(lookup_mismatch("file", file.path));
+    }
+    let content = bundle.blob(&file.data)?;
+    if content.len() != file.data.raw_len as usize {
+        return Err(BundleError::Corrupt(format!(
+            "the blob of file {:?} has the wrong length",
+            file.path
+        )));
+    }
+    totals.blobs_read += 1;
+    totals.blob_bytes += content.len() as u64;
+    totals.files += 1;
+    Ok(())
+}
+
+fn read_everything(bundle: &Bundle<'_>) -> Result<WalkTotals, BundleError> {
+    let mut totals = WalkTotals::default();
+    if let Some((_, main)) = bundle.main()? {
+        if bundle.find_module(main)?.is_none() {
+            return Err(BundleError::Corrupt(format!(
+                "main module {main:?} not found"
+            )));
+        }
+    }
+    for child in bundle.submodules("")? {
+        if child.name.contains('.') {
+            return Err(BundleError::Corrupt(format!(
+                "top-level submodules include {:?}",
+                child.name
+            )));
+        }
+    }
+    for module in bundle.modules() {
+        read_module(bundle, &module?, &mut totals)?;
+    }
+    let mut previous_dir = None;
+    for file in bundle.files() {
+        let file = file?;
+        read_file(bundle, &file, &mut totals)?;
+        // One files_under() per directory run keeps the walk near-linear.
+        let dir = file.path.rsplit_once('/').map_or("", |(dir, _)| dir);
+        if previous_dir != Some(dir) {
+            previous_dir = Some(dir);
+            if !bundle
+                .files_under(dir)?
+                .iter()
+                .any(|under| under.path == file.path)
+            {
+                return Err(BundleError::Corrupt(format!(
+                    "files_under({dir:?}) misses {:?}",
+                    file.path
+                )));
+            }
+        }
+    }
+    if bundle.files_under("")?.len() != bundle.file_count() {
+        return Err(BundleError::Corrupt(
+            "files_under(\"\") misses files".into(),
+        ));
+    }
+    Ok(totals)
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
+    let field = bytes.get(at..at.checked_add(4)?)?;
+    Some(u32::from_le_bytes(field.try_into().ok()?))
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> Option<u64> {
+    let field = bytes.get(at..at.checked_add(8)?)?;
+    Some(u64::from_le_bytes(field.try_into().ok()?))
+}
+
+fn put(bytes: &mut [u8], at: usize, value: &[u8]) {
+    if let Some(field) = at
+        .checked_add(value.len())
+        .and_then(|end| bytes.get_mut(at..end))
+    {
+        field.copy_from_slice(value);
+    }
+}
+
+/// `bytes` with every checksum it has room for recomputed: blob checksums,
+/// then the tables checksum, then the header checksum. Mutated bundles
+/// rarely get past the checksums; repairing them lets fuzzing reach the
+/// structural checks behind. Reads the header leniently and never fails.
+pub fn repair_checksums(bytes: &[u8]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    if out.len() < HEADER_LEN {
+        return out;
+    }
+    let field_u32 = |at| u32_at(bytes, at).unwrap_or(0) as usize;
+    let field_u64 = |at| u64_at(bytes, at).and_then(|v| usize::try_from(v).ok());
+    let (module_count, file_count) = (field_u32(32), field_u32(36));
+    let blob_count = field_u32(40);
+    if let (Some(tables_offset), Some(tables_len), Some(data_offset)) =
+        (field_u64(48), field_u64(56), field_u64(64))
+    {
+        let blob_table = module_count
+            .checked_mul(MODULE_RECORD_LEN)
+            .and_then(|len| len.checked_add(file_count.checked_mul(FILE_RECORD_LEN)?))
+            .and_then(|len| len.checked_add(tables_offset));
+        if let Some(blob_table) = blob_table {
+            for index in 0..blob_count {
+                let Some(record_at) = index
+                    .checked_mul(BLOB_RECORD_LEN)
+                    .and_then(|offset| offset.checked_add(blob_table))
+                else {
+                    break;
+                };
+                let Some(record) = out
+                    .get(record_at..)
+                    .and_then(|rest| rest.get(..BLOB_RECORD_LEN))
+                    .and_then(BlobRecord::decode)
+                else {
+                    break;
+                };
+                let stored = usize::try_from(record.offset)
+                    .ok()
+                    .and_then(|offset| offset.checked_add(data_offset))
+                    .and_then(|start| {
+                        out.get(start..start.checked_add(record.stored_len as usize)?)
+                    });
+                if let Some(stored) = stored {
+                    let checksum = xxhash_rust::xxh3::xxh3_64(stored);
+                    put(&mut out, record_at + 16, &checksum.to_le_bytes());
+                }
+            }
+        }
+        let tables = tables_offset
+            .checked_add(tables_len)
+            .and_then(|end| out.get(tables_offset..end));
+        if let Some(tables) = tables {
+            let checksum = xxhash_rust::xxh3::xxh3_64(tables);
+            put(&mut out, 80, &checksum.to_le_bytes());
+        }
+    }
+    let checksum = crate::format::header_checksum(&out);
+    put(&mut out, 88, &checksum.to_le_bytes());
+    out
+}

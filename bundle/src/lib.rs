@@ -1,0 +1,28 @@
+//! The freeze bundle format: the one reader, the one writer, and storing a
+//! bundle in an ELF executable's `.freeze` section.
+//!
+//! A bundle holds an application's Python modules (compiled code and
+//! optionally source), data files and shared libraries. The packager writes
+//! it with [`BundleWriter`] and embeds it in the runtime stub with
+//! [`embed_in_elf`]; at startup the runtime finds it with [`find_in_elf`] and
+//! reads it in place with [`Bundle`]. The byte layout is specified in
+//! `docs/bundle-format.md`.
+
+mod elf;
+mod error;
+mod format;
+pub mod fuzzing;
+mod reader;
+mod writer;
+
+pub use elf::{embed_in_elf, find_in_elf};
+pub use error::{BundleError, ElfError};
+pub use format::{
+    Blob, BlobRef, Codec, FileKind, MainMode, ModuleKind, StoredBlob, FORMAT_VERSION, MAGIC,
+    SECTION_NAME,
+};
+pub use reader::{Bundle, FileEntry, ModuleEntry};
+pub use writer::{compress, BundleWriter, DEFAULT_COMPRESSION_LEVEL};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,422 @@
+use super::{sample_bundle, small_bundle};
+use crate::fuzzing::{repair_checksums, walk_untrusted};
+use crate::{Bundle, BundleError, Codec};
+
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())
+}
+
+fn set_u32(bytes: &mut [u8], at: usize, value: u32) {
+    bytes[at..at + 4].copy_from_slice(&value.to_le_bytes());
+}
+
+fn set_u64(bytes: &mut [u8], at: usize, value: u64) {
+    bytes[at..at + 8].copy_from_slice(&value.to_le_bytes());
+}
+
+/// Byte offsets of the tables of a well-formed bundle.
+struct Layout {
+    modules: usize,
+    files: usize,
+    blobs: usize,
+    strings: usize,
+}
+
+impl Layout {
+    fn of(bytes: &[u8]) -> Self {
+        let module_count = u32_at(bytes, 32) as usize;
+        let file_count = u32_at(bytes, 36) as usize;
+        let blob_count = u32_at(bytes, 40) as usize;
+        let modules = 96;
+        let files = modules + 32 * module_count;
+        let blobs = files + 24 * file_count;
+        Layout {
+            modules,
+            files,
+            blobs,
+            strings: blobs + 32 * blob_count,
+        }
+    }
+
+    fn module(&self, index: usize) -> usize {
+        self.modules + 32 * index
+    }
+
+    fn file(&self, index: usize) -> usize {
+        self.files + 24 * index
+    }
+
+    fn blob(&self, index: usize) -> usize {
+        self.blobs + 32 * index
+    }
+}
+
+fn module_index(bytes: &[u8], name: &str) -> usize {
+    let bundle = Bundle::parse(bytes).expect("parse");
+    (0..bundle.module_count())
+        .find(|&i| bundle.module(i).expect("module").name == name)
+        .expect("module present")
+}
+
+/// Applies `edit` to a copy of the sample bundle, repairs the checksums,
+/// and returns the error that parse or verify reports.
+fn rejection_after(edit: impl FnOnce(&mut Vec<u8>, &Layout)) -> BundleError {
+    let mut bytes = sample_bundle();
+    let layout = Layout::of(&bytes);
+    edit(&mut bytes, &layout);
+    let bytes = repair_checksums(&bytes);
+    assert!(walk_untrusted(&bytes).inconsistency().is_none());
+    match Bundle::parse(&bytes) {
+        Err(error) => error,
+        Ok(bundle) => bundle.verify().expect_err("the edit must be detected"),
+    }
+}
+
+fn assert_corrupt(error: BundleError, expected_fragment: &str) {
+    match &error {
+        BundleError::Corrupt(message) => assert!(
+            message.contains(expected_fragment),
+            "{message:?} does not mention {expected_fragment:?}"
+        ),
+        other => panic!("expected Corrupt({expected_fragment:?}), got {other:?}"),
+    }
+}
+
+#[test]
+fn non_bundles_are_refused_with_clear_errors() {
+    assert!(matches!(
+        Bundle::parse(b""),
+        Err(BundleError::Truncated {
+            what: "header",
+            needed: 96,
+            available: 0
+        })
+    ));
+    assert!(matches!(
+        Bundle::parse(b"FRZ"),
+        Err(BundleError::Truncated { available: 3, .. })
+    ));
+    assert!(matches!(
+        Bundle::parse(b"\x7fELF\x02\x01\x01"),
+        Err(BundleError::NotABundle)
+    ));
+    assert!(matches!(
+        Bundle::parse(&[0u8; 200]),
+        Err(BundleError::NotABundle)
+    ));
+    let mut header_only = sample_bundle();
+    header_only.truncate(96);
+    assert!(matches!(
+        Bundle::parse(&header_only),
+        Err(BundleError::Truncated { what: "tables", .. })
+    ));
+}
+
+#[test]
+fn other_format_versions_are_refused_by_number() {
+    let mut bytes = small_bundle();
+    bytes[8..10].copy_from_slice(&2u16.to_le_bytes());
+    let error = Bundle::parse(&bytes).expect_err("version 2");
+    assert!(matches!(
+        error,
+        BundleError::UnsupportedVersion {
+            found: 2,
+            supported: 1
+        }
+    ));
+    assert_eq!(
+        error.to_string(),
+        "bundle format version 2, this build reads 1"
+    );
+
+    let mut bytes = small_bundle();
+    bytes[10..12].copy_from_slice(&128u16.to_le_bytes());
+    assert_corrupt(
+        Bundle::parse(&bytes).expect_err("header length"),
+        "header length",
+    );
+}
+
+#[test]
+fn every_truncation_is_refused() {
+    for bytes in [small_bundle(), sample_bundle()] {
+        for len in 0..bytes.len() {
+            let error = Bundle::parse(&bytes[..len]).expect_err("truncated");
+            assert!(
+                matches!(error, BundleError::Truncated { .. }),
+                "length {len}: {error:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_bit_flip_is_detected() {
+    let bytes = small_bundle();
+    let bundle = Bundle::parse(&bytes).expect("parse");
+    bundle.verify().expect("verify");
+    let mut flipped = bytes.clone();
+    for position in 0..bytes.len() {
+        for bit in 0..8 {
+            flipped[position] ^= 1 << bit;
+            let detected = match Bundle::parse(&flipped) {
+                Err(_) => true,
+                Ok(bundle) => bundle.verify().is_err(),
+            };
+            assert!(
+                detected,
+                "flip of bit {bit} at byte {position} went unnoticed"
+            );
+            assert!(walk_untrusted(&flipped).inconsistency().is_none());
+            flipped[position] ^= 1 << bit;
+        }
+    }
+}
+
+#[test]
+fn extra_bytes_after_the_data_are_refused() {
+    let mut bytes = small_bundle();
+    bytes.push(0);
+    assert_corrupt(
+        Bundle::parse(&bytes).expect_err("trailing"),
+        "unexpected bytes",
+    );
+}
+
+#[test]
+fn header_inconsistencies_are_refused() {
+    assert_corrupt(
+        rejection_after(|bytes, _| set_u32(bytes, 32, u32::MAX)),
+        "need",
+    );
+    assert_corrupt(rejection_after(|bytes, _| set_u32(bytes, 16, 1)), "flags");
+    assert_corrupt(rejection_after(|bytes, _| bytes[20] = 3), "main mode");
+    assert_corrupt(
+        rejection_after(|bytes, _| {
+            bytes[20] = 0;
+        }),
+        "main mode is none",
+    );
+    assert_corrupt(rejection_after(|bytes, _| bytes[22] = 1), "reserved");
+    assert_corrupt(
+        rejection_after(|bytes, _| set_u64(bytes, 48, 97)),
+        "tables start",
+    );
+    assert_corrupt(
+        rejection_after(|bytes, _| {
+            let data_offset = u64::from_le_bytes(bytes[64..72].try_into().unwrap());
+            set_u64(bytes, 64, data_offset - 1);
+        }),
+        "data region starts",
+    );
+    assert_corrupt(
+        rejection_after(|bytes, _| set_u32(bytes, 24, u32::MAX)),
+        "outside",
+    );
+}
+
+#[test]
+fn record_inconsistencies_are_refused() {
+    let sample = sample_bundle();
+    let app = module_index(&sample, "app");
+    let cli = module_index(&sample, "app.cli");
+
+    assert_corrupt(
+        rejection_after(|bytes, layout| set_u32(bytes, layout.module(0), u32::MAX - 3)),
+        "outside",
+    );
+    assert_corrupt(
+        rejection_after(|bytes, layout| {
+            let (first, second) = (layout.module(1), layout.module(2));
+            let record: Vec<u8> = bytes[first..first + 32].to_vec();
+            bytes.copy_within(second..second + 32, first);
+            bytes[second..second + 32].copy_from_slice(&record);
+        }),
+        "not strictly sorted",
+    );
+    assert_corrupt(
+        rejection_after(|bytes, layout| {
+            bytes.copy_within(layout.module(1)..layout.module(2), layout.module(2));
+        }),
+        "not strictly sorted",
+    );
+    assert_corrupt(
+        rejection_after(|bytes, layout| {
+            let (first, second) = (layout.file(0), layout.file(1));
+            let record: Vec<u8> = bytes[first..first + 24].to_vec();
+            bytes.copy_within(second..second + 24, first);
+            bytes[second..second + 24].copy_from_slice(&record);
+        }),
+        "not strictly sorted",
+    );
+    assert_corrupt(
+        rejection_after(|bytes, layout| {
+            let name_offset = u32_at(bytes, layout.module(0)) as usize;
+            bytes[layout.strings + name_offset] = 0xff;
+        }),
+        "UTF-8",
+    );
+    assert_corrupt(
+        rejection_after(|bytes, layout| bytes[layout.module(0) + 16] = 9),
+        "unknown module kind 9",
+    );
+    assert_corrupt(
+        rejection_after(|bytes, layout| bytes[layout.file(0) + 16] = 5),
+        "unknown file kind 5",
+    );
+    assert_corrupt(
+        rejection_after(|bytes, layout| bytes[layout.module(0) + 18] = 1),
+        "padding",
+    );
+    assert_corrupt(
+        rejection_after(|bytes, layout| {
+            let blob_count = u32_at(bytes, 40);
+            set_u32(bytes, layout.module(0) + 20, blob_count);
+        }),
+        "out of range",
+    );
+    assert_corrupt(
+        rejection_after(|bytes, layout| set_u32(bytes, layout.file(0) + 20, u32::MAX)),
+        "no data blob",
+    );
+    // A package turned namespace package still has code.
+    assert_corrupt(
+        rejection_after(|bytes, layout| bytes[layout.module(app) + 16] = 2),
+        "namespace package",
+    );
+    assert_corrupt(
+        rejection_after(|bytes, layout| {
+            let path_offset = u32_at(bytes, layout.module(app) + 8) as usize;
+            bytes[layout.strings + path_offset] = b'/';
+        }),
+        "absolute",
+    );
+    // Pointing a module's source at its code leaves the source blob unused.
+    assert_corrupt(
+        rejection_after(|bytes, layout| {
+            let code = u32_at(bytes, layout.module(cli) + 20);
+            set_u32(bytes, layout.module(cli) + 24, code);
+        }),
+        "not referenced",
+    );
+}
+
+#[test]
+fn main_must_name_a_bundled_module() {
+    let sample = sample_bundle();
+    let extra = module_index(&sample, "app_extra");
+    assert_corrupt(
+        rejection_after(|bytes, layout| {
+            // "extra", the tail of "app_extra": a valid name of no module.
+            let name_offset = u32_at(bytes, layout.module(extra));
+            set_u32(bytes, 24, name_offset + 4);
+            set_u32(bytes, 28, 5);
+        }),
+        "main module \"extra\"",
+    );
+}
+
+#[test]
+fn blob_inconsistencies_are_refused() {
+    let sample = sample_bundle();
+    let bundle = Bundle::parse(&sample).expect("parse");
+    let data_len = u64::from_le_bytes(sample[72..80].try_into().unwrap());
+    let zstd_blob = (0..bundle.blob_count())
+        .find(|&i| {
+            let at = Layout::of(&sample).blob(i);
+            sample[at + 24] == 1
+        })
+        .expect("a zstd blob");
+
+    assert_corrupt(
+        rejection_after(|bytes, layout| set_u64(bytes, layout.blob(0), data_len + 1)),
+        "outside",
+    );
+    assert_corrupt(
+        rejection_after(|bytes, layout| set_u32(bytes, layout.blob(0) + 8, u32::MAX)),
+        "outside",
+    );
+    assert_corrupt(
+        rejection_after(|bytes, layout| bytes[layout.blob(0) + 24] = 7),
+        "unknown codec 7",
+    );
+    assert_corrupt(
+        rejection_after(|bytes, layout| bytes[layout.blob(0) + 31] = 1),
+        "padding",
+    );
+    // A forged raw length must be refused before anything is allocated.
+    assert_corrupt(
+        rejection_after(|bytes, layout| set_u32(bytes, layout.blob(zstd_blob) + 12, u32::MAX)),
+        "impossible",
+    );
+    let error = rejection_after(|bytes, layout| {
+        let at = layout.blob(zstd_blob) + 12;
+        let raw_len = u32_at(bytes, at);
+        set_u32(bytes, at, raw_len + 1);
+    });
+    assert!(matches!(error, BundleError::Decompress { .. }), "{error:?}");
+    // Blobs must tile the data region in table order.
+    assert_corrupt(
+        rejection_after(|bytes, layout| {
+            let first = u64::from_le_bytes(bytes[layout.blob(0)..][..8].try_into().unwrap());
+            let second = u64::from_le_bytes(bytes[layout.blob(1)..][..8].try_into().unwrap());
+            set_u64(bytes, layout.blob(0), second);
+            set_u64(bytes, layout.blob(1), first);
+        }),
+        "",
+    );
+}
+
+#[test]
+fn damaged_blob_bytes_fail_their_checksum() {
+    let mut bytes = sample_bundle();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x40;
+    let bundle = Bundle::parse(&bytes).expect("the tables are intact");
+    let error = bundle.verify().expect_err("blob damaged");
+    assert!(
+        matches!(error, BundleError::ChecksumMismatch { .. }),
+        "{error:?}"
+    );
+    let damaged = bundle
+        .find_file("rich-13.7.1.dist-info/METADATA")
+        .expect("find")
+        .expect("present");
+    assert!(matches!(
+        bundle.blob(&damaged.data),
+        Err(BundleError::ChecksumMismatch { .. })
+    ));
+    assert!(bundle.stored_blob(&damaged.data).is_err());
+}
+
+#[test]
+fn hand_made_blob_refs_are_checked() {
+    let bytes = small_bundle();
+    let bundle = Bundle::parse(&bytes).expect("parse");
+    let real = bundle.file(0).expect("file").data;
+    let forged = [
+        crate::BlobRef {
+            offset: u64::MAX,
+            ..real
+        },
+        crate::BlobRef {
+            stored_len: u32::MAX,
+            ..real
+        },
+        crate::BlobRef {
+            checksum: real.checksum ^ 1,
+            ..real
+        },
+        crate::BlobRef {
+            codec: Codec::Stored,
+            ..real
+        },
+        crate::BlobRef {
+            raw_len: u32::MAX,
+            ..real
+        },
+    ];
+    for blob in forged {
+        assert!(bundle.blob(&blob).is_err(), "{blob:?}");
+    }
+}

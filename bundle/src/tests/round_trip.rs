@@ -1,0 +1,424 @@
+use std::collections::HashSet;
+
+use super::{
+    compressible, sample_bundle, sample_files, sample_modules, write_bundle, Rng, PYTHON_MAGIC,
+};
+use crate::{
+    compress, Blob, Bundle, BundleError, BundleWriter, Codec, FileKind, MainMode, ModuleKind,
+    StoredBlob, FORMAT_VERSION, MAGIC,
+};
+
+fn content(blob: &Blob) -> Vec<u8> {
+    match blob {
+        Blob::Raw(raw) => raw.clone(),
+        Blob::Stored(stored) => match stored.codec {
+            Codec::Stored => stored.bytes.clone(),
+            Codec::Zstd => zstd::bulk::decompress(&stored.bytes, stored.raw_len as usize)
+                .expect("decompress fixture"),
+        },
+    }
+}
+
+#[test]
+fn every_field_survives_a_round_trip() {
+    let bytes = sample_bundle();
+    assert_eq!(bytes[..8], MAGIC);
+    let bundle = Bundle::parse(&bytes).expect("parse");
+    bundle.verify().expect("verify");
+    assert_eq!(bundle.format_version(), FORMAT_VERSION);
+    assert_eq!(bundle.python_magic(), PYTHON_MAGIC);
+    assert_eq!(
+        bundle.main().expect("main"),
+        Some((MainMode::Script, "__main__"))
+    );
+
+    let mut expected_modules = sample_modules();
+    expected_modules.sort_by(|a, b| a.0.cmp(b.0));
+    assert_eq!(bundle.module_count(), expected_modules.len());
+    let modules: Vec<_> = bundle.modules().collect::<Result<_, _>>().expect("modules");
+    for ((name, kind, path, code, source), module) in expected_modules.iter().zip(&modules) {
+        assert_eq!(module.name, *name);
+        assert_eq!(module.kind, *kind, "{name}");
+        assert_eq!(module.path, *path, "{name}");
+        for (expected, actual) in [(code, module.code), (source, module.source)] {
+            match (expected, actual) {
+                (None, None) => {}
+                (Some(expected), Some(actual)) => {
+                    let read = bundle.blob(&actual).expect("blob");
+                    assert_eq!(read.as_ref(), content(expected).as_slice(), "{name}");
+                    assert_eq!(actual.raw_len as usize, read.len());
+                }
+                _ => panic!("{name}: blob presence differs"),
+            }
+        }
+        let found = bundle.find_module(name).expect("find_module");
+        assert_eq!(found, Some(*module));
+    }
+
+    let mut expected_files = sample_files();
+    expected_files.sort_by(|a, b| a.0.cmp(b.0));
+    assert_eq!(bundle.file_count(), expected_files.len());
+    let files: Vec<_> = bundle.files().collect::<Result<_, _>>().expect("files");
+    for ((path, kind, aux, data), file) in expected_files.iter().zip(&files) {
+        assert_eq!(file.path, *path);
+        assert_eq!(file.kind, *kind, "{path}");
+        assert_eq!(file.aux, *aux, "{path}");
+        assert_eq!(
+            bundle.blob(&file.data).expect("blob").as_ref(),
+            content(data).as_slice()
+        );
+        assert_eq!(bundle.find_file(path).expect("find_file"), Some(*file));
+    }
+}
+
+#[test]
+fn lookups_find_exactly_what_they_should() {
+    let bytes = sample_bundle();
+    let bundle = Bundle::parse(&bytes).expect("parse");
+    for missing in [
+        "",
+        "a",
+        "ap",
+        "app.",
+        "app.missing",
+        "app.core.engine.x",
+        "zzz",
+        "~",
+    ] {
+        assert_eq!(
+            bundle.find_module(missing).expect("find"),
+            None,
+            "{missing:?}"
+        );
+    }
+    let names = |package: &str| -> Vec<String> {
+        bundle
+            .submodules(package)
+            .expect("submodules")
+            .iter()
+            .map(|module| module.name.to_owned())
+            .collect()
+    };
+    assert_eq!(
+        names(""),
+        ["__main__", "app", "app-tool", "app0", "app_extra", "json"]
+    );
+    assert_eq!(
+        names("app"),
+        ["app._speedups", "app.cli", "app.core", "app.plugins"]
+    );
+    assert_eq!(names("app.core"), ["app.core.engine"]);
+    assert_eq!(names("json"), ["json.decoder"]);
+    assert!(names("app.cli").is_empty());
+    assert!(names("ap").is_empty());
+    assert!(names("zzz").is_empty());
+
+    let paths = |dir: &str| -> Vec<String> {
+        bundle
+            .files_under(dir)
+            .expect("files_under")
+            .iter()
+            .map(|file| file.path.to_owned())
+            .collect()
+    };
+    let under_data = [
+        "app/data/config.json",
+        "app/data/copy.json",
+        "app/data/sub/deep.txt",
+    ];
+    assert_eq!(paths("app/data"), under_data);
+    assert_eq!(paths("app/data/"), under_data);
+    assert_eq!(paths("app/data/sub"), ["app/data/sub/deep.txt"]);
+    assert_eq!(paths("app").len(), 4);
+    assert_eq!(paths("").len(), sample_files().len());
+    assert!(paths("app/dat").is_empty());
+    assert!(paths("zzz").is_empty());
+    for missing in ["", "app", "app/data", "app/data/config", "zzz"] {
+        assert_eq!(
+            bundle.find_file(missing).expect("find"),
+            None,
+            "{missing:?}"
+        );
+    }
+    assert!(matches!(
+        bundle.module(bundle.module_count()),
+        Err(BundleError::IndexOutOfRange { what: "module", .. })
+    ));
+    assert!(matches!(
+        bundle.file(usize::MAX),
+        Err(BundleError::IndexOutOfRange { what: "file", .. })
+    ));
+}
+
+#[test]
+fn codecs_follow_compressibility_and_given_blobs_are_kept_verbatim() {
+    let bytes = sample_bundle();
+    let bundle = Bundle::parse(&bytes).expect("parse");
+    let module = |name| bundle.find_module(name).expect("find").expect("present");
+
+    // Repetitive text compresses; random bytes and empty content do not.
+    let app_code = module("app").code.expect("code");
+    assert_eq!(app_code.codec, Codec::Zstd);
+    assert!(app_code.stored_len < app_code.raw_len);
+    let extension = module("app._speedups").code.expect("code");
+    assert_eq!(extension.codec, Codec::Stored);
+    assert_eq!(extension.stored_len, 3000);
+    let library = bundle
+        .find_file("numpy.libs/libopenblas.so")
+        .expect("find")
+        .expect("present");
+    assert_eq!(library.data.codec, Codec::Stored);
+    assert_eq!(library.kind, FileKind::SharedLibrary);
+    assert_eq!(library.aux, "libopenblas64_p-r0.so");
+    let empty = bundle
+        .find_file("app/data.txt")
+        .expect("find")
+        .expect("present");
+    assert_eq!((empty.data.codec, empty.data.raw_len), (Codec::Stored, 0));
+    assert!(bundle.blob(&empty.data).expect("blob").is_empty());
+
+    // A Blob::Stored is copied, not recompressed (it was made at level 3).
+    let given = compress(&compressible("engine code"), 3).expect("compress");
+    let engine = module("app.core.engine").code.expect("code");
+    assert_eq!(bundle.stored_blob(&engine).expect("stored"), given);
+
+    // stored_blob + Blob::Stored copies a bundle's blobs into another one.
+    let mut writer = BundleWriter::new(PYTHON_MAGIC);
+    writer
+        .add_module(
+            "copy",
+            ModuleKind::Module,
+            "copy.py",
+            Some(Blob::Stored(bundle.stored_blob(&app_code).expect("stored"))),
+            None,
+        )
+        .expect("add");
+    let copied = writer.finish().expect("finish");
+    let copied = Bundle::parse(&copied).expect("parse copy");
+    copied.verify().expect("verify copy");
+    let copied_code = copied.module(0).expect("module").code.expect("code");
+    assert_eq!(
+        copied.blob(&copied_code).expect("blob"),
+        bundle.blob(&app_code).expect("blob")
+    );
+    assert_eq!(copied_code.checksum, app_code.checksum);
+}
+
+#[test]
+fn identical_blobs_are_stored_once() {
+    let bytes = sample_bundle();
+    let bundle = Bundle::parse(&bytes).expect("parse");
+    let config = bundle
+        .find_file("app/data/config.json")
+        .expect("find")
+        .expect("present");
+    let copy = bundle
+        .find_file("app/data/copy.json")
+        .expect("find")
+        .expect("present");
+    assert_eq!(config.data, copy.data);
+    let app = bundle.find_module("app").expect("find").expect("present");
+    let decoder = bundle
+        .find_module("json.decoder")
+        .expect("find")
+        .expect("present");
+    assert_eq!(app.code, decoder.code);
+
+    let mut distinct = HashSet::new();
+    let mut slots = 0;
+    for module in bundle.modules() {
+        let module = module.expect("module");
+        for blob in [module.code, module.source].into_iter().flatten() {
+            distinct.insert((blob.offset, blob.stored_len));
+            slots += 1;
+        }
+    }
+    for file in bundle.files() {
+        let data = file.expect("file").data;
+        distinct.insert((data.offset, data.stored_len));
+        slots += 1;
+    }
+    assert_eq!(bundle.blob_count(), distinct.len());
+    assert_eq!(bundle.blob_count(), slots - 2, "{slots} slots");
+}
+
+#[test]
+fn output_does_not_depend_on_insertion_order() {
+    let forward = sample_bundle();
+    let mut modules = sample_modules();
+    let mut files = sample_files();
+    modules.reverse();
+    files.reverse();
+    assert_eq!(forward, write_bundle(modules, files));
+
+    // Nor on which thread compresses which blob: shuffle and repeat.
+    let mut modules = sample_modules();
+    let mut rng = Rng::new(3);
+    for i in (1..modules.len()).rev() {
+        modules.swap(i, rng.below(i + 1));
+    }
+    assert_eq!(forward, write_bundle(modules, sample_files()));
+}
+
+#[test]
+fn many_blobs_compress_in_parallel_to_the_same_bytes() {
+    let build = |reverse: bool| {
+        let mut names: Vec<String> = (0..300).map(|i| format!("m{i:03}")).collect();
+        if reverse {
+            names.reverse();
+        }
+        let mut writer = BundleWriter::new(PYTHON_MAGIC);
+        writer.set_compression_level(1);
+        for name in &names {
+            writer
+                .add_module(
+                    name,
+                    ModuleKind::Module,
+                    &format!("{name}.py"),
+                    Some(Blob::Raw(compressible(name))),
+                    None,
+                )
+                .expect("add");
+        }
+        writer.finish().expect("finish")
+    };
+    let bytes = build(false);
+    assert_eq!(bytes, build(true));
+    let bundle = Bundle::parse(&bytes).expect("parse");
+    bundle.verify().expect("verify");
+    assert_eq!(bundle.module_count(), 300);
+    let m123 = bundle.find_module("m123").expect("find").expect("present");
+    assert_eq!(
+        bundle
+            .blob(&m123.code.expect("code"))
+            .expect("blob")
+            .as_ref(),
+        compressible("m123").as_slice()
+    );
+}
+
+#[test]
+fn an_empty_bundle_is_valid() {
+    let bytes = BundleWriter::new(PYTHON_MAGIC).finish().expect("finish");
+    assert_eq!(bytes.len(), 96);
+    let bundle = Bundle::parse(&bytes).expect("parse");
+    bundle.verify().expect("verify");
+    assert_eq!(bundle.main().expect("main"), None);
+    assert_eq!((bundle.module_count(), bundle.file_count()), (0, 0));
+    assert_eq!(bundle.find_module("x").expect("find"), None);
+    assert!(bundle.submodules("").expect("submodules").is_empty());
+    assert!(bundle.files_under("").expect("files_under").is_empty());
+}
+
+#[test]
+fn compress_falls_back_to_stored() {
+    let random = Rng::new(5).bytes(1000);
+    let stored = compress(&random, 19).expect("compress");
+    assert_eq!(stored.codec, Codec::Stored);
+    assert_eq!(stored.bytes, random);
+    assert_eq!(stored.raw_len, 1000);
+
+    let text = compressible("text");
+    let packed = compress(&text, 19).expect("compress");
+    assert_eq!(packed.codec, Codec::Zstd);
+    assert!(packed.bytes.len() < text.len());
+    assert_eq!(
+        zstd::bulk::decompress(&packed.bytes, text.len()).expect("zstd"),
+        text
+    );
+}
+
+#[test]
+fn the_writer_refuses_bad_input() {
+    let mut writer = BundleWriter::new(PYTHON_MAGIC);
+    let code = || Some(Blob::Raw(b"code".to_vec()));
+    writer
+        .add_module("a", ModuleKind::Module, "a.py", code(), None)
+        .expect("first add");
+    assert!(matches!(
+        writer.add_module("a", ModuleKind::Module, "a2.py", code(), None),
+        Err(BundleError::Duplicate { what: "module", .. })
+    ));
+    for bad_name in ["", ".a", "a.", "a..b", "a/b"] {
+        assert!(
+            matches!(
+                writer.add_module(bad_name, ModuleKind::Module, "x.py", code(), None),
+                Err(BundleError::InvalidName { .. })
+            ),
+            "{bad_name:?}"
+        );
+    }
+    for bad_path in [
+        "",
+        "/abs.py",
+        "../up.py",
+        "a/../b.py",
+        "a//b.py",
+        "a/",
+        "./a.py",
+    ] {
+        assert!(
+            matches!(
+                writer.add_module("b", ModuleKind::Module, bad_path, code(), None),
+                Err(BundleError::InvalidPath { .. })
+            ),
+            "{bad_path:?}"
+        );
+        assert!(
+            matches!(
+                writer.add_file(bad_path, FileKind::Data, "", Blob::Raw(Vec::new())),
+                Err(BundleError::InvalidPath { .. })
+            ),
+            "{bad_path:?}"
+        );
+    }
+    let kind_mismatches = [
+        (ModuleKind::NamespacePackage, code(), None),
+        (ModuleKind::Extension, None, None),
+        (ModuleKind::Extension, code(), code()),
+        (ModuleKind::Module, None, None),
+        (ModuleKind::Package, None, None),
+    ];
+    for (kind, code, source) in kind_mismatches {
+        assert!(
+            matches!(
+                writer.add_module("c", kind, "c.py", code, source),
+                Err(BundleError::InvalidModule { .. })
+            ),
+            "{kind:?}"
+        );
+    }
+    let lying_stored = StoredBlob {
+        codec: Codec::Stored,
+        raw_len: 5,
+        bytes: b"four".to_vec(),
+    };
+    let mut lying_zstd = compress(&compressible("z"), 3).expect("compress");
+    lying_zstd.raw_len += 1;
+    let not_zstd = StoredBlob {
+        codec: Codec::Zstd,
+        raw_len: 4,
+        bytes: b"junk".to_vec(),
+    };
+    for bad in [lying_stored, lying_zstd, not_zstd] {
+        assert!(matches!(
+            writer.add_file("f", FileKind::Data, "", Blob::Stored(bad)),
+            Err(BundleError::InvalidBlob { .. })
+        ));
+    }
+    writer
+        .add_file("f", FileKind::Data, "", Blob::Raw(b"data".to_vec()))
+        .expect("add file");
+    assert!(matches!(
+        writer.add_file("f", FileKind::Data, "", Blob::Raw(Vec::new())),
+        Err(BundleError::Duplicate { what: "file", .. })
+    ));
+
+    writer.set_main(MainMode::Module, "missing");
+    let error = writer.finish().expect_err("main is missing");
+    assert!(matches!(error, BundleError::MissingMain(ref name) if name == "missing"));
+    assert_eq!(
+        error.to_string(),
+        "main module \"missing\" is not in the bundle"
+    );
+}

@@ -1,0 +1,528 @@
+//! The one bundle writer.
+//!
+//! Output depends only on the set of modules, files, main and settings, never
+//! on insertion order or thread scheduling: records are kept sorted, blobs
+//! are laid out and strings interned in record order, and every blob is
+//! compressed independently.
+
+use std::collections::{BTreeMap, HashMap};
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::error::BundleError;
+use crate::format::{
+    check_module_name, check_relative_path, Blob, BlobRecord, Codec, FileKind, FileRecord, Header,
+    MainMode, ModuleKind, ModuleRecord, StoredBlob, StrRef, BLOB_RECORD_LEN, FILE_RECORD_LEN,
+    FORMAT_VERSION, HEADER_LEN, MODULE_RECORD_LEN, NO_BLOB,
+};
+
+/// zstd level used for `Blob::Raw` unless `set_compression_level` says otherwise.
+pub const DEFAULT_COMPRESSION_LEVEL: i32 = 19;
+
+struct PendingModule {
+    kind: ModuleKind,
+    path: String,
+    code: Option<Blob>,
+    source: Option<Blob>,
+}
+
+struct PendingFile {
+    kind: FileKind,
+    aux: String,
+    data: Blob,
+}
+
+/// Collects modules and files, then writes a bundle with `finish`.
+pub struct BundleWriter {
+    python_magic: [u8; 4],
+    main: Option<(MainMode, String)>,
+    compression_level: i32,
+    modules: BTreeMap<String, PendingModule>,
+    files: BTreeMap<String, PendingFile>,
+}
+
+fn too_large(what: impl Into<String>, size: usize, max: u64) -> BundleError {
+    BundleError::TooLarge {
+        what: what.into(),
+        size: size as u64,
+        max,
+    }
+}
+
+fn fit_u32(value: usize, what: impl FnOnce() -> String) -> Result<u32, BundleError> {
+    u32::try_from(value).map_err(|_| too_large(what(), value, u64::from(u32::MAX)))
+}
+
+/// Checks a blob handed to the writer, so that `finish` never produces a
+/// bundle that its own reader would refuse.
+fn check_blob(blob: &Blob, owner: impl Fn() -> String) -> Result<(), BundleError> {
+    match blob {
+        Blob::Raw(raw) => {
+            fit_u32(raw.len(), || format!("{} ({} bytes)", owner(), raw.len()))?;
+        }
+        Blob::Stored(stored) => {
+            fit_u32(stored.bytes.len(), || format!("stored {}", owner()))?;
+            match stored.codec {
+                Codec::Stored if stored.bytes.len() != stored.raw_len as usize => {
+                    return Err(BundleError::InvalidBlob {
+                        owner: owner(),
+                        reason: format!(
+                            "uncompressed blob of {} bytes claims a raw length of {}",
+                            stored.bytes.len(),
+                            stored.raw_len
+                        ),
+                    });
+                }
+                Codec::Stored => {}
+                Codec::Zstd => {
+                    crate::reader::decompress(&stored.bytes, stored.raw_len, 0).map_err(
+                        |error| BundleError::InvalidBlob {
+                            owner: owner(),
+                            reason: error.to_string(),
+                        },
+                    )?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+impl BundleWriter {
+    /// `python_magic` is the bytecode magic of the interpreter that compiled
+    /// the code blobs; the runtime refuses bundles for another interpreter.
+    pub fn new(python_magic: [u8; 4]) -> Self {
+        BundleWriter {
+            python_magic,
+            main: None,
+            compression_level: DEFAULT_COMPRESSION_LEVEL,
+            modules: BTreeMap::new(),
+            files: BTreeMap::new(),
+        }
+    }
+
+    /// Which module the runtime runs, and how. Checked by `finish`: the
+    /// module must be among those added.
+    pub fn set_main(&mut self, mode: MainMode, module: &str) {
+        self.main = Some((mode, module.to_owned()));
+    }
+
+    /// zstd level for `Blob::Raw` content; `Blob::Stored` is copied as is.
+    pub fn set_compression_level(&mut self, level: i32) {
+        self.compression_level = level;
+    }
+
+    /// Adds a module. Fails on a malformed name or path, a duplicate name,
+    /// blobs that do not fit `kind` (see `docs/bundle-format.md`), or a
+    /// stored blob that does not decompress to its `raw_len`.
+    pub fn add_module(
+        &mut self,
+        name: &str,
+        kind: ModuleKind,
+        path: &str,
+        code: Option<Blob>,
+        source: Option<Blob>,
+    ) -> Result<(), BundleError> {
+        check_module_name(name).map_err(|reason| BundleError::InvalidName {
+            name: name.to_owned(),
+            reason,
+        })?;
+        check_relative_path(path).map_err(|reason| BundleError::InvalidPath {
+            path: path.to_owned(),
+            reason,
+        })?;
+        kind.check_blobs(code.is_some(), source.is_some())
+            .map_err(|reason| BundleError::InvalidModule {
+                name: name.to_owned(),
+                reason,
+            })?;
+        if let Some(code) = &code {
+            check_blob(code, || format!("code of module {name:?}"))?;
+        }
+        if let Some(source) = &source {
+            check_blob(source, || format!("source of module {name:?}"))?;
+        }
+        if self.modules.contains_key(name) {
+            return Err(BundleError::Duplicate {
+                what: "module",
+                name: name.to_owned(),
+            });
+        }
+        self.modules.insert(
+            name.to_owned(),
+            PendingModule {
+                kind,
+                path: path.to_owned(),
+                code,
+                source,
+            },
+        );
+        Ok(())
+    }
+
+    /// Adds a file. `aux` is the SONAME of a shared library, empty otherwise.
+    pub fn add_file(
+        &mut self,
+        path: &str,
+        kind: FileKind,
+        aux: &str,
+        data: Blob,
+    ) -> Result<(), BundleError> {
+        check_relative_path(path).map_err(|reason| BundleError::InvalidPath {
+            path: path.to_owned(),
+            reason,
+        })?;
+        check_blob(&data, || format!("file {path:?}"))?;
+        if self.files.contains_key(path) {
+            return Err(BundleError::Duplicate {
+                what: "file",
+                name: path.to_owned(),
+            });
+        }
+        self.files.insert(
+            path.to_owned(),
+            PendingFile {
+                kind,
+                aux: aux.to_owned(),
+                data,
+            },
+        );
+        Ok(())
+    }
+
+    /// Compresses, deduplicates and lays out everything, and returns the
+    /// bundle bytes.
+    pub fn finish(self) -> Result<Vec<u8>, BundleError> {
+        if let Some((_, name)) = &self.main {
+            check_module_name(name).map_err(|reason| BundleError::InvalidName {
+                name: name.clone(),
+                reason,
+            })?;
+            if !self.modules.contains_key(name) {
+                return Err(BundleError::MissingMain(name.clone()));
+            }
+        }
+        let module_count = fit_u32(self.modules.len(), || "the module count".into())?;
+        let file_count = fit_u32(self.files.len(), || "the file count".into())?;
+
+        // Record order is blob order: code then source of each module by
+        // name, then each file by path.
+        let mut slots: Vec<&Blob> = Vec::new();
+        for module in self.modules.values() {
+            slots.extend(module.code.iter());
+            slots.extend(module.source.iter());
+        }
+        slots.extend(self.files.values().map(|file| &file.data));
+
+        // Each distinct raw content is compressed once, however often it occurs.
+        let mut job_of_content: HashMap<&[u8], usize> = HashMap::new();
+        let mut jobs: Vec<&[u8]> = Vec::new();
+        for slot in &slots {
+            if let Blob::Raw(raw) = slot {
+                job_of_content.entry(raw.as_slice()).or_insert_with(|| {
+                    jobs.push(raw.as_slice());
+                    jobs.len() - 1
+                });
+            }
+        }
+        let compressed = compress_in_parallel(&jobs, self.compression_level)?;
+        let stored_slots = slots
+            .iter()
+            .map(|slot| {
+                let stored = match slot {
+                    Blob::Stored(stored) => Some(stored),
+                    Blob::Raw(raw) => job_of_content
+                        .get(raw.as_slice())
+                        .and_then(|&job| compressed.get(job)),
+                };
+                stored
+                    .map(|stored| (stored.codec, stored.raw_len, stored.bytes.as_slice()))
+                    .ok_or_else(|| BundleError::Compress("a compression result is missing".into()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let layout = BlobLayout::deduplicate(&stored_slots)?;
+        let mut slot_blobs = layout.slot_blob.iter().copied();
+        let mut next_blob_index = || {
+            slot_blobs
+                .next()
+                .ok_or_else(|| BundleError::Corrupt("writer lost track of a blob".into()))
+        };
+
+        let mut strings = StringTable::default();
+        let mut module_table = Vec::with_capacity(self.modules.len() * MODULE_RECORD_LEN);
+        for (name, module) in &self.modules {
+            let code = match module.code {
+                Some(_) => next_blob_index()?,
+                None => NO_BLOB,
+            };
+            let source = match module.source {
+                Some(_) => next_blob_index()?,
+                None => NO_BLOB,
+            };
+            ModuleRecord {
+                name: strings.intern(name)?,
+                path: strings.intern(&module.path)?,
+                kind: module.kind.to_u8(),
+                code,
+                source,
+            }
+            .encode(&mut module_table);
+        }
+        let mut file_table = Vec::with_capacity(self.files.len() * FILE_RECORD_LEN);
+        for (path, file) in &self.files {
+            FileRecord {
+                path: strings.intern(path)?,
+                aux: strings.intern(&file.aux)?,
+                kind: file.kind.to_u8(),
+                blob: next_blob_index()?,
+            }
+            .encode(&mut file_table);
+        }
+        let main_name = match &self.main {
+            Some((_, name)) => strings.intern(name)?,
+            None => StrRef::default(),
+        };
+        let mut blob_table = Vec::with_capacity(layout.records.len() * BLOB_RECORD_LEN);
+        for record in &layout.records {
+            record.encode(&mut blob_table);
+        }
+
+        let mut tables = module_table;
+        tables.extend_from_slice(&file_table);
+        tables.extend_from_slice(&blob_table);
+        tables.extend_from_slice(&strings.bytes);
+        let tables_len = tables.len() as u64;
+        let data_offset = HEADER_LEN as u64 + tables_len;
+        let header = Header {
+            format_version: FORMAT_VERSION,
+            header_len: HEADER_LEN as u16,
+            python_magic: self.python_magic,
+            flags: 0,
+            main_mode: MainMode::to_u8(self.main.as_ref().map(|(mode, _)| *mode)),
+            main_name,
+            module_count,
+            file_count,
+            blob_count: fit_u32(layout.records.len(), || "the blob count".into())?,
+            tables_offset: HEADER_LEN as u64,
+            tables_len,
+            data_offset,
+            data_len: layout.data_len,
+            tables_checksum: xxh3_64(&tables),
+        };
+
+        let total_len = data_offset
+            .checked_add(layout.data_len)
+            .and_then(|total| usize::try_from(total).ok())
+            .ok_or_else(|| too_large("the bundle", usize::MAX, usize::MAX as u64))?;
+        let mut out = Vec::with_capacity(total_len);
+        out.extend_from_slice(&header.encode());
+        out.extend_from_slice(&tables);
+        for bytes in &layout.bytes {
+            out.extend_from_slice(bytes);
+        }
+        Ok(out)
+    }
+}
+
+/// The blob table and data region: one record per distinct stored blob, in
+/// order of first use.
+struct BlobLayout<'v> {
+    records: Vec<BlobRecord>,
+    bytes: Vec<&'v [u8]>,
+    data_len: u64,
+    /// Blob index of each slot.
+    slot_blob: Vec<u32>,
+}
+
+impl<'v> BlobLayout<'v> {
+    fn deduplicate(slots: &[(Codec, u32, &'v [u8])]) -> Result<Self, BundleError> {
+        let mut index_of: HashMap<(Codec, u32, &[u8]), u32> = HashMap::new();
+        let mut layout = BlobLayout {
+            records: Vec::new(),
+            bytes: Vec::new(),
+            data_len: 0,
+            slot_blob: Vec::with_capacity(slots.len()),
+        };
+        for &(codec, raw_len, bytes) in slots {
+            let index = match index_of.get(&(codec, raw_len, bytes)) {
+                Some(&index) => index,
+                None => {
+                    let index = fit_u32(layout.records.len(), || "the blob count".into())?;
+                    // u32::MAX itself means "no blob" in module records.
+                    if index == NO_BLOB {
+                        return Err(too_large(
+                            "the blob count",
+                            layout.records.len(),
+                            u64::from(NO_BLOB) - 1,
+                        ));
+                    }
+                    layout.records.push(BlobRecord {
+                        offset: layout.data_len,
+                        stored_len: fit_u32(bytes.len(), || "a stored blob".into())?,
+                        raw_len,
+                        checksum: xxh3_64(bytes),
+                        codec: codec.to_u8(),
+                    });
+                    layout.bytes.push(bytes);
+                    layout.data_len += bytes.len() as u64;
+                    index_of.insert((codec, raw_len, bytes), index);
+                    index
+                }
+            };
+            layout.slot_blob.push(index);
+        }
+        Ok(layout)
+    }
+}
+
+/// Strings interned in first-use order; the empty string is (0, 0) and
+/// takes no bytes.
+#[derive(Default)]
+struct StringTable<'s> {
+    bytes: Vec<u8>,
+    interned: HashMap<&'s str, StrRef>,
+}
+
+impl<'s> StringTable<'s> {
+    fn intern(&mut self, string: &'s str) -> Result<StrRef, BundleError> {
+        if string.is_empty() {
+            return Ok(StrRef::default());
+        }
+        if let Some(&known) = self.interned.get(string) {
+            return Ok(known);
+        }
+        let interned = StrRef {
+            offset: fit_u32(self.bytes.len(), || "the string table".into())?,
+            len: fit_u32(string.len(), || {
+                let start: String = string.chars().take(40).collect();
+                format!("the string starting {start:?}")
+            })?,
+        };
+        self.bytes.extend_from_slice(string.as_bytes());
+        self.interned.insert(string, interned);
+        Ok(interned)
+    }
+}
+
+fn new_compressor(level: i32) -> Result<zstd::bulk::Compressor<'static>, BundleError> {
+    use zstd::zstd_safe::CParameter;
+    let failed = |error: std::io::Error| BundleError::Compress(error.to_string());
+    let mut compressor = zstd::bulk::Compressor::new(level).map_err(failed)?;
+    // xxh3 already guards every blob; the frame's content size lets
+    // decoders size their output from the frame itself.
+    for parameter in [
+        CParameter::ChecksumFlag(false),
+        CParameter::ContentSizeFlag(true),
+        CParameter::DictIdFlag(false),
+    ] {
+        compressor.set_parameter(parameter).map_err(failed)?;
+    }
+    Ok(compressor)
+}
+
+fn compress_with(
+    compressor: &mut zstd::bulk::Compressor<'static>,
+    raw: &[u8],
+) -> Result<StoredBlob, BundleError> {
+    let raw_len = fit_u32(raw.len(), || format!("a blob of {} bytes", raw.len()))?;
+    let mut compressed = compressor
+        .compress(raw)
+        .map_err(|error| BundleError::Compress(error.to_string()))?;
+    if compressed.len() < raw.len() {
+        compressed.shrink_to_fit();
+        Ok(StoredBlob {
+            codec: Codec::Zstd,
+            raw_len,
+            bytes: compressed,
+        })
+    } else {
+        Ok(StoredBlob {
+            codec: Codec::Stored,
+            raw_len,
+            bytes: raw.to_vec(),
+        })
+    }
+}
+
+/// Compresses `raw` with zstd at `level`, or keeps it uncompressed when that
+/// is not smaller. Produces exactly what `BundleWriter` stores for a
+/// `Blob::Raw` at the same level, so callers can cache the result and hand it
+/// back as `Blob::Stored`.
+pub fn compress(raw: &[u8], level: i32) -> Result<StoredBlob, BundleError> {
+    compress_with(&mut new_compressor(level)?, raw)
+}
+
+/// Compresses every job on all available cores; the result is in job order
+/// and independent of scheduling.
+fn compress_in_parallel(jobs: &[&[u8]], level: i32) -> Result<Vec<StoredBlob>, BundleError> {
+    // Largest first, so a big shared library does not start last and leave
+    // one core busy while the others idle.
+    let mut order: Vec<(usize, usize)> = jobs
+        .iter()
+        .enumerate()
+        .map(|(job, raw)| (raw.len(), job))
+        .collect();
+    order.sort_unstable_by(|a, b| b.cmp(a));
+    let next = AtomicUsize::new(0);
+
+    let worker = || {
+        let mut done: Vec<(usize, Result<StoredBlob, BundleError>)> = Vec::new();
+        let mut compressor = match new_compressor(level) {
+            Ok(compressor) => compressor,
+            Err(error) => {
+                done.push((usize::MAX, Err(error)));
+                return done;
+            }
+        };
+        while let Some(&(_, job)) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+            let Some(raw) = jobs.get(job) else { break };
+            let result = compress_with(&mut compressor, raw);
+            let failed = result.is_err();
+            done.push((job, result));
+            if failed {
+                break;
+            }
+        }
+        done
+    };
+
+    let threads = thread::available_parallelism()
+        .map_or(1, NonZeroUsize::get)
+        .min(jobs.len());
+    let batches = thread::scope(|scope| {
+        // A helper that cannot be spawned is no failure: the calling thread
+        // works through the queue too.
+        let helpers: Vec<_> = (1..threads)
+            .filter_map(|_| {
+                thread::Builder::new()
+                    .name("freeze-compress".into())
+                    .spawn_scoped(scope, worker)
+                    .ok()
+            })
+            .collect();
+        let mut batches = vec![worker()];
+        for helper in helpers {
+            if let Ok(batch) = helper.join() {
+                batches.push(batch);
+            }
+        }
+        batches
+    });
+
+    let mut results: Vec<Option<StoredBlob>> = vec![None; jobs.len()];
+    for (job, result) in batches.into_iter().flatten() {
+        let stored = result?;
+        if let Some(slot) = results.get_mut(job) {
+            *slot = Some(stored);
+        }
+    }
+    results
+        .into_iter()
+        .map(|result| {
+            result.ok_or_else(|| BundleError::Compress("a compression worker stopped early".into()))
+        })
+        .collect()
+}

@@ -1,0 +1,5 @@
+import sys
+
+print("Hello from a frozen app!")
+print("héllo wörld ✓")
+print("args:", sys.argv[1:])

@@ -1,0 +1,179 @@
+//! Prepares what the `freeze` binary carries inside itself, so that one copy
+//! of that file is all a user needs:
+//!
+//! * the runtime stub (built here with a nested `cargo build` of
+//!   `freeze-stub` in the `stub` profile, into its own target directory so it
+//!   never contends for the outer build's lock);
+//! * the stdlib archive: every module of the stdlib that matches the embedded
+//!   CPython, compiled by that same CPython build and stored in the bundle
+//!   format (plus the runtime's `_freeze_importer` and the compiler helper
+//!   `_freeze_tools`), with each module's imports precomputed.
+//!
+//! Also exports the embedded CPython's API from `freeze` itself (it boots
+//! the same interpreter to compile apps).
+
+use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use freeze_bundle::{Blob, BundleWriter, FileKind, ModuleKind};
+use serde::Deserialize;
+
+fn main() {
+    let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
+    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("manifest dir"));
+    let workspace = manifest_dir.parent().expect("workspace root").to_path_buf();
+
+    let list = env::var("DEP_FREEZE_PYTHON_DYNAMIC_LIST").expect("dynamic list from runtime");
+    println!("cargo:rustc-link-arg-bins=-Wl,--dynamic-list={list}");
+
+    build_stub(&workspace, &out);
+    build_stdlib_archive(&workspace, &out);
+}
+
+fn build_stub(workspace: &Path, out: &Path) {
+    for dir in [
+        "stub",
+        "runtime/src",
+        "runtime/build.rs",
+        "bundle/src",
+        "Cargo.toml",
+    ] {
+        println!("cargo:rerun-if-changed={}", workspace.join(dir).display());
+    }
+    // OUT_DIR is <target>/<profile>/build/<pkg>-<hash>/out: keep the stub's
+    // own target dir beside the profiles so debug and release builds of
+    // `freeze` share one stub build.
+    let target_root = out
+        .ancestors()
+        .nth(4)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| out.join("stub-target"));
+    let stub_target = target_root.join("stub-build");
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(workspace)
+        .args([
+            "build",
+            "--profile",
+            "stub",
+            "-p",
+            "freeze-stub",
+            "--target-dir",
+        ])
+        .arg(&stub_target)
+        // Flags meant for this build script's own compilation must not leak
+        // into the nested build.
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        .env_remove("CARGO_PRIMARY_PACKAGE")
+        .status()
+        .expect("run cargo to build the runtime stub");
+    if !status.success() {
+        panic!("building the runtime stub (freeze-stub) failed");
+    }
+    let built = stub_target.join("stub").join("freeze-stub");
+    fs::copy(&built, out.join("freeze-stub")).expect("copy the runtime stub");
+}
+
+#[derive(Deserialize)]
+struct Manifest {
+    version: String,
+    magic: String,
+    modules: Vec<ManifestModule>,
+    files: Vec<ManifestFile>,
+}
+
+#[derive(Deserialize)]
+struct ManifestModule {
+    name: String,
+    kind: String,
+    path: String,
+    code: String,
+    source: String,
+    imports: serde_json::Value,
+    dynamic: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct ManifestFile {
+    path: String,
+    data: String,
+}
+
+fn build_stdlib_archive(workspace: &Path, out: &Path) {
+    let python = env::var("DEP_FREEZE_PYTHON_PYTHON").expect("build python from runtime");
+    let stdlib = env::var("DEP_FREEZE_PYTHON_STDLIB").expect("stdlib dir from runtime");
+    let tools = workspace.join("packager/python/_freeze_tools.py");
+    let importer = workspace.join("runtime/python/_freeze_importer.py");
+    println!("cargo:rerun-if-changed={}", tools.display());
+    println!("cargo:rerun-if-changed={}", importer.display());
+    println!("cargo:rerun-if-changed={stdlib}");
+
+    let work = out.join("stdlib-compiled");
+    let _ = fs::remove_dir_all(&work);
+    let status = Command::new(&python)
+        .args(["-I", "-S", "-B"])
+        .arg(&tools)
+        .arg("build-stdlib")
+        .arg(&stdlib)
+        .arg(&work)
+        .arg(&importer)
+        .arg(&tools)
+        .status()
+        .expect("run the build python to compile the stdlib");
+    if !status.success() {
+        panic!("compiling the stdlib with {python} failed");
+    }
+    let manifest: Manifest = serde_json::from_slice(
+        &fs::read(work.join("manifest.json")).expect("read stdlib manifest"),
+    )
+    .expect("parse stdlib manifest");
+
+    let magic = hex4(&manifest.magic);
+    let mut writer = BundleWriter::new(magic);
+    let read = |name: &str| fs::read(work.join("blobs").join(name)).expect("read compiled blob");
+    let mut imports = serde_json::Map::new();
+    for m in &manifest.modules {
+        let kind = match m.kind.as_str() {
+            "package" => ModuleKind::Package,
+            _ => ModuleKind::Module,
+        };
+        writer
+            .add_module(
+                &m.name,
+                kind,
+                &m.path,
+                Some(Blob::Raw(read(&m.code))),
+                Some(Blob::Raw(read(&m.source))),
+            )
+            .unwrap_or_else(|e| panic!("stdlib module {}: {e}", m.name));
+        imports.insert(
+            m.name.clone(),
+            serde_json::json!({"imports": m.imports, "dynamic": m.dynamic}),
+        );
+    }
+    for f in &manifest.files {
+        writer
+            .add_file(&f.path, FileKind::Data, "", Blob::Raw(read(&f.data)))
+            .unwrap_or_else(|e| panic!("stdlib file {}: {e}", f.path));
+    }
+    let archive = writer.finish().expect("write the stdlib archive");
+    fs::write(out.join("stdlib.bundle"), archive).expect("write stdlib.bundle");
+    let index = serde_json::json!({
+        "version": manifest.version,
+        "magic": manifest.magic,
+        "imports": imports,
+    });
+    fs::write(out.join("stdlib-imports.json"), index.to_string()).expect("write imports");
+    let _ = fs::remove_dir_all(&work);
+}
+
+fn hex4(s: &str) -> [u8; 4] {
+    let mut out = [0u8; 4];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(s.get(2 * i..2 * i + 2).unwrap_or("00"), 16).unwrap_or(0);
+    }
+    out
+}

@@ -1,0 +1,259 @@
+"""Compiler and import scanner used by freeze.
+
+Runs in two places with the same CPython build: inside the `freeze` binary
+(its embedded interpreter compiles the app's modules), and at build time under
+Debian's /usr/bin/python3.11 to precompile the stdlib archive that `freeze`
+carries (``python3.11 _freeze_tools.py build-stdlib ...``).
+
+Code objects are compiled with a bundle-relative filename (``json/decoder.py``);
+the runtime rewrites it to the virtual path under the executable on import.
+"""
+
+import json
+import marshal
+import sys
+
+_IMPORT_NAME = "IMPORT_NAME"
+_DYNAMIC_IMPORTERS = {"import_module", "__import__"}
+
+
+def scan_imports(code):
+    """Imports a code object (and its nested code objects) may perform.
+
+    Returns (imports, dynamic): imports are [name, level, fromlist] from
+    import statements; dynamic are [name, package] from constant
+    ``importlib.import_module("x")`` / ``__import__("x")`` calls.
+    """
+    import dis
+
+    imports = []
+    dynamic = []
+    seen = set()
+    stack = [code]
+    while stack:
+        co = stack.pop()
+        window = []
+        for ins in dis.get_instructions(co):
+            op = ins.opname
+            if op == _IMPORT_NAME:
+                level, fromlist = 0, None
+                consts = [w for w in window[-2:] if w.opname == "LOAD_CONST"]
+                if len(consts) == 2:
+                    level = consts[0].argval if isinstance(consts[0].argval, int) else 0
+                    fl = consts[1].argval
+                    fromlist = list(fl) if isinstance(fl, tuple) else None
+                key = (ins.argval, level, tuple(fromlist) if fromlist else None)
+                if key not in seen:
+                    seen.add(key)
+                    imports.append([ins.argval, level, fromlist])
+            elif op == "LOAD_CONST" and isinstance(ins.argval, str) and window:
+                prev = window[-1]
+                if prev.opname in ("LOAD_METHOD", "LOAD_ATTR", "LOAD_NAME", "LOAD_GLOBAL") and (
+                    prev.argval in _DYNAMIC_IMPORTERS
+                ):
+                    dynamic.append([ins.argval, None])
+                elif (
+                    len(window) >= 2
+                    and prev.opname == "LOAD_CONST"
+                    and isinstance(prev.argval, str)
+                    and window[-2].opname in ("LOAD_METHOD", "LOAD_ATTR", "LOAD_NAME", "LOAD_GLOBAL")
+                    and window[-2].argval == "import_module"
+                    and prev.argval.startswith(".")
+                ):
+                    # import_module(".x", "pkg"): the first const was recorded
+                    # as relative; attach its package.
+                    if dynamic and dynamic[-1][0] == prev.argval:
+                        dynamic[-1][1] = ins.argval
+            if op not in ("CACHE", "EXTENDED_ARG", "PRECALL", "PUSH_NULL", "NOP"):
+                window.append(ins)
+                if len(window) > 3:
+                    del window[0]
+        for const in co.co_consts:
+            if hasattr(const, "co_code"):
+                stack.append(const)
+    return imports, dynamic
+
+
+def compile_module(source, filename, optimize):
+    """Compiles one module; returns a reply the Rust side decodes.
+
+    Reply: 4-byte little-endian length of a JSON header, the header, then
+    the marshalled code. On a syntax error the header describes it and no
+    code follows.
+    """
+    try:
+        code = compile(source, filename, "exec", dont_inherit=True, optimize=optimize)
+    except SyntaxError as e:
+        text = e.text
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", "replace")
+        header = {
+            "error": {
+                "kind": type(e).__name__,
+                "msg": e.msg or str(e),
+                "lineno": e.lineno or 0,
+                "offset": e.offset or 0,
+                "text": (text or "").rstrip("\n"),
+            }
+        }
+        return _reply(header, b"")
+    except ValueError as e:  # e.g. source code string cannot contain null bytes
+        header = {"error": {"kind": "ValueError", "msg": str(e), "lineno": 0, "offset": 0, "text": ""}}
+        return _reply(header, b"")
+    imports, dynamic = scan_imports(code)
+    return _reply({"imports": imports, "dynamic": dynamic}, marshal.dumps(code))
+
+
+def _reply(header, payload):
+    head = json.dumps(header, separators=(",", ":")).encode()
+    return len(head).to_bytes(4, "little") + head + payload
+
+
+def interpreter_facts():
+    """What the embedded interpreter knows about itself, as JSON bytes."""
+    import _imp
+    import importlib.util
+
+    candidates = list(sys.stdlib_module_names) + [
+        "importlib.util",
+        "importlib.machinery",
+        "os.path",
+        "__phello__.spam",
+    ]
+    facts = {
+        "version": sys.version.split()[0],
+        "magic": importlib.util.MAGIC_NUMBER.hex(),
+        "builtin": sorted(sys.builtin_module_names),
+        "frozen": sorted(n for n in set(candidates) if _imp.is_frozen(n)),
+        "stdlib": sorted(sys.stdlib_module_names),
+    }
+    return json.dumps(facts).encode()
+
+
+# -- build time: the stdlib archive -------------------------------------------
+
+# Not shipped: tests, IDEs and demos, and what only makes sense for an
+# installed Python (site-packages, the config dir).
+_SKIP_TOP = {
+    "test", "idlelib", "turtledemo", "site-packages", "dist-packages", "__pycache__",
+    "lib-dynload", "__phello__", "ensurepip",
+}
+_SKIP_SUB = {"test", "tests", "idle_test", "__pycache__"}
+_SKIP_FILES = {"sitecustomize.py", "__hello__.py", "antigravity.py", "this.py"}
+
+
+def build_stdlib(stdlib_dir, out_dir, extra_sources):
+    """Compiles the stdlib into out_dir: manifest.json plus blob files."""
+    import os
+
+    os.makedirs(os.path.join(out_dir, "blobs"), exist_ok=True)
+    modules = []
+    files = []
+    counter = [0]
+
+    def blob(data):
+        counter[0] += 1
+        name = "%05d" % counter[0]
+        with open(os.path.join(out_dir, "blobs", name), "wb") as f:
+            f.write(data)
+        return name
+
+    def add_module(name, kind, rel, source, filename=None):
+        reply = compile_module(source, filename or rel, 0)
+        n = int.from_bytes(reply[:4], "little")
+        header = json.loads(reply[4 : 4 + n])
+        if "error" in header:
+            # A few stdlib files are Python 2 examples (lib2to3 data); skip.
+            return
+        modules.append(
+            {
+                "name": name,
+                "kind": kind,
+                "path": rel,
+                "code": blob(reply[4 + n :]),
+                "source": blob(source),
+                "imports": header["imports"],
+                "dynamic": header["dynamic"],
+            }
+        )
+
+    def walk(abs_dir, rel_dir, package):
+        entries = sorted(os.listdir(abs_dir))
+        for entry in entries:
+            abs_path = os.path.join(abs_dir, entry)
+            rel = rel_dir + "/" + entry if rel_dir else entry
+            if os.path.isdir(abs_path):
+                if (not rel_dir and entry in _SKIP_TOP) or entry in _SKIP_SUB:
+                    continue
+                if not rel_dir and entry.startswith("config-"):
+                    continue
+                if not entry.isidentifier():
+                    # Data directory inside a package (e.g. lib2to3 grammar dirs).
+                    if package:
+                        add_data_tree(abs_path, rel)
+                    continue
+                sub = (package + "." if package else "") + entry
+                init = os.path.join(abs_path, "__init__.py")
+                if os.path.isfile(init):
+                    with open(init, "rb") as f:
+                        add_module(sub, "package", rel + "/__init__.py", f.read())
+                    walk(abs_path, rel, sub)
+                elif package:
+                    # A plain directory in a package holds data (or an
+                    # __init__-less subpackage); keep both views.
+                    walk(abs_path, rel, sub)
+                continue
+            if entry.endswith(".py"):
+                if not rel_dir and entry in _SKIP_FILES:
+                    continue
+                if entry == "__init__.py":
+                    continue
+                stem = entry[:-3]
+                if "." in stem:
+                    continue
+                name = (package + "." if package else "") + stem
+                with open(abs_path, "rb") as f:
+                    add_module(name, "module", rel, f.read())
+            elif rel_dir and package and not entry.endswith((".pyc", ".pyo")):
+                add_data(abs_path, rel)
+
+    def add_data(abs_path, rel):
+        with open(abs_path, "rb") as f:
+            files.append({"path": rel, "kind": "data", "data": blob(f.read())})
+
+    def add_data_tree(abs_dir, rel_dir):
+        for root, dirs, names in os.walk(abs_dir):
+            dirs[:] = sorted(d for d in dirs if d not in _SKIP_SUB)
+            for n in sorted(names):
+                if n.endswith((".pyc", ".pyo")):
+                    continue
+                p = os.path.join(root, n)
+                add_data(p, rel_dir + "/" + os.path.relpath(p, abs_dir).replace(os.sep, "/"))
+
+    walk(stdlib_dir, "", "")
+    for path in extra_sources:
+        stem = os.path.basename(path)[:-3]
+        # The runtime's importer takes the filename of importlib's frozen
+        # loader: CPython trims frames with that filename from tracebacks of
+        # imports (see _freeze_importer.exec_module).
+        filename = "<frozen importlib._bootstrap_external>" if stem == "_freeze_importer" else None
+        with open(path, "rb") as f:
+            add_module(stem, "module", stem + ".py", f.read(), filename)
+
+    import importlib.util
+
+    manifest = {
+        "version": sys.version.split()[0],
+        "magic": importlib.util.MAGIC_NUMBER.hex(),
+        "modules": modules,
+        "files": files,
+    }
+    with open(os.path.join(out_dir, "manifest.json"), "w") as f:
+        json.dump(manifest, f, sort_keys=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 4 and sys.argv[1] == "build-stdlib":
+        build_stdlib(sys.argv[2], sys.argv[3], sys.argv[4:])
+    else:
+        sys.exit("usage: _freeze_tools.py build-stdlib STDLIB_DIR OUT_DIR [EXTRA.py ...]")

@@ -1,0 +1,108 @@
+//! Compiles modules with the embedded CPython: the very build the runtime
+//! stub links, booted in-process from the stdlib archive freeze carries.
+
+use std::collections::BTreeSet;
+
+use anyhow::{anyhow, bail, Context, Result};
+use freeze_runtime::{Arg, ToolInterpreter};
+use serde::Deserialize;
+
+use crate::embedded::{self, ModuleImports};
+
+/// A compiled module: marshalled code and the imports found in it.
+pub struct Compiled {
+    pub code: Vec<u8>,
+    pub imports: ModuleImports,
+}
+
+/// A syntax error in a module, positioned for the user.
+#[derive(Debug, Deserialize)]
+pub struct SyntaxProblem {
+    pub kind: String,
+    pub msg: String,
+    pub lineno: u32,
+    pub offset: u32,
+    pub text: String,
+}
+
+#[derive(Deserialize)]
+struct ReplyHeader {
+    error: Option<SyntaxProblem>,
+    #[serde(default)]
+    imports: Vec<(String, u32, Option<Vec<String>>)>,
+    #[serde(default)]
+    dynamic: Vec<(String, Option<String>)>,
+}
+
+/// What the embedded interpreter says about itself.
+#[derive(Debug, Deserialize)]
+pub struct InterpreterFacts {
+    pub version: String,
+    pub magic: String,
+    /// Modules compiled into libpython (`sys.builtin_module_names`).
+    pub builtin: BTreeSet<String>,
+    /// Stdlib modules CPython itself carries frozen (os, codecs, runpy, ...).
+    pub frozen: BTreeSet<String>,
+}
+
+pub struct Compiler {
+    interp: ToolInterpreter,
+    pub facts: InterpreterFacts,
+}
+
+impl Compiler {
+    pub fn new() -> Result<Compiler> {
+        let interp = ToolInterpreter::boot(embedded::STDLIB)
+            .context("cannot start the embedded Python that compiles modules")?;
+        let facts = interp
+            .call("_freeze_tools", "interpreter_facts", &[])
+            .context("cannot query the embedded Python")?;
+        let facts: InterpreterFacts =
+            serde_json::from_slice(&facts).context("bad reply from the embedded Python")?;
+        let expected = freeze_runtime::PYTHON_MAGIC
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>();
+        if facts.magic != expected {
+            bail!(
+                "the embedded Python reports bytecode magic {} but the runtime was built for {expected}",
+                facts.magic
+            );
+        }
+        Ok(Compiler { interp, facts })
+    }
+
+    /// Compiles `source` with `filename` recorded in its code objects.
+    /// `Ok(Err(..))` is a syntax error in the module.
+    pub fn compile(
+        &self,
+        source: &[u8],
+        filename: &str,
+        optimize: i64,
+    ) -> Result<std::result::Result<Compiled, SyntaxProblem>> {
+        let reply = self.interp.call(
+            "_freeze_tools",
+            "compile_module",
+            &[Arg::Bytes(source), Arg::Str(filename), Arg::Int(optimize)],
+        )?;
+        let len = reply
+            .get(..4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+            .ok_or_else(|| anyhow!("short reply from the compiler"))?;
+        let head = reply
+            .get(4..4 + len)
+            .ok_or_else(|| anyhow!("truncated reply from the compiler"))?;
+        let header: ReplyHeader =
+            serde_json::from_slice(head).context("bad reply from the compiler")?;
+        if let Some(problem) = header.error {
+            return Ok(Err(problem));
+        }
+        Ok(Ok(Compiled {
+            code: reply[4 + len..].to_vec(),
+            imports: ModuleImports {
+                imports: header.imports,
+                dynamic: header.dynamic,
+            },
+        }))
+    }
+}

@@ -1,0 +1,42 @@
+//! What the `freeze` binary carries inside itself: the runtime stub and the
+//! precompiled stdlib archive of the embedded CPython (see build.rs).
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+/// The runtime stub: every frozen app is a copy of it plus a bundle.
+pub static STUB: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/freeze-stub"));
+
+/// The stdlib archive (bundle format): every stdlib module compiled by the
+/// embedded CPython, with source and package data.
+pub static STDLIB: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/stdlib.bundle"));
+
+static STDLIB_IMPORTS_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/stdlib-imports.json"));
+
+/// The imports of one module, as found in its code objects.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ModuleImports {
+    /// `[name, level, fromlist]` of each import statement.
+    pub imports: Vec<(String, u32, Option<Vec<String>>)>,
+    /// `[name, package]` of constant `importlib.import_module`/`__import__` calls.
+    pub dynamic: Vec<(String, Option<String>)>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StdlibIndex {
+    pub version: String,
+    pub imports: BTreeMap<String, ModuleImports>,
+}
+
+/// The precomputed imports of every stdlib module in the archive.
+pub fn stdlib_index() -> Result<&'static StdlibIndex> {
+    static INDEX: OnceLock<Result<StdlibIndex, String>> = OnceLock::new();
+    INDEX
+        .get_or_init(|| serde_json::from_str(STDLIB_IMPORTS_JSON).map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .context("the stdlib import index built into freeze is damaged")
+}

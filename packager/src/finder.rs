@@ -1,0 +1,210 @@
+//! Finds modules in directories the way CPython's `FileFinder` does: in each
+//! search root a regular package (`name/__init__.py`) or a module file
+//! (extension first, then `.py`) wins at once; plain directories are
+//! collected as portions of a PEP 420 namespace package, used only if no
+//! root has a regular module of that name.
+
+use std::path::{Path, PathBuf};
+
+use freeze_bundle::ModuleKind;
+
+/// Filename suffixes of extension modules, in CPython's search order.
+pub const EXTENSION_SUFFIXES: &[&str] = &[".cpython-311-x86_64-linux-gnu.so", ".abi3.so", ".so"];
+
+/// A directory modules are searched in.
+#[derive(Debug, Clone)]
+pub struct SearchRoot {
+    pub dir: PathBuf,
+    /// True for the app's own directory (syntax errors there are fatal).
+    pub is_app: bool,
+}
+
+/// A module found on the filesystem.
+#[derive(Debug, Clone)]
+pub struct FsModule {
+    pub kind: ModuleKind,
+    /// The file to compile or load: `mod.py`, `pkg/__init__.py`, `ext.so`;
+    /// None for a namespace package.
+    pub file: Option<PathBuf>,
+    /// Where submodules are searched (packages only).
+    pub dirs: Vec<PathBuf>,
+    /// Bundle-relative path: `pkg/mod.py`, `pkg/__init__.py`, `ns` (a
+    /// namespace package's directory).
+    pub rel: String,
+    /// The search root it was found under.
+    pub root: usize,
+}
+
+pub struct Finder {
+    roots: Vec<SearchRoot>,
+}
+
+impl Finder {
+    pub fn new(roots: Vec<SearchRoot>) -> Finder {
+        Finder { roots }
+    }
+
+    pub fn root(&self, index: usize) -> &SearchRoot {
+        &self.roots[index]
+    }
+
+    /// Finds a top-level module in the search roots.
+    pub fn find_top(&self, name: &str) -> Option<FsModule> {
+        let dirs: Vec<(usize, PathBuf, String)> = self
+            .roots
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (i, r.dir.clone(), String::new()))
+            .collect();
+        find_in(&dirs, name)
+    }
+
+    /// Finds `parent.name` in a package found by this finder.
+    pub fn find_child(&self, parent: &FsModule, name: &str) -> Option<FsModule> {
+        let parent_rel_dir = match parent.kind {
+            ModuleKind::NamespacePackage => parent.rel.clone(),
+            _ => parent_dir(&parent.rel).to_owned(),
+        };
+        let dirs: Vec<(usize, PathBuf, String)> = parent
+            .dirs
+            .iter()
+            .map(|d| (parent.root, d.clone(), parent_rel_dir.clone()))
+            .collect();
+        find_in(&dirs, name)
+    }
+
+    /// Finds a module file given directly (the app's script).
+    pub fn script(&self, file: &Path, root: usize) -> FsModule {
+        let rel = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        FsModule {
+            kind: ModuleKind::Module,
+            file: Some(file.to_path_buf()),
+            dirs: Vec::new(),
+            rel,
+            root,
+        }
+    }
+}
+
+fn parent_dir(rel: &str) -> &str {
+    rel.rfind('/').map(|i| &rel[..i]).unwrap_or("")
+}
+
+fn join_rel(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+/// Searches `name` in directories `(root index, dir, dir's bundle-relative path)`.
+fn find_in(dirs: &[(usize, PathBuf, String)], name: &str) -> Option<FsModule> {
+    if name.is_empty() || name.contains(['/', '\\']) || name == "." || name == ".." {
+        return None;
+    }
+    let mut portions: Vec<(usize, PathBuf, String)> = Vec::new();
+    for (root, dir, rel_dir) in dirs {
+        let pkg_dir = dir.join(name);
+        let pkg_rel = join_rel(rel_dir, name);
+        if pkg_dir.is_dir() {
+            let init = pkg_dir.join("__init__.py");
+            if init.is_file() {
+                return Some(FsModule {
+                    kind: ModuleKind::Package,
+                    file: Some(init),
+                    dirs: vec![pkg_dir],
+                    rel: format!("{pkg_rel}/__init__.py"),
+                    root: *root,
+                });
+            }
+        }
+        for suffix in EXTENSION_SUFFIXES {
+            let file = dir.join(format!("{name}{suffix}"));
+            if file.is_file() {
+                return Some(FsModule {
+                    kind: ModuleKind::Extension,
+                    file: Some(file),
+                    dirs: Vec::new(),
+                    rel: join_rel(rel_dir, &format!("{name}{suffix}")),
+                    root: *root,
+                });
+            }
+        }
+        let file = dir.join(format!("{name}.py"));
+        if file.is_file() {
+            return Some(FsModule {
+                kind: ModuleKind::Module,
+                file: Some(file),
+                dirs: Vec::new(),
+                rel: join_rel(rel_dir, &format!("{name}.py")),
+                root: *root,
+            });
+        }
+        if pkg_dir.is_dir() {
+            portions.push((*root, pkg_dir, pkg_rel));
+        }
+    }
+    let (root, _, rel) = portions.first()?.clone();
+    Some(FsModule {
+        kind: ModuleKind::NamespacePackage,
+        file: None,
+        dirs: portions.into_iter().map(|(_, d, _)| d).collect(),
+        rel,
+        root,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn tree(files: &[&str]) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "freeze-finder-{}-{}",
+            std::process::id(),
+            files.len()
+        ));
+        let _ = fs::remove_dir_all(&dir);
+        for f in files {
+            let p = dir.join(f);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            if !f.ends_with('/') {
+                fs::write(&p, "").unwrap();
+            }
+        }
+        dir
+    }
+
+    #[test]
+    fn package_beats_module_and_namespace_needs_no_regular_module() {
+        let a = tree(&[
+            "pkg/__init__.py",
+            "pkg.py",
+            "pkg/sub.py",
+            "ns/x.py",
+            "mod.py",
+        ]);
+        let finder = Finder::new(vec![SearchRoot {
+            dir: a.clone(),
+            is_app: true,
+        }]);
+        let pkg = finder.find_top("pkg").unwrap();
+        assert_eq!(pkg.kind, ModuleKind::Package);
+        assert_eq!(pkg.rel, "pkg/__init__.py");
+        let sub = finder.find_child(&pkg, "sub").unwrap();
+        assert_eq!(sub.rel, "pkg/sub.py");
+        let ns = finder.find_top("ns").unwrap();
+        assert_eq!(ns.kind, ModuleKind::NamespacePackage);
+        assert_eq!(ns.rel, "ns");
+        assert_eq!(finder.find_child(&ns, "x").unwrap().rel, "ns/x.py");
+        assert_eq!(finder.find_top("mod").unwrap().kind, ModuleKind::Module);
+        assert!(finder.find_top("missing").is_none());
+        assert!(finder.find_top("..").is_none());
+        fs::remove_dir_all(a).unwrap();
+    }
+}

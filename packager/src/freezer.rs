@@ -1,0 +1,359 @@
+//! `freeze APP -o OUT`: entry point → module graph → bundle → executable.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use freeze_bundle::{Blob, Bundle, BundleWriter, MainMode, ModuleKind};
+
+use crate::compiler::Compiler;
+use crate::embedded;
+use crate::finder::{Finder, SearchRoot};
+use crate::graph::{GraphBuilder, ModuleGraph, Origin};
+use crate::Cli;
+
+/// How the app starts, decided from APP and `-m`.
+struct Entry {
+    root: PathBuf,
+    mode: MainMode,
+    /// Module name run as `__main__`.
+    main_name: String,
+    /// The script or `__main__.py`, when the entry is a file.
+    main_file: Option<PathBuf>,
+}
+
+fn entry(app: &Path, module: Option<&str>) -> Result<Entry> {
+    let meta = fs::metadata(app).with_context(|| {
+        format!(
+            "APP {} does not exist: give a directory with __main__.py, a .py script, or a directory and -m MODULE",
+            app.display()
+        )
+    })?;
+    if let Some(module) = module {
+        if !meta.is_dir() {
+            bail!(
+                "-m {module} needs APP to be the directory to search for it, but {} is a file",
+                app.display()
+            );
+        }
+        if module.is_empty() || !module.split('.').all(is_identifier) {
+            bail!("-m {module:?} is not a module name (expected something like mypkg.cli)");
+        }
+        return Ok(Entry {
+            root: app.to_path_buf(),
+            mode: MainMode::Module,
+            main_name: module.to_owned(),
+            main_file: None,
+        });
+    }
+    if meta.is_dir() {
+        let main = app.join("__main__.py");
+        if !main.is_file() {
+            bail!(
+                "{} has no __main__.py: add one, or name the module to run with -m MODULE",
+                app.display()
+            );
+        }
+        return Ok(Entry {
+            root: app.to_path_buf(),
+            mode: MainMode::Module,
+            main_name: "__main__".into(),
+            main_file: Some(main),
+        });
+    }
+    let root = match app.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    Ok(Entry {
+        root,
+        mode: MainMode::Script,
+        main_name: "__main__".into(),
+        main_file: Some(app.to_path_buf()),
+    })
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c == '_' || c.is_alphabetic())
+        && chars.all(|c| c == '_' || c.is_alphanumeric())
+}
+
+fn check_output_dir(out: &Path) -> Result<()> {
+    if out.is_dir() {
+        bail!(
+            "-o {} is a directory: give the path of the executable to write",
+            out.display()
+        );
+    }
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        bail!(
+            "cannot write {}: directory {} does not exist (create it first)",
+            out.display(),
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+pub fn freeze(cli: &Cli) -> Result<()> {
+    let app = cli.app.as_deref().context("APP is required")?;
+    let out = cli.output.as_deref().context("-o OUT is required")?;
+    let entry = entry(app, cli.module.as_deref())?;
+    check_output_dir(out)?;
+    for dir in &cli.paths {
+        if !dir.is_dir() {
+            bail!("--path {} is not a directory", dir.display());
+        }
+    }
+
+    let compiler = Compiler::new()?;
+    let stdlib = Bundle::parse(embedded::STDLIB)
+        .context("the stdlib archive built into freeze is damaged")?;
+    let index = embedded::stdlib_index()?;
+
+    let mut roots = vec![SearchRoot {
+        dir: entry.root.clone(),
+        is_app: true,
+    }];
+    roots.extend(cli.paths.iter().map(|d| SearchRoot {
+        dir: d.clone(),
+        is_app: false,
+    }));
+    let finder = Finder::new(roots);
+    let mut builder = GraphBuilder::new(&compiler, &finder, stdlib, index, cli.excludes.clone());
+
+    if let Some(file) = &entry.main_file {
+        let module = finder.script(file, 0);
+        builder.add_main_file(&entry.main_name, module);
+    } else if !builder.add_root(&entry.main_name, "the app's entry point (-m)") {
+        bail!(
+            "-m {}: no such module in {} (searched there{} and the stdlib)",
+            entry.main_name,
+            entry.root.display(),
+            if cli.paths.is_empty() {
+                ""
+            } else {
+                ", the --path dirs"
+            }
+        );
+    }
+    builder.add_root("_freeze_importer", "the freeze runtime's importer");
+    builder.add_root("encodings", "needed by Python at startup");
+    if entry.mode == MainMode::Module {
+        builder.add_root("runpy", "runs the main module like python -m");
+    }
+    for hidden in &cli.hidden_imports {
+        if !builder.add_root(hidden, "--hidden-import") {
+            bail!("--hidden-import {hidden}: no such module");
+        }
+    }
+    let graph = builder.build()?;
+
+    report_problems(&graph, cli)?;
+    check_not_overwriting_input(out, app, &graph)?;
+
+    let payload = write_bundle(&graph, &stdlib, &entry, cli)?;
+    let exe = freeze_bundle::embed_in_elf(embedded::STUB, &payload)
+        .context("cannot add the bundle to the runtime stub")?;
+    crate::atomic::write_executable(out, &exe)?;
+
+    if cli.verbose {
+        for (name, node) in &graph.nodes {
+            let origin = match &node.origin {
+                Origin::Builtin => "builtin",
+                Origin::Frozen => "frozen in CPython",
+                Origin::Stdlib => "stdlib",
+                Origin::File(f) => f.file.as_deref().map(|_| "file").unwrap_or("namespace"),
+            };
+            eprintln!("  {name:<40} {origin:<18} {}", node.reason);
+        }
+    }
+    let bundled = graph
+        .nodes
+        .values()
+        .filter(|n| matches!(n.origin, Origin::Stdlib | Origin::File(_)))
+        .count();
+    eprintln!(
+        "froze {} -> {} ({} modules, {:.1} MB)",
+        app.display(),
+        out.display(),
+        bundled,
+        exe.len() as f64 / 1e6
+    );
+    Ok(())
+}
+
+fn report_problems(graph: &ModuleGraph, cli: &Cli) -> Result<()> {
+    let mut fatal = Vec::new();
+    for broken in &graph.broken {
+        let p = &broken.problem;
+        let mut msg = format!(
+            "{}:{}:{}: {}: {}",
+            broken.file.display(),
+            p.lineno,
+            p.offset,
+            p.kind,
+            p.msg
+        );
+        if !p.text.is_empty() {
+            let caret = " ".repeat(p.offset.saturating_sub(1) as usize);
+            msg.push_str(&format!("\n    {}\n    {caret}^", p.text));
+        }
+        if broken.fatal {
+            fatal.push(msg);
+        } else {
+            eprintln!("warning: module {} left out: {msg}", broken.name);
+        }
+    }
+    if !fatal.is_empty() {
+        bail!(
+            "syntax error in the app, fix it and freeze again:\n{}",
+            fatal.join("\n")
+        );
+    }
+    let missing = graph.reportable_missing();
+    if cli.verbose {
+        for (name, who) in &graph.missing {
+            eprintln!(
+                "  not found: {name} (imported by {})",
+                who.iter().cloned().collect::<Vec<_>>().join(", ")
+            );
+        }
+    }
+    if !missing.is_empty() {
+        let lines: Vec<String> = missing
+            .iter()
+            .map(|(name, who)| format!("  {name} (imported by {})", who.join(", ")))
+            .collect();
+        if cli.strict {
+            bail!(
+                "--strict: these imports could not be resolved:\n{}\n(add the directory holding them with --path, or leave them out with --exclude)",
+                lines.join("\n")
+            );
+        }
+        eprintln!(
+            "warning: these imports could not be resolved; the app fails only if it runs them:\n{}",
+            lines.join("\n")
+        );
+    }
+    for (name, who) in &graph.excluded {
+        if cli.verbose {
+            eprintln!(
+                "  excluded: {name} (wanted by {})",
+                who.iter().cloned().collect::<Vec<_>>().join(", ")
+            );
+        }
+    }
+    Ok(())
+}
+
+fn check_not_overwriting_input(out: &Path, app: &Path, graph: &ModuleGraph) -> Result<()> {
+    let Ok(out_canon) = fs::canonicalize(out) else {
+        return Ok(()); // does not exist yet: cannot be an input
+    };
+    let mut inputs: Vec<PathBuf> = vec![app.to_path_buf()];
+    for node in graph.nodes.values() {
+        if let Origin::File(f) = &node.origin {
+            inputs.extend(f.file.iter().cloned());
+        }
+    }
+    for input in inputs {
+        if fs::canonicalize(&input).ok().as_deref() == Some(out_canon.as_path()) {
+            bail!(
+                "-o {} is one of the app's input files; write the executable somewhere else",
+                out.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn write_bundle(
+    graph: &ModuleGraph,
+    stdlib: &Bundle<'static>,
+    entry: &Entry,
+    cli: &Cli,
+) -> Result<Vec<u8>> {
+    let mut writer = BundleWriter::new(freeze_runtime::PYTHON_MAGIC);
+    writer.set_main(entry.mode, &entry.main_name);
+    let mut stdlib_package_dirs = Vec::new();
+    for (name, node) in &graph.nodes {
+        match &node.origin {
+            Origin::Builtin | Origin::Frozen => {}
+            Origin::Stdlib => {
+                let m = stdlib
+                    .find_module(name)?
+                    .with_context(|| format!("stdlib module {name} missing from the archive"))?;
+                let code = m
+                    .code
+                    .map(|c| stdlib.stored_blob(&c))
+                    .transpose()?
+                    .map(Blob::Stored);
+                let source = if cli.no_source {
+                    None
+                } else {
+                    m.source
+                        .map(|s| stdlib.stored_blob(&s))
+                        .transpose()?
+                        .map(Blob::Stored)
+                };
+                writer.add_module(name, m.kind, m.path, code, source)?;
+                if m.kind == ModuleKind::Package {
+                    if let Some((dir, _)) = m.path.rsplit_once('/') {
+                        stdlib_package_dirs.push(dir.to_owned());
+                    }
+                }
+            }
+            Origin::File(found) => match node.kind {
+                ModuleKind::NamespacePackage => {
+                    writer.add_module(name, node.kind, &found.rel, None, None)?;
+                }
+                ModuleKind::Extension => {
+                    eprintln!(
+                        "warning: extension module {name} ({}) left out: extension modules are not supported yet",
+                        found.rel
+                    );
+                }
+                ModuleKind::Module | ModuleKind::Package => {
+                    let Some(code) = &node.code else {
+                        continue; // broken (reported) module
+                    };
+                    let source = if cli.no_source {
+                        None
+                    } else {
+                        node.source.clone().map(Blob::Raw)
+                    };
+                    writer
+                        .add_module(
+                            name,
+                            node.kind,
+                            &found.rel,
+                            Some(Blob::Raw(code.clone())),
+                            source,
+                        )
+                        .with_context(|| format!("cannot add module {name}"))?;
+                }
+            },
+        }
+    }
+    // Package data of included stdlib packages (e.g. lib2to3's grammar).
+    for dir in stdlib_package_dirs {
+        for file in stdlib.files_under(&dir)? {
+            let parent = file.path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+            if parent == dir {
+                writer.add_file(
+                    file.path,
+                    file.kind,
+                    file.aux,
+                    Blob::Stored(stdlib.stored_blob(&file.data)?),
+                )?;
+            }
+        }
+    }
+    Ok(writer.finish()?)
+}

@@ -1,0 +1,405 @@
+//! The module graph: every module the app can import, found by following
+//! imports from its entry point through compiled code objects.
+//!
+//! Name resolution follows CPython's meta path order: builtin modules, then
+//! the modules CPython carries frozen, then the search roots (app directory,
+//! `--path` dirs) and finally the stdlib archive.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fs;
+
+use anyhow::{Context, Result};
+use freeze_bundle::{Bundle, ModuleKind};
+
+use crate::compiler::{Compiler, SyntaxProblem};
+use crate::embedded::{ModuleImports, StdlibIndex};
+use crate::finder::{Finder, FsModule};
+
+/// Where a module comes from.
+#[derive(Debug, Clone)]
+pub enum Origin {
+    /// Compiled into libpython (`sys`, `_io`, ...): nothing to bundle.
+    Builtin,
+    /// Carried frozen by CPython itself (`os`, `codecs`, `runpy`, ...):
+    /// nothing to bundle, but its imports are followed.
+    Frozen,
+    /// From the stdlib archive inside freeze.
+    Stdlib,
+    /// From a search root; compiled by us.
+    File(FsModule),
+}
+
+#[derive(Debug)]
+pub struct Node {
+    pub kind: ModuleKind,
+    pub origin: Origin,
+    /// Why the module is in the graph (first reason found).
+    pub reason: String,
+    /// For `Origin::File` modules with code: marshalled code and source.
+    pub code: Option<Vec<u8>>,
+    pub source: Option<Vec<u8>>,
+}
+
+/// A syntax error in a module the app needs.
+pub struct BrokenModule {
+    pub name: String,
+    pub file: std::path::PathBuf,
+    pub problem: SyntaxProblem,
+    pub fatal: bool,
+}
+
+#[derive(Default)]
+pub struct ModuleGraph {
+    pub nodes: BTreeMap<String, Node>,
+    /// Unresolvable imports: missing module -> the modules importing it.
+    pub missing: BTreeMap<String, BTreeSet<String>>,
+    pub broken: Vec<BrokenModule>,
+    /// Modules left out by `--exclude`, with who wanted them.
+    pub excluded: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl ModuleGraph {
+    /// Missing imports worth telling the user about: those of the app and
+    /// third-party code. The stdlib's own misses are platform modules of
+    /// other systems (`nt`, `_winapi`, `msvcrt`...), imported conditionally.
+    pub fn reportable_missing(&self) -> Vec<(&str, Vec<&str>)> {
+        self.missing
+            .iter()
+            .filter_map(|(name, importers)| {
+                let who: Vec<&str> = importers
+                    .iter()
+                    .filter(|i| {
+                        matches!(
+                            self.nodes.get(i.as_str()).map(|n| &n.origin),
+                            Some(Origin::File(_))
+                        )
+                    })
+                    .map(String::as_str)
+                    .collect();
+                (!who.is_empty()).then_some((name.as_str(), who))
+            })
+            .collect()
+    }
+}
+
+pub struct GraphBuilder<'a> {
+    compiler: &'a Compiler,
+    finder: &'a Finder,
+    stdlib: Bundle<'static>,
+    index: &'static StdlibIndex,
+    excludes: Vec<String>,
+    /// Packages whose every submodule is included once the package is.
+    whole_packages: BTreeSet<String>,
+    optimize: i64,
+    graph: ModuleGraph,
+    queue: VecDeque<String>,
+}
+
+impl<'a> GraphBuilder<'a> {
+    pub fn new(
+        compiler: &'a Compiler,
+        finder: &'a Finder,
+        stdlib: Bundle<'static>,
+        index: &'static StdlibIndex,
+        excludes: Vec<String>,
+    ) -> Self {
+        GraphBuilder {
+            compiler,
+            finder,
+            stdlib,
+            index,
+            excludes,
+            // Codecs are looked up by name at run time.
+            whole_packages: ["encodings".to_owned()].into_iter().collect(),
+            optimize: 0,
+            graph: ModuleGraph::default(),
+            queue: VecDeque::new(),
+        }
+    }
+
+    /// Adds the app's main module under `name` from a file.
+    pub fn add_main_file(&mut self, name: &str, module: FsModule) {
+        self.insert(
+            name,
+            module.kind,
+            Origin::File(module),
+            "the app's entry point".into(),
+        );
+    }
+
+    /// Requires a module by name; false if it cannot be found.
+    pub fn add_root(&mut self, name: &str, reason: &str) -> bool {
+        self.resolve(name, reason, false)
+    }
+
+    pub fn build(mut self) -> Result<ModuleGraph> {
+        while let Some(name) = self.queue.pop_front() {
+            self.process(&name)?;
+        }
+        Ok(self.graph)
+    }
+
+    fn is_excluded(&self, name: &str) -> bool {
+        self.excludes.iter().any(|ex| {
+            name == ex
+                || (name.starts_with(ex.as_str()) && name.as_bytes().get(ex.len()) == Some(&b'.'))
+        })
+    }
+
+    fn insert(&mut self, name: &str, kind: ModuleKind, origin: Origin, reason: String) {
+        let whole = self.whole_packages.contains(name)
+            && matches!(origin, Origin::Stdlib)
+            && kind == ModuleKind::Package;
+        self.graph.nodes.insert(
+            name.to_owned(),
+            Node {
+                kind,
+                origin,
+                reason,
+                code: None,
+                source: None,
+            },
+        );
+        self.queue.push_back(name.to_owned());
+        if whole {
+            let prefix = format!("{name}.");
+            let subs: Vec<String> = self
+                .stdlib
+                .modules()
+                .filter_map(|m| m.ok())
+                .filter(|m| m.name.starts_with(&prefix))
+                .map(|m| m.name.to_owned())
+                .collect();
+            for sub in subs {
+                self.resolve(&sub, &format!("part of package {name}"), true);
+            }
+        }
+    }
+
+    /// Makes sure `name` (and its parents) are in the graph. `reason` names
+    /// the importer. Optional lookups (`from pkg import name`, where name
+    /// may be an attribute) record nothing when they fail.
+    fn resolve(&mut self, name: &str, importer: &str, optional: bool) -> bool {
+        if self.graph.nodes.contains_key(name) {
+            return true;
+        }
+        if self.is_excluded(name) {
+            if !optional {
+                self.graph
+                    .excluded
+                    .entry(name.to_owned())
+                    .or_default()
+                    .insert(importer.to_owned());
+            }
+            return false;
+        }
+        if self.graph.missing.contains_key(name) {
+            if !optional {
+                self.graph
+                    .missing
+                    .entry(name.to_owned())
+                    .or_default()
+                    .insert(importer.to_owned());
+            }
+            return false;
+        }
+        let found = self.locate(name, importer, optional);
+        match found {
+            Some((kind, origin)) => {
+                let reason = if importer.contains(' ') {
+                    importer.to_owned()
+                } else {
+                    format!("imported by {importer}")
+                };
+                self.insert(name, kind, origin, reason);
+                true
+            }
+            None => {
+                if !optional {
+                    self.graph
+                        .missing
+                        .entry(name.to_owned())
+                        .or_default()
+                        .insert(importer.to_owned());
+                }
+                false
+            }
+        }
+    }
+
+    fn locate(
+        &mut self,
+        name: &str,
+        importer: &str,
+        optional: bool,
+    ) -> Option<(ModuleKind, Origin)> {
+        let facts = &self.compiler.facts;
+        let stdlib_kind =
+            |stdlib: &Bundle<'static>| stdlib.find_module(name).ok().flatten().map(|m| m.kind);
+        if facts.builtin.contains(name) {
+            return Some((ModuleKind::Module, Origin::Builtin));
+        }
+        if let Some((parent, child)) = name.rsplit_once('.') {
+            if facts.frozen.contains(name) {
+                let kind = stdlib_kind(&self.stdlib).unwrap_or(ModuleKind::Module);
+                return Some((kind, Origin::Frozen));
+            }
+            if !self.resolve(parent, importer, optional) {
+                return None;
+            }
+            let parent_node = self.graph.nodes.get(parent)?;
+            if !matches!(
+                parent_node.kind,
+                ModuleKind::Package | ModuleKind::NamespacePackage
+            ) {
+                return None;
+            }
+            match &parent_node.origin {
+                Origin::File(pkg) => {
+                    let found = self.finder.find_child(pkg, child)?;
+                    Some((found.kind, Origin::File(found)))
+                }
+                Origin::Stdlib | Origin::Frozen => {
+                    stdlib_kind(&self.stdlib).map(|k| (k, Origin::Stdlib))
+                }
+                Origin::Builtin => None,
+            }
+        } else {
+            if facts.frozen.contains(name) {
+                let kind = stdlib_kind(&self.stdlib).unwrap_or(ModuleKind::Module);
+                return Some((kind, Origin::Frozen));
+            }
+            if let Some(found) = self.finder.find_top(name) {
+                return Some((found.kind, Origin::File(found)));
+            }
+            stdlib_kind(&self.stdlib).map(|k| (k, Origin::Stdlib))
+        }
+    }
+
+    fn process(&mut self, name: &str) -> Result<()> {
+        let Some(node) = self.graph.nodes.get(name) else {
+            return Ok(());
+        };
+        let kind = node.kind;
+        let imports: ModuleImports = match &node.origin {
+            Origin::Builtin => return Ok(()),
+            Origin::Frozen | Origin::Stdlib => match self.index.imports.get(name) {
+                Some(i) => i.clone(),
+                None => return Ok(()),
+            },
+            Origin::File(found) => {
+                let Some(file) = found.file.clone() else {
+                    return Ok(()); // namespace package: no code
+                };
+                if kind == ModuleKind::Extension {
+                    return Ok(());
+                }
+                let is_app = self.finder.root(found.root).is_app;
+                let rel = found.rel.clone();
+                let source = fs::read(&file).with_context(|| {
+                    format!("cannot read module {name} from {}", file.display())
+                })?;
+                match self.compiler.compile(&source, &rel, self.optimize)? {
+                    Ok(compiled) => {
+                        let node = self.graph.nodes.get_mut(name).expect("node exists");
+                        node.code = Some(compiled.code);
+                        node.source = Some(source);
+                        compiled.imports
+                    }
+                    Err(problem) => {
+                        self.graph.broken.push(BrokenModule {
+                            name: name.to_owned(),
+                            file,
+                            problem,
+                            fatal: is_app,
+                        });
+                        return Ok(());
+                    }
+                }
+            }
+        };
+        let is_package = matches!(kind, ModuleKind::Package | ModuleKind::NamespacePackage);
+        for (target, level, fromlist) in &imports.imports {
+            let Some(target) = absolute_name(name, is_package, target, *level) else {
+                continue;
+            };
+            if !self.resolve(&target, name, false) {
+                continue;
+            }
+            if let Some(items) = fromlist {
+                let target_is_pkg = self.graph.nodes.get(&target).is_some_and(|n| {
+                    matches!(n.kind, ModuleKind::Package | ModuleKind::NamespacePackage)
+                });
+                if target_is_pkg {
+                    for item in items.iter().filter(|i| i.as_str() != "*") {
+                        self.resolve(&format!("{target}.{item}"), name, true);
+                    }
+                }
+            }
+        }
+        for (target, package) in &imports.dynamic {
+            let absolute = match package {
+                Some(pkg) if target.starts_with('.') => {
+                    let level = target.len() - target.trim_start_matches('.').len();
+                    absolute_name(pkg, true, target.trim_start_matches('.'), level as u32)
+                }
+                _ if target.starts_with('.') => None,
+                _ => Some(target.clone()),
+            };
+            if let Some(t) = absolute {
+                // A constant that merely looks like a module name (e.g. an
+                // argument of another call named import_module) must not
+                // produce a warning.
+                self.resolve(&t, name, true);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The absolute module name of an import in module `importer`.
+pub fn absolute_name(
+    importer: &str,
+    importer_is_package: bool,
+    name: &str,
+    level: u32,
+) -> Option<String> {
+    if level == 0 {
+        return (!name.is_empty()).then(|| name.to_owned());
+    }
+    let mut base = if importer_is_package {
+        importer.to_owned()
+    } else {
+        importer.rsplit_once('.')?.0.to_owned()
+    };
+    for _ in 1..level {
+        base = base.rsplit_once('.')?.0.to_owned();
+    }
+    if name.is_empty() {
+        Some(base)
+    } else {
+        Some(format!("{base}.{name}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::absolute_name;
+
+    #[test]
+    fn relative_imports_resolve_like_importlib() {
+        assert_eq!(absolute_name("a.b", false, "c", 1).as_deref(), Some("a.c"));
+        assert_eq!(absolute_name("a.b", true, "c", 1).as_deref(), Some("a.b.c"));
+        assert_eq!(absolute_name("a.b.m", false, "", 2).as_deref(), Some("a"));
+        assert_eq!(
+            absolute_name("a.b.m", false, "x.y", 2).as_deref(),
+            Some("a.x.y")
+        );
+        assert_eq!(absolute_name("top", false, "x", 1), None);
+        assert_eq!(
+            absolute_name("m", false, "json", 0).as_deref(),
+            Some("json")
+        );
+        assert_eq!(absolute_name("m", false, "", 0), None);
+    }
+}

@@ -1,0 +1,130 @@
+//! `freeze --list-frozen EXE`: what a frozen executable holds.
+
+use std::fs;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use freeze_bundle::{BlobRef, Bundle, ElfError, MainMode};
+use serde_json::json;
+
+pub fn list_frozen(exe: &Path, as_json: bool) -> Result<()> {
+    let data = fs::read(exe).with_context(|| format!("cannot read {}", exe.display()))?;
+    let payload = match freeze_bundle::find_in_elf(&data) {
+        Ok(Some(p)) => p,
+        Ok(None) => bail!(
+            "{} is an executable without a freeze bundle (it was not made by freeze)",
+            exe.display()
+        ),
+        Err(ElfError::NotElf) => bail!(
+            "{} is not an executable made by freeze (not an ELF file)",
+            exe.display()
+        ),
+        Err(e) => bail!("{}: {e}", exe.display()),
+    };
+    let bundle = Bundle::parse(payload)
+        .with_context(|| format!("bundle in {} is damaged", exe.display()))?;
+    bundle
+        .verify()
+        .with_context(|| format!("bundle in {} is damaged", exe.display()))?;
+
+    let main = bundle.main()?;
+    let mut rows = Vec::new();
+    for m in bundle.modules() {
+        let m = m?;
+        rows.push(Row {
+            name: m.name.to_owned(),
+            kind: m.kind.as_str(),
+            path: m.path.to_owned(),
+            code: m.code,
+            source: m.source,
+            aux: String::new(),
+        });
+    }
+    for f in bundle.files() {
+        let f = f?;
+        rows.push(Row {
+            name: f.path.to_owned(),
+            kind: f.kind.as_str(),
+            path: f.path.to_owned(),
+            code: Some(f.data),
+            source: None,
+            aux: f.aux.to_owned(),
+        });
+    }
+
+    let raw = |b: &Option<BlobRef>| b.map(|b| u64::from(b.raw_len)).unwrap_or(0);
+    let stored = |b: &Option<BlobRef>| b.map(|b| u64::from(b.stored_len)).unwrap_or(0);
+    let main_json = main.map(|(mode, name)| {
+        json!({"mode": match mode { MainMode::Script => "script", MainMode::Module => "module" }, "module": name})
+    });
+    if as_json {
+        let entries: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                json!({
+                    "name": r.name, "kind": r.kind, "path": r.path,
+                    "size": raw(&r.code), "stored": stored(&r.code),
+                    "source_size": raw(&r.source), "source_stored": stored(&r.source),
+                    "aux": r.aux,
+                })
+            })
+            .collect();
+        let doc = json!({
+            "executable": exe.display().to_string(),
+            "format_version": bundle.format_version(),
+            "python_magic": bundle.python_magic().iter().map(|b| format!("{b:02x}")).collect::<String>(),
+            "main": main_json,
+            "bundle_size": payload.len(),
+            "executable_size": data.len(),
+            "entries": entries,
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(());
+    }
+    let width = rows
+        .iter()
+        .map(|r| r.name.len())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 60);
+    println!(
+        "{:<width$}  {:<14} {:>10} {:>10} {:>10}",
+        "NAME", "KIND", "SIZE", "STORED", "SOURCE"
+    );
+    for r in &rows {
+        println!(
+            "{:<width$}  {:<14} {:>10} {:>10} {:>10}",
+            r.name,
+            r.kind,
+            raw(&r.code),
+            stored(&r.code) + stored(&r.source),
+            raw(&r.source)
+        );
+    }
+    let modules = bundle.module_count();
+    let files = bundle.file_count();
+    let total_stored: u64 = rows
+        .iter()
+        .map(|r| stored(&r.code) + stored(&r.source))
+        .sum();
+    println!(
+        "{modules} modules, {files} files; bundle {:.1} MB ({total_stored} bytes of blobs) in a {:.1} MB executable; main: {}",
+        payload.len() as f64 / 1e6,
+        data.len() as f64 / 1e6,
+        match main {
+            Some((MainMode::Script, n)) => format!("{n} (script)"),
+            Some((MainMode::Module, n)) => format!("{n} (module)"),
+            None => "none".into(),
+        }
+    );
+    Ok(())
+}
+
+struct Row {
+    name: String,
+    kind: &'static str,
+    path: String,
+    code: Option<BlobRef>,
+    source: Option<BlobRef>,
+    aux: String,
+}

@@ -1,0 +1,96 @@
+//! `freeze`: turns a Python application into one standalone executable.
+
+mod atomic;
+mod compiler;
+mod embedded;
+mod finder;
+mod freezer;
+mod graph;
+mod listing;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Turn a Python application into one standalone executable.
+///
+/// APP is a directory with `__main__.py`, a `.py` script, or a directory to
+/// search with `-m MODULE`. The executable carries the app's modules, the
+/// stdlib modules it needs and a statically linked CPython; it imports
+/// everything from memory.
+#[derive(Parser, Debug)]
+#[command(
+    name = "freeze",
+    version,
+    after_help = "Examples:\n  freeze app/ -o app\n  freeze tool.py -o tool\n  freeze src/ -m mypkg.cli -o mytool\n  freeze --list-frozen app --json"
+)]
+pub struct Cli {
+    /// The application: a directory with __main__.py, a .py script, or a
+    /// directory searched for the module given with -m.
+    #[arg(value_name = "APP", required_unless_present = "list_frozen")]
+    pub app: Option<PathBuf>,
+
+    /// Where to write the executable.
+    #[arg(
+        short,
+        long,
+        value_name = "OUT",
+        required_unless_present = "list_frozen"
+    )]
+    pub output: Option<PathBuf>,
+
+    /// Run this module as __main__, like `python -m MODULE`.
+    #[arg(short = 'm', long = "module", value_name = "MODULE")]
+    pub module: Option<String>,
+
+    /// Extra directory to search for modules (repeatable).
+    #[arg(long = "path", value_name = "DIR")]
+    pub paths: Vec<PathBuf>,
+
+    /// Also bundle this module (and what it imports), e.g. one imported by a
+    /// computed name (repeatable).
+    #[arg(long = "hidden-import", value_name = "MODULE")]
+    pub hidden_imports: Vec<String>,
+
+    /// Leave out this module or package, and what only it pulled in
+    /// (repeatable).
+    #[arg(long = "exclude", value_name = "MODULE")]
+    pub excludes: Vec<String>,
+
+    /// Fail instead of warning when an import cannot be resolved.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Do not bundle source code (tracebacks then show no source lines and
+    /// inspect.getsource fails).
+    #[arg(long)]
+    pub no_source: bool,
+
+    /// Explain what was included and why.
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// Show what a frozen executable holds, instead of freezing.
+    #[arg(long, value_name = "EXE", conflicts_with_all = ["app", "output", "module"])]
+    pub list_frozen: Option<PathBuf>,
+
+    /// With --list-frozen: print JSON.
+    #[arg(long, requires = "list_frozen")]
+    pub json: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.list_frozen {
+        Some(exe) => listing::list_frozen(exe, cli.json),
+        None => freezer::freeze(&cli),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,3 @@
+from .. import constants
+
+LEAF = constants.BASE + 1

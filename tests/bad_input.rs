@@ -1,0 +1,219 @@
+//! Bad input gets a clear error: exit code 2, a few lines, no panic, no
+//! Python traceback from freeze itself, and never a partial output file.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::*;
+
+fn assert_clean_error(args: &[&str], expect: &[&str]) -> String {
+    let out = freeze(args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "freeze {args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "panic: {stderr}");
+    assert!(
+        !stderr.contains("Traceback (most recent call last)"),
+        "traceback: {stderr}"
+    );
+    assert!(stderr.lines().count() <= 6, "too long: {stderr}");
+    for e in expect {
+        assert!(stderr.contains(e), "expected {e:?} in: {stderr}");
+    }
+    stderr
+}
+
+fn no_leftovers(dir: &Path) {
+    let left: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "freeze left files behind: {left:?}");
+}
+
+#[test]
+fn missing_app() {
+    let dir = TempDir::new("bad");
+    let out = dir.path().join("x");
+    assert_clean_error(
+        &["/nonexistent/app", "-o", out.to_str().unwrap()],
+        &["/nonexistent/app", "does not exist"],
+    );
+    no_leftovers(dir.path());
+}
+
+#[test]
+fn directory_without_main() {
+    let dir = TempDir::new("bad");
+    let out = dir.path().join("x");
+    assert_clean_error(
+        &[
+            app("tests/apps/no_main").to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        &["no __main__.py", "-m"],
+    );
+    no_leftovers(dir.path());
+}
+
+#[test]
+fn dash_m_module_not_found() {
+    let dir = TempDir::new("bad");
+    let out = dir.path().join("x");
+    assert_clean_error(
+        &[
+            app("tests/apps/modapp").to_str().unwrap(),
+            "-m",
+            "mypkg.nothere",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        &["mypkg.nothere"],
+    );
+    no_leftovers(dir.path());
+}
+
+#[test]
+fn syntax_error_names_file_line_column_and_text() {
+    let dir = TempDir::new("bad");
+    let out = dir.path().join("x");
+    let err = assert_clean_error(
+        &[
+            app("tests/apps/syntax_error").to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        &["helper.py:4:5", "SyntaxError", "x = = 2"],
+    );
+    assert!(err.contains("    ^"), "{err}");
+    no_leftovers(dir.path());
+}
+
+#[test]
+fn output_in_missing_or_unwritable_directory() {
+    assert_clean_error(
+        &[
+            app("examples/hello").to_str().unwrap(),
+            "-o",
+            "/nonexistent-dir/app",
+        ],
+        &["/nonexistent-dir", "does not exist"],
+    );
+    let dir = TempDir::new("ro");
+    let ro = dir.path().join("ro");
+    fs::create_dir(&ro).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&ro, fs::Permissions::from_mode(0o555)).unwrap();
+    let target = ro.join("app");
+    // root ignores directory permissions; only check when they apply.
+    if fs::write(ro.join("probe"), b"").is_err() {
+        assert_clean_error(
+            &[
+                app("examples/hello").to_str().unwrap(),
+                "-o",
+                target.to_str().unwrap(),
+            ],
+            &["cannot"],
+        );
+        no_leftovers(&ro);
+    } else {
+        let _ = fs::remove_file(ro.join("probe"));
+    }
+    let out = dir.path().join("ro");
+    assert_clean_error(
+        &[
+            app("examples/hello").to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        &["is a directory"],
+    );
+}
+
+#[test]
+fn output_pointing_at_an_input_file() {
+    let dir = TempDir::new("in");
+    let script = dir.path().join("app.py");
+    fs::write(&script, "print('hi')\n").unwrap();
+    let s = script.to_str().unwrap();
+    assert_clean_error(&[s, "-o", s], &["input"]);
+    assert_eq!(fs::read_to_string(&script).unwrap(), "print('hi')\n");
+    let pkg = dir.path().join("pkg");
+    fs::create_dir(&pkg).unwrap();
+    fs::write(pkg.join("__main__.py"), "import helper\n").unwrap();
+    fs::write(pkg.join("helper.py"), "X = 1\n").unwrap();
+    let helper = pkg.join("helper.py");
+    assert_clean_error(
+        &[pkg.to_str().unwrap(), "-o", helper.to_str().unwrap()],
+        &["input"],
+    );
+    assert_eq!(fs::read_to_string(&helper).unwrap(), "X = 1\n");
+}
+
+#[test]
+fn list_frozen_on_non_executables_and_plain_executables() {
+    let dir = TempDir::new("list");
+    let text = dir.path().join("notes.txt");
+    fs::write(&text, "not an executable").unwrap();
+    assert_clean_error(
+        &["--list-frozen", text.to_str().unwrap()],
+        &["notes.txt", "not an ELF"],
+    );
+    assert_clean_error(
+        &["--list-frozen", "/bin/true"],
+        &["/bin/true", "without a freeze bundle"],
+    );
+    assert_clean_error(
+        &["--list-frozen", "/nonexistent/exe"],
+        &["/nonexistent/exe"],
+    );
+}
+
+#[test]
+fn list_frozen_on_truncated_and_bit_flipped_bundles() {
+    let dir = TempDir::new("damaged");
+    let exe = freeze_ok(
+        &[app("examples/hello").to_str().unwrap()],
+        dir.path(),
+        "hello",
+    );
+    let good = fs::read(&exe).unwrap();
+    let payload_len = {
+        let out = freeze(&["--list-frozen", exe.to_str().unwrap(), "--json"]);
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        doc["bundle_size"].as_u64().unwrap() as usize
+    };
+    // Truncated: cut the file in the middle of the bundle.
+    let cut = dir.path().join("cut");
+    fs::write(&cut, &good[..good.len() - payload_len / 2]).unwrap();
+    assert_clean_error(&["--list-frozen", cut.to_str().unwrap()], &["cut"]);
+    // Bit flips in the bundle header, index and a blob.
+    let start = find_payload_start(&good);
+    for offset in [start + 13, start + 200, start + payload_len - 100] {
+        let mut bad = good.clone();
+        bad[offset] ^= 0x10;
+        let p = dir.path().join(format!("flip{offset}"));
+        fs::write(&p, &bad).unwrap();
+        assert_clean_error(&["--list-frozen", p.to_str().unwrap()], &["damaged"]);
+        // The executable itself refuses to run a damaged bundle cleanly.
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
+        let run = run_env_i(&p, &[], dir.path(), b"");
+        if offset < start + 1000 {
+            assert_eq!(run.code, Some(2), "{offset}: {}", run.stderr);
+            assert!(run.stderr.contains("damaged bundle"), "{}", run.stderr);
+        }
+        assert!(
+            run.signal.is_none(),
+            "crashed on a flip at {offset}: {run:?}"
+        );
+    }
+}
+
+fn find_payload_start(exe: &[u8]) -> usize {
+    exe.windows(8)
+        .rposition(|w| w == b"FRZBNDL\0")
+        .expect("bundle magic")
+}

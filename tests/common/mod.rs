@@ -1,0 +1,220 @@
+//! Shared helpers for the end-to-end tests: run the real `freeze` binary,
+//! run frozen executables alone in an empty directory under `env -i`, and
+//! run the same app under Debian's python3.11 for comparison.
+#![allow(dead_code)]
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+pub const PYTHON: &str = "/usr/bin/python3.11";
+pub const STDLIB: &str = "/usr/lib/python3.11";
+
+pub fn freeze_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_freeze"))
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+pub fn app(rel: &str) -> PathBuf {
+    repo().join(rel)
+}
+
+/// A fresh empty directory, removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "freeze-test-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `freeze` with `args`.
+pub fn freeze(args: &[&str]) -> Output {
+    Command::new(freeze_bin())
+        .args(args)
+        .output()
+        .expect("run freeze")
+}
+
+/// Freezes `app_args` into `dir/name` and returns the executable's path,
+/// after checking that freeze succeeded.
+pub fn freeze_ok(app_args: &[&str], dir: &Path, name: &str) -> PathBuf {
+    let out = dir.join(name);
+    let mut args: Vec<&str> = app_args.to_vec();
+    let out_s = out.to_str().unwrap().to_owned();
+    args.push("-o");
+    args.push(&out_s);
+    let result = freeze(&args);
+    assert!(
+        result.status.success(),
+        "freeze {args:?} failed:\n{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    out
+}
+
+/// Copies `exe` alone into a fresh empty directory and returns (dir, copy).
+pub fn isolate(exe: &Path, tag: &str) -> (TempDir, PathBuf) {
+    let dir = TempDir::new(tag);
+    let copy = dir.path().join(exe.file_name().unwrap());
+    fs::copy(exe, &copy).unwrap();
+    (dir, copy)
+}
+
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub signal: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `program args` under `env -i` in `cwd`, feeding `stdin`, with a
+/// timeout so a hang fails the test instead of CI.
+pub fn run_env_i(program: &Path, args: &[&str], cwd: &Path, stdin: &[u8]) -> Run {
+    let mut child = Command::new("env")
+        .arg("-i")
+        .arg(program)
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    {
+        let mut input = child.stdin.take().unwrap();
+        let _ = input.write_all(stdin);
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{} {args:?} timed out", program.display());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let out = child.wait_with_output().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    Run {
+        code: out.status.code(),
+        signal: out.status.signal(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Replaces the roots under which modules live (the app directory or the
+/// stdlib under python, the executable's virtual root when frozen) by
+/// `<ROOT>`, so the two runs compare equal where only their roots differ.
+pub fn normalize(text: &str, roots: &[&Path]) -> String {
+    let mut out = text.to_owned();
+    let mut roots: Vec<String> = roots
+        .iter()
+        .map(|r| r.to_string_lossy().trim_end_matches('/').to_owned())
+        .collect();
+    roots.push(STDLIB.to_owned());
+    roots.sort_by_key(|r| std::cmp::Reverse(r.len()));
+    for r in roots {
+        out = out.replace(&format!("{r}/"), "<ROOT>/");
+    }
+    out
+}
+
+/// Runs `python app args` and the frozen `exe args` (copied alone into an
+/// empty dir) under `env -i`, and asserts equal behaviour.
+pub fn assert_same(
+    app: &Path,
+    python_args: &[&str],
+    exe: &Path,
+    args: &[&str],
+    stdin: &[u8],
+) -> Run {
+    let py_cwd = app.parent().unwrap();
+    let mut full: Vec<&str> = python_args.to_vec();
+    full.extend_from_slice(args);
+    let py = run_env_i(Path::new(PYTHON), &full, py_cwd, stdin);
+    let (dir, copy) = isolate(exe, "same");
+    let fr = run_env_i(&copy, args, dir.path(), stdin);
+    let py_root = app.canonicalize().unwrap();
+    let app_dir = if py_root.is_dir() {
+        py_root.clone()
+    } else {
+        py_root.parent().unwrap().to_path_buf()
+    };
+    assert_eq!(
+        (py.code, py.signal),
+        (fr.code, fr.signal),
+        "exit status differs for {args:?}\npython stderr:\n{}\nfrozen stderr:\n{}",
+        py.stderr,
+        fr.stderr
+    );
+    assert_eq!(
+        normalize(&py.stdout, &[&app_dir]),
+        normalize(&fr.stdout, &[&copy]),
+        "stdout differs for {args:?}"
+    );
+    assert_eq!(
+        normalize(&py.stderr, &[&app_dir]),
+        normalize(&fr.stderr, &[&copy]),
+        "stderr differs for {args:?}"
+    );
+    fr
+}
+
+/// Files a process opened or probed, from `strace -f -e trace=%file`.
+pub fn strace_files(program: &Path, args: &[&str], cwd: &Path) -> Vec<String> {
+    let log = cwd.join("strace.log");
+    let status = Command::new("strace")
+        .args(["-f", "-qq", "-e", "trace=%file", "-o"])
+        .arg(&log)
+        .arg("env")
+        .arg("-i")
+        .arg(program)
+        .args(args)
+        .current_dir(cwd)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("strace is needed for this test (apt-get install strace)");
+    assert!(status.success() || status.code().is_some());
+    let text = fs::read_to_string(&log).unwrap();
+    let _ = fs::remove_file(&log);
+    text.lines()
+        .filter_map(|l| {
+            let start = l.find('"')?;
+            let rest = &l[start + 1..];
+            let end = rest.find('"')?;
+            Some(rest[..end].to_owned())
+        })
+        .collect()
+}

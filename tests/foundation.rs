@@ -1,0 +1,350 @@
+//! End-to-end tests of the foundation: freeze stdlib apps with the real
+//! `freeze` binary and compare the frozen executables with python3.11.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use common::*;
+
+/// Frozen executables shared by the tests (freezing once per app).
+fn shared(name: &str, args: &[&str]) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("foundation-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    let exe = dir.join(name);
+    if !exe.exists() {
+        freeze_ok(args, &dir, name);
+    }
+    exe
+}
+
+fn behave() -> &'static PathBuf {
+    static EXE: OnceLock<PathBuf> = OnceLock::new();
+    EXE.get_or_init(|| shared("behave", &[app("tests/apps/behave").to_str().unwrap()]))
+}
+
+fn check(args: &[&str]) -> Run {
+    let app_dir = app("tests/apps/behave");
+    assert_same(&app_dir, &[app_dir.to_str().unwrap()], behave(), args, b"")
+}
+
+#[test]
+fn hello_example_matches_python() {
+    let exe = shared("hello", &[app("examples/hello").to_str().unwrap()]);
+    let run = assert_same(
+        &app("examples/hello"),
+        &[app("examples/hello").to_str().unwrap()],
+        &exe,
+        &["x", "ü"],
+        b"",
+    );
+    assert!(run.stdout.contains("Hello from a frozen app!"));
+    assert!(run.stdout.contains("héllo wörld ✓"));
+}
+
+#[test]
+fn stdlib_cli_example_matches_python_in_every_format() {
+    let app_dir = app("examples/stdlib_cli");
+    let exe = shared("stdlib_cli", &[app_dir.to_str().unwrap()]);
+    for args in [
+        &[][..],
+        &["--format", "json"],
+        &["--format", "xml", "--top", "1"],
+        &["--help"],
+        &["--bogus"],
+    ] {
+        assert_same(&app_dir, &[app_dir.to_str().unwrap()], &exe, args, b"");
+    }
+}
+
+#[test]
+fn argv_exit_codes_and_builtin_exit() {
+    assert_eq!(check(&["argv", "a b", "-c", "--x=ü"]).code, Some(0));
+    assert_eq!(check(&["exit", "3"]).code, Some(3));
+    assert_eq!(check(&["exit", "0"]).code, Some(0));
+    let r = check(&["exit-str"]);
+    assert_eq!(r.code, Some(1));
+    assert!(r.stderr.contains("fatal: something went wrong"));
+    assert_eq!(check(&["builtin-exit"]).code, Some(4));
+    assert_eq!(check(&["builtin-quit"]).code, Some(0));
+}
+
+#[test]
+fn uncaught_exceptions_print_tracebacks_with_source_lines() {
+    let r = check(&["raise"]);
+    assert_eq!(r.code, Some(1));
+    assert!(
+        r.stderr.contains("    raise ValueError(\"deep failure\")"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("<frozen runpy>"), "{}", r.stderr);
+    let r = check(&["chained"]);
+    assert!(
+        r.stderr
+            .contains("The above exception was the direct cause"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn keyboard_interrupt_kills_with_sigint_like_python() {
+    let r = check(&["interrupt"]);
+    assert_eq!(r.signal, Some(2));
+    assert!(r.stderr.contains("KeyboardInterrupt"));
+}
+
+#[test]
+fn deep_recursion_raises_recursion_error() {
+    let r = check(&["recurse"]);
+    assert_eq!(r.code, Some(1));
+    assert!(
+        r.stderr
+            .contains("RecursionError: maximum recursion depth exceeded"),
+        "{}",
+        r.stderr
+    );
+    let r = check(&["recurse-caught"]);
+    assert!(r
+        .stdout
+        .starts_with("caught: maximum recursion depth exceeded"));
+}
+
+#[test]
+fn stdin_threads_subprocess_warnings_and_unicode() {
+    let app_dir = app("tests/apps/behave");
+    let r = assert_same(
+        &app_dir,
+        &[app_dir.to_str().unwrap()],
+        behave(),
+        &["stdin"],
+        "one\ntwo ü\n".as_bytes(),
+    );
+    assert_eq!(r.stdout, "2 lines; ONE\nTWO Ü\n");
+    assert!(check(&["threads"]).stdout.starts_with("threads done"));
+    let r = check(&["thread-error"]);
+    assert!(
+        r.stderr.contains("Exception in thread worker:"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("raise ZeroDivisionError(\"in a thread\")"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(check(&["subprocess"]).stdout, "from a child 0\n");
+    assert!(check(&["warn"])
+        .stderr
+        .contains("warnings.warn(\"this is a warning\")"));
+    let r = check(&["unicode"]);
+    assert!(r.stdout.contains("日本語 utf-8 utf-8"), "{}", r.stdout);
+}
+
+#[test]
+fn packages_pkgutil_and_getsource() {
+    let r = check(&["modules"]);
+    assert!(
+        r.stdout.contains("['constants', 'helpers', 'sub']"),
+        "{}",
+        r.stdout
+    );
+    let r = check(&["getsource"]);
+    assert!(r.stdout.starts_with("def run_threads():"), "{}", r.stdout);
+}
+
+#[test]
+fn frozen_attributes() {
+    let (dir, copy) = isolate(behave(), "attrs");
+    let r = run_env_i(&copy, &["frozen"], dir.path(), b"");
+    assert_eq!(
+        r.stdout, "frozen True\nexecutable True\nfile True\npkgfile True False\n",
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn broken_pipe_behaves_like_python() {
+    let app_dir = app("tests/apps/behave");
+    let shell = |prog: &str| {
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "{prog} lines 100000 | head -1; echo \"status=${{PIPESTATUS:-}}\""
+            ))
+            .env_clear()
+            .output()
+            .unwrap();
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let py = shell(&format!("{PYTHON} {}", app_dir.display()));
+    let fr = shell(&behave().display().to_string());
+    assert_eq!(py.0, fr.0);
+    assert_eq!(py.0.lines().next(), Some("line 0"));
+    // Both report the broken pipe the same way (python's own wording).
+    assert_eq!(
+        normalize(&py.1, &[&app_dir]).lines().last(),
+        normalize(&fr.1, &[behave()]).lines().last()
+    );
+}
+
+#[test]
+fn single_script_app() {
+    let script = app("tests/apps/script_app.py");
+    let dir = TempDir::new("script");
+    let exe = freeze_ok(&[script.to_str().unwrap()], dir.path(), "script");
+    let r = assert_same(&script, &[script.to_str().unwrap()], &exe, &["q"], b"");
+    assert!(r.stdout.contains("\"name\": \"__main__\""));
+    assert_eq!(
+        assert_same(&script, &[script.to_str().unwrap()], &exe, &["--fail"], b"").code,
+        Some(7)
+    );
+}
+
+#[test]
+fn module_app_runs_like_python_dash_m() {
+    let root = app("tests/apps/modapp");
+    let dir = TempDir::new("modapp");
+    let exe = freeze_ok(
+        &[root.to_str().unwrap(), "-m", "mypkg.cli"],
+        dir.path(),
+        "tool",
+    );
+    let (d2, copy) = isolate(&exe, "modapp");
+    let r = run_env_i(&copy, &[], d2.path(), b"");
+    assert_eq!(
+        r.stdout, "HELLO FROM MYPKG! __main__ mypkg.cli mypkg\n",
+        "{}",
+        r.stderr
+    );
+    // Traceback equal to python -m's (run from the package root).
+    let py = Command::new("env")
+        .args(["-i", PYTHON, "-m", "mypkg.cli", "--raise"])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    let fr = run_env_i(&copy, &["--raise"], d2.path(), b"");
+    assert_eq!(py.status.code(), fr.code);
+    assert_eq!(
+        normalize(&String::from_utf8_lossy(&py.stderr), &[&root]),
+        normalize(&fr.stderr, &[&copy])
+    );
+}
+
+#[test]
+fn list_frozen_table_and_json() {
+    let exe = behave();
+    let out = freeze(&["--list-frozen", exe.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.lines().next().unwrap().starts_with("NAME"));
+    assert!(text.contains("behave_pkg.sub.leaf"));
+    assert!(text.contains("encodings.utf_8"));
+    let out = freeze(&["--list-frozen", exe.to_str().unwrap(), "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["format_version"], 1);
+    assert_eq!(doc["main"]["module"], "__main__");
+    assert_eq!(doc["main"]["mode"], "module");
+    let entries = doc["entries"].as_array().unwrap();
+    let pkg = entries.iter().find(|e| e["name"] == "behave_pkg").unwrap();
+    assert_eq!(pkg["kind"], "package");
+    assert!(pkg["size"].as_u64().unwrap() > 0);
+    assert!(pkg["source_size"].as_u64().unwrap() > 0);
+    // Tree-shaken: stdlib modules the app never imports are absent.
+    assert!(!entries
+        .iter()
+        .any(|e| e["name"] == "tkinter" || e["name"] == "sqlite3"));
+}
+
+#[test]
+fn no_source_drops_source_but_still_runs() {
+    let dir = TempDir::new("nosrc");
+    let exe = freeze_ok(
+        &[app("tests/apps/behave").to_str().unwrap(), "--no-source"],
+        dir.path(),
+        "nosrc",
+    );
+    let r = run_env_i(&exe, &["raise"], dir.path(), b"");
+    assert_eq!(r.code, Some(1));
+    assert!(r.stderr.contains("ValueError: deep failure"));
+    assert!(!r.stderr.contains("raise ValueError(\"deep failure\")"));
+    let out = freeze(&["--list-frozen", exe.to_str().unwrap(), "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["source_size"] == 0));
+}
+
+#[test]
+fn statically_linked_and_touches_no_python_files() {
+    let (dir, copy) = isolate(behave(), "strace");
+    let ldd = Command::new("ldd").arg(&copy).output().unwrap();
+    let ldd = String::from_utf8_lossy(&ldd.stdout);
+    assert!(!ldd.contains("libpython"), "{ldd}");
+    let files = strace_files(&copy, &["raise"], dir.path());
+    assert!(!files.is_empty(), "strace saw nothing");
+    let bad: Vec<&String> = files
+        .iter()
+        .filter(|f| {
+            f.starts_with(STDLIB)
+                || f.ends_with(".py")
+                || f.ends_with(".pyc")
+                || f.contains("site-packages")
+        })
+        .collect();
+    assert!(bad.is_empty(), "frozen app touched Python files: {bad:?}");
+}
+
+#[test]
+fn reproducible_from_any_directory() {
+    let a = TempDir::new("repro-a");
+    let b = TempDir::new("repro-b");
+    let hello = app("examples/hello");
+    let one = freeze_ok(&[hello.to_str().unwrap()], a.path(), "hello");
+    // Second build: relative APP path from another working directory.
+    let rel = pathdiff(&hello, b.path());
+    let out = Command::new(freeze_bin())
+        .args([rel.to_str().unwrap(), "-o", "hello"])
+        .current_dir(b.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = fs::read(one).unwrap();
+    let second = fs::read(b.path().join("hello")).unwrap();
+    assert!(first == second, "two freezes of the same app differ");
+    let repo = repo();
+    let needle = repo.to_str().unwrap().as_bytes();
+    assert!(
+        !first.windows(needle.len()).any(|w| w == needle),
+        "build path leaked into the executable"
+    );
+}
+
+fn pathdiff(target: &Path, base: &Path) -> PathBuf {
+    let depth = base.components().count() - 1;
+    let mut p = PathBuf::new();
+    for _ in 0..depth {
+        p.push("..");
+    }
+    p.join(target.strip_prefix("/").unwrap())
+}
