@@ -20,6 +20,43 @@ use std::process::Command;
 use freeze_bundle::{Blob, BundleWriter, FileKind, ModuleKind};
 use serde::Deserialize;
 
+#[path = "src/elfdeps.rs"]
+#[allow(dead_code)]
+mod elfdeps;
+
+/// lib-dynload modules that only serve CPython's own test suite.
+const TEST_EXTENSIONS: &[&str] = &[
+    "_ctypes_test",
+    "_testbuffer",
+    "_testcapi",
+    "_testclinic",
+    "_testimportmultiple",
+    "_testinternalcapi",
+    "_testmultiphase",
+    "_xxtestfuzz",
+    "xxlimited",
+    "xxlimited_35",
+];
+
+/// Modules that stdlib extension modules import from C (invisible to the
+/// bytecode scan).
+const EXTENSION_IMPORTS: &[(&str, &[&str])] = &[
+    ("_decimal", &["collections", "numbers", "contextvars"]),
+    ("_asyncio", &["asyncio", "traceback", "weakref", "inspect"]),
+    ("_ctypes", &["ctypes"]),
+    ("_json", &["json.decoder"]),
+    ("_sqlite3", &["sqlite3"]),
+    ("_ssl", &["socket", "enum"]),
+    ("_hashlib", &["hashlib"]),
+    ("_curses", &["curses"]),
+    (
+        "_zoneinfo",
+        &["zoneinfo._common", "zoneinfo._tzpath", "datetime"],
+    ),
+    ("_multiprocessing", &["multiprocessing"]),
+    ("_multibytecodec", &["codecs"]),
+];
+
 fn main() {
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("manifest dir"));
@@ -154,6 +191,7 @@ fn build_stdlib_archive(workspace: &Path, out: &Path) {
             serde_json::json!({"imports": m.imports, "dynamic": m.dynamic}),
         );
     }
+    add_lib_dynload(&mut writer, &mut imports);
     for f in &manifest.files {
         writer
             .add_file(&f.path, FileKind::Data, "", Blob::Raw(read(&f.data)))
@@ -168,6 +206,70 @@ fn build_stdlib_archive(workspace: &Path, out: &Path) {
     });
     fs::write(out.join("stdlib-imports.json"), index.to_string()).expect("write imports");
     let _ = fs::remove_dir_all(&work);
+}
+
+/// Adds the stdlib's extension modules (lib-dynload) and the shared
+/// libraries they need that a Linux system may lack (libssl, libsqlite3,
+/// libmpdec, libffi, ...), all taken from the build machine's CPython.
+fn add_lib_dynload(
+    writer: &mut BundleWriter,
+    imports: &mut serde_json::Map<String, serde_json::Value>,
+) {
+    let dynload =
+        PathBuf::from(env::var("DEP_FREEZE_PYTHON_DYNLOAD").expect("lib-dynload dir from runtime"));
+    println!("cargo:rerun-if-changed={}", dynload.display());
+    let mut entries: Vec<PathBuf> = fs::read_dir(&dynload)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dynload.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "so"))
+        .collect();
+    entries.sort();
+    let mut closure = elfdeps::Closure::default();
+    for path in entries {
+        let file_name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let module = file_name.split('.').next().unwrap_or_default().to_owned();
+        if TEST_EXTENSIONS.contains(&module.as_str()) {
+            continue;
+        }
+        let bytes = fs::read(&path).expect("read extension module");
+        elfdeps::resolve(&bytes, &dynload, &file_name, &mut closure);
+        writer
+            .add_module(
+                &module,
+                ModuleKind::Extension,
+                &file_name,
+                Some(Blob::Raw(bytes)),
+                None,
+            )
+            .unwrap_or_else(|e| panic!("extension {module}: {e}"));
+        let implicit: Vec<serde_json::Value> = EXTENSION_IMPORTS
+            .iter()
+            .find(|(m, _)| *m == module)
+            .map(|(_, deps)| {
+                deps.iter()
+                    .map(|d| serde_json::json!([d, 0, null]))
+                    .collect()
+            })
+            .unwrap_or_default();
+        imports.insert(
+            module,
+            serde_json::json!({"imports": implicit, "dynamic": []}),
+        );
+    }
+    for (name, who) in &closure.missing {
+        println!("cargo:warning=library {name} needed by {who} not found; it will not be bundled");
+    }
+    for lib in closure.libraries {
+        let bytes = fs::read(&lib.path).expect("read shared library");
+        writer
+            .add_file(
+                &format!("_freeze_libs/{}", lib.needed),
+                FileKind::SharedLibrary,
+                &lib.needed,
+                Blob::Raw(bytes),
+            )
+            .unwrap_or_else(|e| panic!("library {}: {e}", lib.needed));
+    }
 }
 
 fn hex4(s: &str) -> [u8; 4] {

@@ -1,12 +1,14 @@
 //! `freeze APP -o OUT`: entry point → module graph → bundle → executable.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use freeze_bundle::{Blob, Bundle, BundleWriter, MainMode, ModuleKind};
+use freeze_bundle::{Blob, Bundle, BundleWriter, FileKind, MainMode, ModuleKind};
 
 use crate::compiler::Compiler;
+use crate::elfdeps::{self, Closure};
 use crate::embedded;
 use crate::finder::{Finder, SearchRoot};
 use crate::graph::{GraphBuilder, ModuleGraph, Origin};
@@ -157,7 +159,10 @@ pub fn freeze(cli: &Cli) -> Result<()> {
     report_problems(&graph, cli)?;
     check_not_overwriting_input(out, app, &graph)?;
 
-    let payload = write_bundle(&graph, &stdlib, &entry, cli)?;
+    let root_dirs: Vec<PathBuf> = std::iter::once(entry.root.clone())
+        .chain(cli.paths.iter().cloned())
+        .collect();
+    let payload = write_bundle(&graph, &stdlib, &root_dirs, &entry, cli)?;
     let exe = freeze_bundle::embed_in_elf(embedded::STUB, &payload)
         .context("cannot add the bundle to the runtime stub")?;
     crate::atomic::write_executable(out, &exe)?;
@@ -276,10 +281,13 @@ fn check_not_overwriting_input(out: &Path, app: &Path, graph: &ModuleGraph) -> R
 fn write_bundle(
     graph: &ModuleGraph,
     stdlib: &Bundle<'static>,
+    roots: &[PathBuf],
     entry: &Entry,
     cli: &Cli,
 ) -> Result<Vec<u8>> {
     let mut writer = BundleWriter::new(freeze_runtime::PYTHON_MAGIC);
+    // SONAMEs of the shared libraries already added.
+    let mut libraries: BTreeSet<String> = BTreeSet::new();
     writer.set_main(entry.mode, &entry.main_name);
     let mut stdlib_package_dirs = Vec::new();
     for (name, node) in &graph.nodes {
@@ -303,6 +311,12 @@ fn write_bundle(
                         .map(Blob::Stored)
                 };
                 writer.add_module(name, m.kind, m.path, code, source)?;
+                if m.kind == ModuleKind::Extension {
+                    if let Some(code) = m.code {
+                        let bytes = stdlib.blob(&code)?;
+                        add_stdlib_libraries(&mut writer, stdlib, &bytes, &mut libraries)?;
+                    }
+                }
                 if m.kind == ModuleKind::Package {
                     if let Some((dir, _)) = m.path.rsplit_once('/') {
                         stdlib_package_dirs.push(dir.to_owned());
@@ -314,10 +328,41 @@ fn write_bundle(
                     writer.add_module(name, node.kind, &found.rel, None, None)?;
                 }
                 ModuleKind::Extension => {
-                    eprintln!(
-                        "warning: extension module {name} ({}) left out: extension modules are not supported yet",
-                        found.rel
-                    );
+                    let file = found.file.as_deref().context("extension without a file")?;
+                    let bytes = fs::read(file).with_context(|| {
+                        format!(
+                            "cannot read extension module {name} from {}",
+                            file.display()
+                        )
+                    })?;
+                    let origin_dir = file
+                        .canonicalize()
+                        .ok()
+                        .and_then(|p| p.parent().map(Path::to_path_buf))
+                        .unwrap_or_default();
+                    let mut closure = Closure::default();
+                    elfdeps::resolve(&bytes, &origin_dir, &found.rel, &mut closure);
+                    for (lib, who) in &closure.missing {
+                        eprintln!(
+                            "warning: library {lib} needed by extension module {name} ({who}) was not found; \
+                             the extension fails to load unless the target system has it"
+                        );
+                    }
+                    for lib in closure.libraries {
+                        let path = library_bundle_path(&lib.path, roots, &lib.needed);
+                        if libraries.insert(lib.needed.clone()) {
+                            let data = fs::read(&lib.path).with_context(|| {
+                                format!("cannot read library {}", lib.path.display())
+                            })?;
+                            writer.add_file(
+                                &path,
+                                FileKind::SharedLibrary,
+                                &lib.needed,
+                                Blob::Raw(data),
+                            )?;
+                        }
+                    }
+                    writer.add_module(name, node.kind, &found.rel, Some(Blob::Raw(bytes)), None)?;
                 }
                 ModuleKind::Module | ModuleKind::Package => {
                     let Some(code) = &node.code else {
@@ -356,4 +401,51 @@ fn write_bundle(
         }
     }
     Ok(writer.finish()?)
+}
+
+/// Adds the shared libraries a stdlib extension needs, from the archive
+/// (where build.rs put the build machine's copies), dependencies first.
+fn add_stdlib_libraries(
+    writer: &mut BundleWriter,
+    stdlib: &Bundle<'static>,
+    object: &[u8],
+    added: &mut BTreeSet<String>,
+) -> Result<()> {
+    let Ok(info) = elfdeps::dynamic_info(object) else {
+        return Ok(());
+    };
+    for needed in info.needed {
+        if elfdeps::is_system_library(&needed) || added.contains(&needed) {
+            continue;
+        }
+        let path = format!("_freeze_libs/{needed}");
+        let Some(file) = stdlib.find_file(&path)? else {
+            continue; // found on the build machine's system at run time
+        };
+        added.insert(needed.clone());
+        let bytes = stdlib.blob(&file.data)?;
+        add_stdlib_libraries(writer, stdlib, &bytes, added)?;
+        writer.add_file(
+            file.path,
+            file.kind,
+            file.aux,
+            Blob::Stored(stdlib.stored_blob(&file.data)?),
+        )?;
+    }
+    Ok(())
+}
+
+/// Where a library goes in the bundle: beside its package when it lives in
+/// a search root (e.g. `numpy.libs/libopenblas.so`), else `_freeze_libs/`.
+fn library_bundle_path(path: &Path, roots: &[PathBuf], needed: &str) -> String {
+    let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    for root in roots {
+        let root = root.canonicalize().unwrap_or_else(|_| root.clone());
+        if let Ok(rel) = canonical.strip_prefix(&root) {
+            if let Some(rel) = rel.to_str() {
+                return rel.to_owned();
+            }
+        }
+    }
+    format!("_freeze_libs/{needed}")
 }

@@ -2,6 +2,7 @@
 
 mod atomic;
 mod compiler;
+mod elfdeps;
 mod embedded;
 mod finder;
 mod freezer;

@@ -64,6 +64,7 @@ class BundleImporter:
         spec = _bootstrap.ModuleSpec(
             fullname, self, origin=_join(rel), is_package=kind == _PACKAGE
         )
+        spec.loader_state = kind
         spec.has_location = True
         if kind == _PACKAGE:
             spec.submodule_search_locations = [_join(_parent_dir(rel))]
@@ -78,10 +79,22 @@ class BundleImporter:
     # -- loader ---------------------------------------------------------------
 
     def create_module(self, spec):
-        return None
+        found = _freeze.find(spec.name)
+        if found is None or found[0] != _EXTENSION:
+            return None
+        # Loaded from a memory file; CPython's own extension loader does the
+        # rest (single- and multi-phase init alike).
+        memory_path = _freeze.load_extension(spec.name)
+        return _imp.create_dynamic(_bootstrap.ModuleSpec(spec.name, self, origin=memory_path))
 
     def exec_module(self, module):
-        name = module.__spec__.name
+        spec = module.__spec__
+        name = spec.name
+        if spec.loader_state == _EXTENSION:
+            _imp.exec_dynamic(module)
+            # The virtual path beside its package, not the memory file.
+            module.__file__ = spec.origin
+            return
         code = self.get_code(name)
         if code is None:  # namespace package
             return
@@ -97,7 +110,7 @@ class BundleImporter:
         if found is None:
             raise ImportError("no module named %r in the bundle" % fullname, name=fullname)
         kind, rel = found
-        if kind == _NAMESPACE:
+        if kind in (_NAMESPACE, _EXTENSION):
             return None
         code = _freeze.code(fullname)
         _imp._fix_co_filename(code, _join(rel))

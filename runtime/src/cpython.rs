@@ -498,6 +498,12 @@ extern "C" fn init_freeze_module() -> *mut ffi::PyObject {
             ffi::METH_O,
             c"files_under(dir) -> [path]",
         ),
+        method(
+            c"load_extension",
+            freeze_load_extension,
+            ffi::METH_O,
+            c"load_extension(name) -> /proc/self/fd/N path of the extension, its libraries loaded",
+        ),
         ffi::PyMethodDef::zeroed(),
     ]);
     let def = Box::new(ffi::PyModuleDef {
@@ -759,5 +765,21 @@ extern "C" fn freeze_files_under(
             ffi::Py_DECREF(item);
         }
         list
+    }
+}
+
+extern "C" fn freeze_load_extension(
+    _m: *mut ffi::PyObject,
+    arg: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: as for freeze_find.
+    unsafe {
+        let (Some(served), Some(name)) = (SERVED.get(), str_arg(arg)) else {
+            return ptr::null_mut();
+        };
+        match crate::native::prepare_extension(&served.bundle, name) {
+            Ok(path) => new_str(&path),
+            Err(e) => raise_import_error(&format!("cannot load extension module {name}: {}", e.0)),
+        }
     }
 }

@@ -8,6 +8,7 @@
 
 mod app;
 mod cpython;
+mod native;
 mod payload;
 
 use std::sync::OnceLock;

@@ -1,0 +1,162 @@
+//! Shared-library dependencies of extension modules, found the way the
+//! dynamic linker finds them: `DT_NEEDED` names searched in `DT_RPATH` (when
+//! there is no `DT_RUNPATH`), `DT_RUNPATH`, then the system directories,
+//! with `$ORIGIN` expanded to the object's own directory.
+//!
+//! Libraries every Linux system provides are never bundled: the manylinux
+//! allow-list (PEP 599/600) is the policy.
+//!
+//! Also compiled into packager/build.rs (via `#[path]`), which bundles the
+//! libraries the stdlib's lib-dynload modules need into the stdlib archive.
+
+use std::path::{Path, PathBuf};
+
+/// Libraries a manylinux wheel may assume on the system (PEP 599 policy),
+/// plus the dynamic loader itself.
+const SYSTEM_LIBRARIES: &[&str] = &[
+    "libc.so.6",
+    "libm.so.6",
+    "libdl.so.2",
+    "librt.so.1",
+    "libpthread.so.0",
+    "libutil.so.1",
+    "libnsl.so.1",
+    "libresolv.so.2",
+    "libcrypt.so.1",
+    "libgcc_s.so.1",
+    "libstdc++.so.6",
+    "libX11.so.6",
+    "libXext.so.6",
+    "libXrender.so.1",
+    "libICE.so.6",
+    "libSM.so.6",
+    "libGL.so.1",
+    "libgobject-2.0.so.0",
+    "libgthread-2.0.so.0",
+    "libglib-2.0.so.0",
+    "ld-linux-x86-64.so.2",
+    "linux-vdso.so.1",
+    // The embedded CPython itself lives in the executable.
+    "libpython3.11.so.1.0",
+    "libpython3.11.so",
+];
+
+/// Where the dynamic linker looks when an object names no paths of its own.
+const SYSTEM_DIRS: &[&str] = &[
+    "/lib/x86_64-linux-gnu",
+    "/usr/lib/x86_64-linux-gnu",
+    "/lib64",
+    "/usr/lib64",
+    "/lib",
+    "/usr/lib",
+    "/usr/local/lib",
+];
+
+/// True for libraries that are never bundled.
+pub fn is_system_library(name: &str) -> bool {
+    SYSTEM_LIBRARIES.contains(&name)
+}
+
+/// The dynamic section facts of an ELF object.
+#[derive(Debug, Default, Clone)]
+pub struct DynamicInfo {
+    pub needed: Vec<String>,
+    pub soname: Option<String>,
+    pub rpath: Vec<String>,
+    pub runpath: Vec<String>,
+}
+
+pub fn dynamic_info(bytes: &[u8]) -> Result<DynamicInfo, String> {
+    let elf =
+        goblin::elf::Elf::parse(bytes).map_err(|e| format!("not a loadable ELF object: {e}"))?;
+    let split = |v: &[&str]| -> Vec<String> {
+        v.iter()
+            .flat_map(|s| s.split(':'))
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    Ok(DynamicInfo {
+        needed: elf.libraries.iter().map(|s| s.to_string()).collect(),
+        soname: elf.soname.map(str::to_owned),
+        rpath: split(&elf.rpaths),
+        runpath: split(&elf.runpaths),
+    })
+}
+
+/// A library found for a `DT_NEEDED` name.
+#[derive(Debug, Clone)]
+pub struct FoundLibrary {
+    /// The name the dependant asked for (what the runtime matches).
+    pub needed: String,
+    pub path: PathBuf,
+}
+
+/// Libraries needed by an object, transitively, dependencies first.
+#[derive(Debug, Default)]
+pub struct Closure {
+    pub libraries: Vec<FoundLibrary>,
+    /// `(needed name, who needs it)` for libraries not found anywhere.
+    pub missing: Vec<(String, String)>,
+}
+
+/// Resolves what the object `bytes` (located in `origin_dir`, named `who`
+/// in messages) needs, transitively.
+pub fn resolve(bytes: &[u8], origin_dir: &Path, who: &str, closure: &mut Closure) {
+    let Ok(info) = dynamic_info(bytes) else {
+        return;
+    };
+    for name in &info.needed {
+        if is_system_library(name)
+            || closure.libraries.iter().any(|l| &l.needed == name)
+            || closure.missing.iter().any(|(m, _)| m == name)
+        {
+            continue;
+        }
+        match find_library(name, origin_dir, &info) {
+            Some(path) => {
+                let Ok(lib_bytes) = std::fs::read(&path) else {
+                    closure.missing.push((name.clone(), who.to_owned()));
+                    continue;
+                };
+                let lib_dir = path
+                    .canonicalize()
+                    .ok()
+                    .and_then(|p| p.parent().map(Path::to_path_buf))
+                    .unwrap_or_else(|| origin_dir.to_path_buf());
+                // Mark before recursing so cycles terminate; the entry is
+                // moved after its dependencies below.
+                let placeholder = closure.libraries.len();
+                closure.libraries.push(FoundLibrary {
+                    needed: name.clone(),
+                    path: path.clone(),
+                });
+                resolve(&lib_bytes, &lib_dir, name, closure);
+                let lib = closure.libraries.remove(placeholder);
+                closure.libraries.push(lib);
+            }
+            None => closure.missing.push((name.clone(), who.to_owned())),
+        }
+    }
+}
+
+fn find_library(name: &str, origin_dir: &Path, info: &DynamicInfo) -> Option<PathBuf> {
+    if name.contains('/') {
+        let p = PathBuf::from(name);
+        return p.is_file().then_some(p);
+    }
+    let expand = |dir: &str| -> PathBuf {
+        let origin = origin_dir.to_string_lossy();
+        PathBuf::from(
+            dir.replace("$ORIGIN", &origin)
+                .replace("${ORIGIN}", &origin),
+        )
+    };
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    if info.runpath.is_empty() {
+        dirs.extend(info.rpath.iter().map(|d| expand(d)));
+    }
+    dirs.extend(info.runpath.iter().map(|d| expand(d)));
+    dirs.extend(SYSTEM_DIRS.iter().map(PathBuf::from));
+    dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file())
+}

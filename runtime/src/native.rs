@@ -1,0 +1,155 @@
+//! Native code from memory: extension modules and the shared libraries they
+//! need are written to anonymous memory files (`memfd_create`) and loaded
+//! from `/proc/self/fd/N`; nothing touches the filesystem.
+//!
+//! The dynamic linker resolves an object's `DT_NEEDED` entries against the
+//! SONAMEs of objects already loaded, so bundled libraries are loaded first,
+//! dependencies before dependants, and the extension's own needs are then met
+//! from memory instead of the system's copies.
+
+use std::collections::HashSet;
+use std::ffi::CString;
+use std::io::Write;
+use std::os::fd::{FromRawFd, IntoRawFd};
+use std::sync::Mutex;
+
+use freeze_bundle::{Bundle, FileKind};
+
+/// Why native code could not be loaded.
+#[derive(Debug)]
+pub(crate) struct LoadError(pub String);
+
+/// SONAMEs of the bundled libraries already loaded.
+static LOADED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+
+/// Copies `bytes` into a new memory file and returns its `/proc/self/fd/N`
+/// path. The descriptor is deliberately never closed: glibc caches `dlopen`
+/// by path string, so a reused fd number would alias a different library.
+pub(crate) fn memory_file(name: &str, bytes: &[u8]) -> Result<String, LoadError> {
+    let cname = CString::new(name.replace('\0', "?")).unwrap_or_default();
+    // SAFETY: memfd_create takes a NUL-terminated name and flags; it returns
+    // a new descriptor we own, or -1.
+    let fd = unsafe { libc::memfd_create(cname.as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(LoadError(format!(
+            "memfd_create for {name}: {}",
+            std::io::Error::last_os_error()
+        )));
+    }
+    // SAFETY: fd is a valid descriptor just returned to us and not shared.
+    let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
+    file.write_all(bytes)
+        .map_err(|e| LoadError(format!("writing {name} to memory: {e}")))?;
+    let fd = file.into_raw_fd(); // keep it open for the life of the process
+    Ok(format!("/proc/self/fd/{fd}"))
+}
+
+/// The libraries an ELF object needs (`DT_NEEDED`), in order.
+pub(crate) fn needed_libraries(bytes: &[u8]) -> Vec<String> {
+    match goblin::elf::Elf::parse(bytes) {
+        Ok(elf) => elf.libraries.iter().map(|s| s.to_string()).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Loads the bundled libraries among `needed` (and theirs, first).
+pub(crate) fn preload(bundle: &Bundle<'_>, needed: &[String]) -> Result<(), LoadError> {
+    for soname in needed {
+        {
+            let mut guard = LOADED.lock().unwrap_or_else(|p| p.into_inner());
+            let loaded = guard.get_or_insert_with(HashSet::new);
+            if loaded.contains(soname) {
+                continue;
+            }
+        }
+        let Some(file) = bundled_library(bundle, soname)? else {
+            continue; // a system library: the dynamic linker finds it
+        };
+        let bytes = bundle
+            .blob(&file.data)
+            .map_err(|e| LoadError(format!("{}: {e}", file.path)))?;
+        preload(bundle, &needed_libraries(&bytes))?;
+        let path = memory_file(soname, &bytes)?;
+        dlopen(&path)
+            .map_err(|e| LoadError(format!("{soname} (bundled as {}): {e}", file.path)))?;
+        LOADED
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert_with(HashSet::new)
+            .insert(soname.clone());
+    }
+    Ok(())
+}
+
+fn bundled_library<'a>(
+    bundle: &Bundle<'a>,
+    soname: &str,
+) -> Result<Option<freeze_bundle::FileEntry<'a>>, LoadError> {
+    for file in bundle.files() {
+        let file = file.map_err(|e| LoadError(format!("bundle index: {e}")))?;
+        if file.kind == FileKind::SharedLibrary && file.aux == soname {
+            return Ok(Some(file));
+        }
+    }
+    Ok(None)
+}
+
+fn dlopen(path: &str) -> Result<(), String> {
+    let cpath = CString::new(path).map_err(|_| "NUL in path".to_owned())?;
+    // SAFETY: dlopen with a valid C string; the handle is intentionally kept
+    // (never dlclose'd) so the library stays loaded for the process.
+    let handle = unsafe { libc::dlopen(cpath.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
+    if handle.is_null() {
+        // SAFETY: dlerror returns a thread-local message or null.
+        let msg = unsafe { libc::dlerror() };
+        let text = if msg.is_null() {
+            "unknown dlopen error".to_owned()
+        } else {
+            // SAFETY: non-null dlerror result is a valid C string.
+            unsafe { std::ffi::CStr::from_ptr(msg) }
+                .to_string_lossy()
+                .into_owned()
+        };
+        return Err(text);
+    }
+    Ok(())
+}
+
+/// Prepares extension module `name` for CPython's loader: its bundled
+/// libraries loaded, its own bytes in a memory file. Returns the path for
+/// `_imp.create_dynamic`.
+pub(crate) fn prepare_extension(bundle: &Bundle<'_>, name: &str) -> Result<String, LoadError> {
+    let entry = bundle
+        .find_module(name)
+        .map_err(|e| LoadError(format!("bundle index: {e}")))?
+        .ok_or_else(|| LoadError(format!("no extension module {name} in the bundle")))?;
+    let code = entry
+        .code
+        .ok_or_else(|| LoadError(format!("extension module {name} has no code")))?;
+    let bytes = bundle
+        .blob(&code)
+        .map_err(|e| LoadError(format!("{}: {e}", entry.path)))?;
+    preload(bundle, &needed_libraries(&bytes))?;
+    memory_file(entry.path.rsplit('/').next().unwrap_or(name), &bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_file_holds_the_bytes() {
+        let path = memory_file("test", b"hello memfd").unwrap();
+        assert!(path.starts_with("/proc/self/fd/"));
+        assert_eq!(std::fs::read(&path).unwrap(), b"hello memfd");
+    }
+
+    #[test]
+    fn needed_libraries_of_a_real_binary() {
+        let bytes = std::fs::read("/bin/true").unwrap();
+        assert!(needed_libraries(&bytes)
+            .iter()
+            .any(|l| l.starts_with("libc.so")));
+        assert!(needed_libraries(b"not elf").is_empty());
+    }
+}
