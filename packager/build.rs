@@ -144,6 +144,8 @@ fn build_stdlib_archive(workspace: &Path, out: &Path) {
     let stdlib = env::var("DEP_FREEZE_PYTHON_STDLIB").expect("stdlib dir from runtime");
     let tools = workspace.join("packager/python/_freeze_tools.py");
     let importer = workspace.join("runtime/python/_freeze_importer.py");
+    let runmain = workspace.join("runtime/python/_freeze_runmain.py");
+    println!("cargo:rerun-if-changed={}", runmain.display());
     println!("cargo:rerun-if-changed={}", tools.display());
     println!("cargo:rerun-if-changed={}", importer.display());
     println!("cargo:rerun-if-changed={stdlib}");
@@ -157,6 +159,7 @@ fn build_stdlib_archive(workspace: &Path, out: &Path) {
         .arg(&stdlib)
         .arg(&work)
         .arg(&importer)
+        .arg(&runmain)
         .arg(&tools)
         .status()
         .expect("run the build python to compile the stdlib");

@@ -142,6 +142,16 @@ _SKIP_SUB = {"test", "tests", "idle_test", "__pycache__"}
 _SKIP_FILES = {"sitecustomize.py", "__hello__.py", "antigravity.py", "this.py"}
 
 
+# Runtime modules compiled under the names of CPython's frozen modules whose
+# role they play, so tracebacks read exactly as under python: CPython trims
+# frames of "<frozen importlib._bootstrap_external>" from import errors, and
+# python app/ shows two "<frozen runpy>" frames.
+_RUNTIME_FILENAMES = {
+    "_freeze_importer": "<frozen importlib._bootstrap_external>",
+    "_freeze_runmain": "<frozen runpy>",
+}
+
+
 def build_stdlib(stdlib_dir, out_dir, extra_sources):
     """Compiles the stdlib into out_dir: manifest.json plus blob files."""
     import os
@@ -236,7 +246,7 @@ def build_stdlib(stdlib_dir, out_dir, extra_sources):
         # The runtime's importer takes the filename of importlib's frozen
         # loader: CPython trims frames with that filename from tracebacks of
         # imports (see _freeze_importer.exec_module).
-        filename = "<frozen importlib._bootstrap_external>" if stem == "_freeze_importer" else None
+        filename = _RUNTIME_FILENAMES.get(stem)
         with open(path, "rb") as f:
             add_module(stem, "module", stem + ".py", f.read(), filename)
 

@@ -147,7 +147,10 @@ pub fn freeze(cli: &Cli) -> Result<()> {
     builder.add_root("_freeze_importer", "the freeze runtime's importer");
     builder.add_root("encodings", "needed by Python at startup");
     if entry.mode == MainMode::Module {
-        builder.add_root("runpy", "runs the main module like python -m");
+        builder.add_root(
+            "_freeze_runmain",
+            "runs the main module like python -m / python app/",
+        );
     }
     for hidden in &cli.hidden_imports {
         if !builder.add_root(hidden, "--hidden-import") {

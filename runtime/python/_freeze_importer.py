@@ -113,7 +113,10 @@ class BundleImporter:
         if kind in (_NAMESPACE, _EXTENSION):
             return None
         code = _freeze.code(fullname)
-        _imp._fix_co_filename(code, _join(rel))
+        # Compiled with the bundle-relative path as filename; point it at the
+        # virtual path. (Runtime modules compiled as "<frozen ...>" keep it.)
+        if code.co_filename == rel:
+            _imp._fix_co_filename(code, _join(rel))
         return code
 
     def get_source(self, fullname):
@@ -274,15 +277,27 @@ def _install_site_builtins():
     builtins.exit = _sitebuiltins.Quitter("exit", "Ctrl-D (i.e. EOF)")
     builtins.quit = _sitebuiltins.Quitter("quit", "Ctrl-D (i.e. EOF)")
     builtins.help = _sitebuiltins._Helper()
-    builtins.copyright = _sitebuiltins._Printer("copyright", sys.copyright)
-    builtins.credits = _sitebuiltins._Printer(
+    builtins.copyright = _Printer("copyright", sys.copyright)
+    builtins.credits = _Printer(
         "credits",
         "    Thanks to CWI, CNRI, BeOpen.com, Zope Corporation and a cast of thousands\n"
         "    for supporting Python development.  See www.python.org for more information.",
     )
-    builtins.license = _sitebuiltins._Printer(
-        "license", "See https://www.python.org/psf/license/"
-    )
+    builtins.license = _Printer("license", "See https://www.python.org/psf/license/")
+
+
+class _Printer:
+    # site's _Printer imports os at creation (to look for license files on
+    # disk); this one has nothing to look for, and keeps start-up lean.
+    def __init__(self, name, text):
+        self._name = name
+        self._text = text
+
+    def __repr__(self):
+        return self._text
+
+    def __call__(self):
+        print(self._text)
 
 
 def _excepthook(exc_type, exc, tb):

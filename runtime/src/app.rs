@@ -50,6 +50,9 @@ fn boot_app(exe: &str) -> Result<MainRun<'static>, RuntimeError> {
             executable: exe,
             argv: &argv,
             install_signal_handlers: true,
+            // Frozen apps ignore PYTHON* variables (isolated mode); this one
+            // is ours, for profiling start-up like `python -X importtime`.
+            import_time: std::env::var_os("FREEZE_IMPORTTIME").is_some_and(|v| v == "1"),
         },
     )?;
     Ok(main)

@@ -42,6 +42,8 @@ pub(crate) struct BootConfig<'a> {
     /// True for apps (Ctrl-C raises KeyboardInterrupt, SIGPIPE ignored, like
     /// python); false for the freeze tool's own compiler interpreter.
     pub install_signal_handlers: bool,
+    /// `-X importtime`: per-import timings on stderr.
+    pub import_time: bool,
 }
 
 /// Boots CPython from `bundle`: core init, our importer on `sys.meta_path`,
@@ -97,6 +99,7 @@ unsafe fn configure_and_init(
     exe: &CStr,
 ) -> Result<(), RuntimeError> {
     cfg.install_signal_handlers = c_int::from(config.install_signal_handlers);
+    cfg.import_time = c_int::from(config.import_time);
     cfg.site_import = 0;
     cfg.write_bytecode = 0;
     cfg.parse_argv = 0;
@@ -258,8 +261,9 @@ unsafe fn call_function(
 pub(crate) enum MainRun<'a> {
     /// Like `python app.py`: the code runs directly in `__main__`.
     Script,
-    /// Like `python -m name` / `python dir/`: through runpy, whose frames
-    /// (`<frozen runpy>`) then appear in tracebacks exactly as under python.
+    /// Like `python -m name` / `python dir/`: through `_freeze_runmain`, a
+    /// lean runpy whose frames (`<frozen runpy>`) appear in tracebacks
+    /// exactly as runpy's do under python.
     Module(&'a str),
 }
 
@@ -325,7 +329,7 @@ unsafe fn run_script_main() -> *mut ffi::PyObject {
 /// # Safety
 /// Booted interpreter, GIL held.
 unsafe fn run_module_main(name: &CStr) -> *mut ffi::PyObject {
-    let runpy = ffi::PyImport_ImportModule(c"runpy".as_ptr());
+    let runpy = ffi::PyImport_ImportModule(c"_freeze_runmain".as_ptr());
     if runpy.is_null() {
         return ptr::null_mut();
     }

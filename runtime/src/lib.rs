@@ -103,6 +103,7 @@ impl ToolInterpreter {
                     executable: &exe,
                     argv: &argv,
                     install_signal_handlers: false,
+                    import_time: false,
                 },
             )
             .map_err(|e| e.to_string())
