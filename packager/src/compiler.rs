@@ -63,6 +63,13 @@ impl Compiler {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect::<String>();
+        if facts.version != freeze_runtime::PYTHON_VERSION {
+            bail!(
+                "the embedded Python is {} but the runtime stub was built for {}; rebuild freeze",
+                facts.version,
+                freeze_runtime::PYTHON_VERSION
+            );
+        }
         if facts.magic != expected {
             bail!(
                 "the embedded Python reports bytecode magic {} but the runtime was built for {expected}",

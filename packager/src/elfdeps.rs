@@ -61,7 +61,6 @@ pub fn is_system_library(name: &str) -> bool {
 #[derive(Debug, Default, Clone)]
 pub struct DynamicInfo {
     pub needed: Vec<String>,
-    pub soname: Option<String>,
     pub rpath: Vec<String>,
     pub runpath: Vec<String>,
 }
@@ -78,7 +77,6 @@ pub fn dynamic_info(bytes: &[u8]) -> Result<DynamicInfo, String> {
     };
     Ok(DynamicInfo {
         needed: elf.libraries.iter().map(|s| s.to_string()).collect(),
-        soname: elf.soname.map(str::to_owned),
         rpath: split(&elf.rpaths),
         runpath: split(&elf.runpaths),
     })

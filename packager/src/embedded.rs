@@ -39,4 +39,14 @@ pub fn stdlib_index() -> Result<&'static StdlibIndex> {
         .as_ref()
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("the stdlib import index built into freeze is damaged")
+        .and_then(|index| {
+            if index.version != freeze_runtime::PYTHON_VERSION {
+                anyhow::bail!(
+                    "the stdlib archive is from CPython {} but the runtime is {}; rebuild freeze",
+                    index.version,
+                    freeze_runtime::PYTHON_VERSION
+                );
+            }
+            Ok(index)
+        })
 }
