@@ -38,9 +38,16 @@ const TEST_EXTENSIONS: &[&str] = &[
     "xxlimited_35",
 ];
 
-/// Modules that stdlib extension modules import from C (invisible to the
-/// bytecode scan).
-const EXTENSION_IMPORTS: &[(&str, &[&str])] = &[
+/// Imports the bytecode scan cannot see: stdlib extension modules importing
+/// from C, and stdlib modules importing by computed names.
+const IMPLICIT_IMPORTS: &[(&str, &[&str])] = &[
+    (
+        "sysconfig",
+        &[
+            "_sysconfigdata__x86_64-linux-gnu",
+            "_sysconfigdata__linux_x86_64-linux-gnu",
+        ],
+    ),
     ("_decimal", &["collections", "numbers", "contextvars"]),
     ("_asyncio", &["asyncio", "traceback", "weakref", "inspect"]),
     ("_ctypes", &["ctypes"]),
@@ -195,6 +202,15 @@ fn build_stdlib_archive(workspace: &Path, out: &Path) {
         );
     }
     add_lib_dynload(&mut writer, &mut imports);
+    for (module, extra) in IMPLICIT_IMPORTS {
+        if let Some(entry) = imports.get_mut(*module) {
+            if let Some(list) = entry.get_mut("imports").and_then(|l| l.as_array_mut()) {
+                for name in *extra {
+                    list.push(serde_json::json!([name, 0, null]));
+                }
+            }
+        }
+    }
     for f in &manifest.files {
         writer
             .add_file(&f.path, FileKind::Data, "", Blob::Raw(read(&f.data)))
@@ -245,7 +261,7 @@ fn add_lib_dynload(
                 None,
             )
             .unwrap_or_else(|e| panic!("extension {module}: {e}"));
-        let implicit: Vec<serde_json::Value> = EXTENSION_IMPORTS
+        let implicit: Vec<serde_json::Value> = IMPLICIT_IMPORTS
             .iter()
             .find(|(m, _)| *m == module)
             .map(|(_, deps)| {

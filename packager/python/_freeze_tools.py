@@ -224,7 +224,7 @@ def build_stdlib(stdlib_dir, out_dir, extra_sources):
                 name = (package + "." if package else "") + stem
                 with open(abs_path, "rb") as f:
                     add_module(name, "module", rel, f.read())
-            elif rel_dir and package and not entry.endswith((".pyc", ".pyo")):
+            elif rel_dir and package and not entry.endswith((".pyc", ".pyo", ".rst")) and entry != "README":
                 add_data(abs_path, rel)
 
     def add_data(abs_path, rel):

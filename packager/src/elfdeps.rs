@@ -156,5 +156,10 @@ fn find_library(name: &str, origin_dir: &Path, info: &DynamicInfo) -> Option<Pat
     }
     dirs.extend(info.runpath.iter().map(|d| expand(d)));
     dirs.extend(SYSTEM_DIRS.iter().map(PathBuf::from));
+    // Last resort, beyond what ld.so does: beside the dependant. Wheels
+    // repaired by auditwheel keep their libraries together (numpy.libs/)
+    // and some of those name each other without an RPATH; at run time they
+    // are matched by SONAME among the bundled libraries anyway.
+    dirs.push(origin_dir.to_path_buf());
     dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file())
 }

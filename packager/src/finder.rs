@@ -17,6 +17,8 @@ pub struct SearchRoot {
     pub dir: PathBuf,
     /// True for the app's own directory (syntax errors there are fatal).
     pub is_app: bool,
+    /// Searched after the stdlib, as site-packages are by python.
+    pub after_stdlib: bool,
 }
 
 /// A module found on the filesystem.
@@ -48,15 +50,31 @@ impl Finder {
         &self.roots[index]
     }
 
-    /// Finds a top-level module in the search roots.
-    pub fn find_top(&self, name: &str) -> Option<FsModule> {
+    /// Finds a top-level module in the roots searched before the stdlib
+    /// (`after_stdlib` false) or after it (true).
+    pub fn find_top(&self, name: &str, after_stdlib: bool) -> Option<FsModule> {
         let dirs: Vec<(usize, PathBuf, String)> = self
             .roots
             .iter()
             .enumerate()
+            .filter(|(_, r)| r.after_stdlib == after_stdlib)
             .map(|(i, r)| (i, r.dir.clone(), String::new()))
             .collect();
         find_in(&dirs, name)
+    }
+
+    /// Names of every submodule under a package found by this finder,
+    /// recursively (for whole-package inclusion). Test suites shipped inside
+    /// packages (`tests`, `test`) are skipped; an explicit import of them
+    /// still resolves.
+    pub fn all_submodules(&self, package: &FsModule, name: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for dir in &package.dirs {
+            walk_modules(dir, name, &mut out, 0);
+        }
+        out.sort();
+        out.dedup();
+        out
     }
 
     /// Finds `parent.name` in a package found by this finder.
@@ -85,6 +103,103 @@ impl Finder {
             dirs: Vec::new(),
             rel,
             root,
+        }
+    }
+}
+
+fn walk_modules(dir: &Path, package: &str, out: &mut Vec<String>, depth: usize) {
+    if depth > 32 {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        let Some(file) = path.file_name().and_then(|f| f.to_str()) else {
+            continue;
+        };
+        if path.is_dir() {
+            if SKIPPED_DIRS.contains(&file) || !is_identifier(file) {
+                continue;
+            }
+            let sub = format!("{package}.{file}");
+            let has_python = path.join("__init__.py").is_file() || contains_python(&path);
+            if has_python {
+                out.push(sub.clone());
+                walk_modules(&path, &sub, out, depth + 1);
+            }
+            continue;
+        }
+        let stem = if let Some(stem) = file.strip_suffix(".py") {
+            stem
+        } else if let Some(stem) = EXTENSION_SUFFIXES.iter().find_map(|s| file.strip_suffix(s)) {
+            stem
+        } else {
+            continue;
+        };
+        if stem != "__init__" && is_identifier(stem) {
+            out.push(format!("{package}.{stem}"));
+        }
+    }
+}
+
+/// Directories inside packages that hold no importable code of the package.
+pub const SKIPPED_DIRS: &[&str] = &["__pycache__", "tests", "test"];
+
+fn contains_python(dir: &Path) -> bool {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries.filter_map(|e| e.ok()).any(|e| {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                name.ends_with(".py") || EXTENSION_SUFFIXES.iter().any(|s| name.ends_with(s))
+            })
+        })
+        .unwrap_or(false)
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c == '_' || c.is_alphabetic())
+        && chars.all(|c| c == '_' || c.is_alphanumeric())
+}
+
+/// Data files of a package directory, recursively: everything that is not
+/// code, bytecode or a test suite, as (bundle-relative path, file).
+pub fn package_data(dir: &Path, rel_dir: &str) -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    collect_data(dir, rel_dir, &mut out, 0);
+    out
+}
+
+fn collect_data(dir: &Path, rel_dir: &str, out: &mut Vec<(String, PathBuf)>, depth: usize) {
+    if depth > 32 {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        let Some(file) = path.file_name().and_then(|f| f.to_str()) else {
+            continue;
+        };
+        let rel = join_rel(rel_dir, file);
+        if path.is_dir() {
+            if !SKIPPED_DIRS.contains(&file) {
+                collect_data(&path, &rel, out, depth + 1);
+            }
+            continue;
+        }
+        let is_code = file.ends_with(".py")
+            || file.ends_with(".pyc")
+            || file.ends_with(".pyo")
+            || EXTENSION_SUFFIXES.iter().any(|s| file.ends_with(s));
+        if !is_code && path.is_file() {
+            out.push((rel, path));
         }
     }
 }
@@ -198,13 +313,21 @@ mod tests {
         assert_eq!(pkg.rel, "pkg/__init__.py");
         let sub = finder.find_child(&pkg, "sub").unwrap();
         assert_eq!(sub.rel, "pkg/sub.py");
-        let ns = finder.find_top("ns").unwrap();
+        let ns = finder.find_top("ns", false).unwrap();
         assert_eq!(ns.kind, ModuleKind::NamespacePackage);
         assert_eq!(ns.rel, "ns");
         assert_eq!(finder.find_child(&ns, "x").unwrap().rel, "ns/x.py");
-        assert_eq!(finder.find_top("mod").unwrap().kind, ModuleKind::Module);
-        assert!(finder.find_top("missing").is_none());
-        assert!(finder.find_top("..").is_none());
+        assert_eq!(
+            finder.find_top("mod", false).unwrap().kind,
+            ModuleKind::Module
+        );
+        assert!(finder.find_top("mod", true).is_none());
+        assert!(finder.find_top("missing", false).is_none());
+        assert!(finder.find_top("..", false).is_none());
+        assert_eq!(
+            finder.all_submodules(&pkg, "pkg"),
+            vec!["pkg.sub".to_owned()]
+        );
         fs::remove_dir_all(a).unwrap();
     }
 }

@@ -14,6 +14,9 @@ use crate::finder::{Finder, SearchRoot};
 use crate::graph::{GraphBuilder, ModuleGraph, Origin};
 use crate::Cli;
 
+/// zstd level for the app's and third-party blobs.
+const COMPRESSION_LEVEL: i32 = 12;
+
 /// How the app starts, decided from APP and `-m`.
 struct Entry {
     root: PathBuf,
@@ -113,6 +116,13 @@ pub fn freeze(cli: &Cli) -> Result<()> {
         }
     }
 
+    let add_data = parse_add_data(&cli.add_data)?;
+    let site = crate::site::locate(cli.python.as_deref(), cli.verbose)?;
+    if cli.verbose {
+        if let Some(python) = &site.python {
+            eprintln!("  packages of {}: {:?}", python.display(), site.dirs);
+        }
+    }
     let compiler = Compiler::new()?;
     let stdlib = Bundle::parse(embedded::STDLIB)
         .context("the stdlib archive built into freeze is damaged")?;
@@ -121,11 +131,19 @@ pub fn freeze(cli: &Cli) -> Result<()> {
     let mut roots = vec![SearchRoot {
         dir: entry.root.clone(),
         is_app: true,
+        after_stdlib: false,
     }];
     roots.extend(cli.paths.iter().map(|d| SearchRoot {
         dir: d.clone(),
         is_app: false,
+        after_stdlib: false,
     }));
+    roots.extend(site.dirs.iter().map(|d| SearchRoot {
+        dir: d.clone(),
+        is_app: false,
+        after_stdlib: true,
+    }));
+    let distributions = crate::site::Distributions::scan(&site.dirs);
     let finder = Finder::new(roots);
     let mut builder = GraphBuilder::new(&compiler, &finder, stdlib, index, cli.excludes.clone());
 
@@ -164,8 +182,13 @@ pub fn freeze(cli: &Cli) -> Result<()> {
 
     let root_dirs: Vec<PathBuf> = std::iter::once(entry.root.clone())
         .chain(cli.paths.iter().cloned())
+        .chain(site.dirs.iter().cloned())
         .collect();
-    let payload = write_bundle(&graph, &stdlib, &root_dirs, &entry, cli)?;
+    let extra = ExtraFiles {
+        distributions: &distributions,
+        add_data: &add_data,
+    };
+    let payload = write_bundle(&graph, &stdlib, &root_dirs, &entry, cli, &extra)?;
     let exe = freeze_bundle::embed_in_elf(embedded::STUB, &payload)
         .context("cannot add the bundle to the runtime stub")?;
     crate::atomic::write_executable(out, &exe)?;
@@ -281,14 +304,82 @@ fn check_not_overwriting_input(out: &Path, app: &Path, graph: &ModuleGraph) -> R
     Ok(())
 }
 
+/// Files bundled beside the modules.
+struct ExtraFiles<'a> {
+    distributions: &'a crate::site::Distributions,
+    add_data: &'a [(PathBuf, String)],
+}
+
+/// Parses `--add-data SRC:DEST` into (source, bundle-relative destination).
+fn parse_add_data(specs: &[String]) -> Result<Vec<(PathBuf, String)>> {
+    let mut out = Vec::new();
+    for spec in specs {
+        let Some((src, dest)) = spec.rsplit_once(':') else {
+            bail!("--add-data {spec:?}: expected SRC:DEST, e.g. assets:assets or config.toml:.");
+        };
+        let src = PathBuf::from(src);
+        if !src.exists() {
+            bail!("--add-data {spec:?}: {} does not exist", src.display());
+        }
+        let dest = dest.trim_matches('/');
+        let dest = if dest == "." { "" } else { dest };
+        if dest.split('/').any(|c| c == ".." || c == ".") || dest.starts_with('/') {
+            bail!("--add-data {spec:?}: DEST must be a relative directory inside the app");
+        }
+        let name = src
+            .file_name()
+            .and_then(|n| n.to_str())
+            .with_context(|| format!("--add-data {spec:?}: SRC has no usable name"))?;
+        let target = if dest.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{dest}/{name}")
+        };
+        out.push((src, target));
+    }
+    Ok(out)
+}
+
+/// (bundle path, file on disk) of everything `--add-data` adds.
+fn add_data_files(add_data: &[(PathBuf, String)]) -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    for (src, target) in add_data {
+        if src.is_dir() {
+            let mut stack = vec![(src.clone(), target.clone())];
+            while let Some((dir, rel)) = stack.pop() {
+                let Ok(entries) = fs::read_dir(&dir) else {
+                    continue;
+                };
+                for e in entries.filter_map(|e| e.ok()) {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    let path = e.path();
+                    if path.is_dir() {
+                        stack.push((path, format!("{rel}/{name}")));
+                    } else {
+                        out.push((format!("{rel}/{name}"), path));
+                    }
+                }
+            }
+        } else {
+            out.push((target.clone(), src.clone()));
+        }
+    }
+    out.sort();
+    out
+}
+
 fn write_bundle(
     graph: &ModuleGraph,
     stdlib: &Bundle<'static>,
     roots: &[PathBuf],
     entry: &Entry,
     cli: &Cli,
+    extra: &ExtraFiles<'_>,
 ) -> Result<Vec<u8>> {
     let mut writer = BundleWriter::new(freeze_runtime::PYTHON_MAGIC);
+    // Blobs compiled now (the stdlib comes precompressed at level 19): a
+    // level that keeps big dependency trees quick to freeze.
+    writer.set_compression_level(COMPRESSION_LEVEL);
     // SONAMEs of the shared libraries already added.
     let mut libraries: BTreeSet<String> = BTreeSet::new();
     writer.set_main(entry.mode, &entry.main_name);
@@ -388,6 +479,59 @@ fn write_bundle(
                 }
             },
         }
+    }
+    // Package data of included packages found on disk, and the metadata
+    // (dist-info) of the distributions providing third-party ones.
+    let mut data_files: BTreeSet<String> = BTreeSet::new();
+    let mut add_disk_file = |writer: &mut BundleWriter, rel: &str, file: &Path| -> Result<()> {
+        if !data_files.insert(rel.to_owned()) {
+            return Ok(());
+        }
+        let bytes =
+            fs::read(file).with_context(|| format!("cannot read data file {}", file.display()))?;
+        writer
+            .add_file(rel, FileKind::Data, "", Blob::Raw(bytes))
+            .with_context(|| format!("cannot add data file {}", file.display()))
+    };
+    for (name, node) in &graph.nodes {
+        let Origin::File(found) = &node.origin else {
+            continue;
+        };
+        if name.contains('.') {
+            continue; // top-level packages cover their subpackages
+        }
+        if matches!(
+            node.kind,
+            ModuleKind::Package | ModuleKind::NamespacePackage
+        ) {
+            let rel_dir = match node.kind {
+                ModuleKind::NamespacePackage => found.rel.clone(),
+                _ => found
+                    .rel
+                    .rsplit_once('/')
+                    .map(|(d, _)| d.to_owned())
+                    .unwrap_or_default(),
+            };
+            for dir in &found.dirs {
+                for (rel, file) in crate::finder::package_data(dir, &rel_dir) {
+                    add_disk_file(&mut writer, &rel, &file)?;
+                }
+            }
+        }
+        // Root 0 is the app's own directory: its modules have no dist-info.
+        if found.root != 0 {
+            for meta in extra.distributions.for_top_level(name) {
+                let Some(meta_name) = meta.file_name().and_then(|n| n.to_str()) else {
+                    continue;
+                };
+                for (rel, file) in crate::finder::package_data(meta, meta_name) {
+                    add_disk_file(&mut writer, &rel, &file)?;
+                }
+            }
+        }
+    }
+    for (rel, file) in add_data_files(extra.add_data) {
+        add_disk_file(&mut writer, &rel, &file)?;
     }
     // Package data of included stdlib packages (e.g. lib2to3's grammar).
     for dir in stdlib_package_dirs {

@@ -147,9 +147,21 @@ impl<'a> GraphBuilder<'a> {
     }
 
     fn insert(&mut self, name: &str, kind: ModuleKind, origin: Origin, reason: String) {
+        // Dynamic imports inside third-party packages (plugins, lexers
+        // looked up by name...) work when the whole package comes along.
+        let third_party = match &origin {
+            Origin::File(f) => !self.finder.root(f.root).is_app && !name.contains('.'),
+            _ => false,
+        };
+        let is_pkg = matches!(kind, ModuleKind::Package | ModuleKind::NamespacePackage);
+        let whole_third_party = third_party && is_pkg;
         let whole = self.whole_packages.contains(name)
             && matches!(origin, Origin::Stdlib)
             && kind == ModuleKind::Package;
+        let subs_of_file: Vec<String> = match (&origin, whole_third_party) {
+            (Origin::File(f), true) => self.finder.all_submodules(f, name),
+            _ => Vec::new(),
+        };
         self.graph.nodes.insert(
             name.to_owned(),
             Node {
@@ -173,6 +185,9 @@ impl<'a> GraphBuilder<'a> {
             for sub in subs {
                 self.resolve(&sub, &format!("part of package {name}"), true);
             }
+        }
+        for sub in subs_of_file {
+            self.resolve(&sub, &format!("part of package {name}"), true);
         }
     }
 
@@ -269,10 +284,14 @@ impl<'a> GraphBuilder<'a> {
                 let kind = stdlib_kind(&self.stdlib).unwrap_or(ModuleKind::Module);
                 return Some((kind, Origin::Frozen));
             }
-            if let Some(found) = self.finder.find_top(name) {
+            if let Some(found) = self.finder.find_top(name, false) {
                 return Some((found.kind, Origin::File(found)));
             }
-            stdlib_kind(&self.stdlib).map(|k| (k, Origin::Stdlib))
+            if let Some(kind) = stdlib_kind(&self.stdlib) {
+                return Some((kind, Origin::Stdlib));
+            }
+            let found = self.finder.find_top(name, true)?;
+            Some((found.kind, Origin::File(found)))
         }
     }
 

@@ -8,6 +8,7 @@ mod finder;
 mod freezer;
 mod graph;
 mod listing;
+mod site;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,6 +45,17 @@ pub struct Cli {
     /// Run this module as __main__, like `python -m MODULE`.
     #[arg(short = 'm', long = "module", value_name = "MODULE")]
     pub module: Option<String>,
+
+    /// The Python whose installed packages the app uses (CPython 3.11).
+    /// Default: the active virtual environment, else `python3` if it is 3.11.
+    #[arg(long, value_name = "PY")]
+    pub python: Option<PathBuf>,
+
+    /// Extra file or directory to bundle, as SRC:DEST with DEST a directory
+    /// relative to the app root (`.` for the root); found by
+    /// importlib.resources-style paths and under `sys._MEIPASS` (repeatable).
+    #[arg(long = "add-data", value_name = "SRC:DEST")]
+    pub add_data: Vec<String>,
 
     /// Extra directory to search for modules (repeatable).
     #[arg(long = "path", value_name = "DIR")]

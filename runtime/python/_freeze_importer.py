@@ -74,7 +74,28 @@ class BundleImporter:
         pass
 
     def find_distributions(self, context=None):
-        return iter(())
+        """Distributions whose metadata (dist-info) is bundled, for
+        importlib.metadata (version, entry_points, files, ...)."""
+        from importlib.metadata import Prepared
+
+        name = getattr(context, "name", None)
+        wanted = Prepared(name) if name else None
+        for meta_dir in _metadata_dirs():
+            if wanted is not None:
+                # "rich-13.7.1.dist-info", "foo.egg-info" -> "rich", "foo"
+                dist_name = Prepared.normalize(meta_dir.rpartition(".")[0].partition("-")[0])
+                if dist_name not in (wanted.normalized, wanted.legacy_normalized):
+                    continue
+            yield _bundle_distribution(meta_dir)
+
+    # -- resources ------------------------------------------------------------
+
+    def get_resource_reader(self, fullname):
+        found = _freeze.find(fullname)
+        if found is None or found[0] not in (_PACKAGE, _NAMESPACE):
+            return None
+        kind, rel = found
+        return _resource_reader(rel if kind == _NAMESPACE else _parent_dir(rel))
 
     # -- loader ---------------------------------------------------------------
 
@@ -199,6 +220,169 @@ def _teach_linecache(linecache):
 
     updatecache.__wrapped__ = original
     linecache.updatecache = updatecache
+
+
+def _metadata_dirs():
+    seen = []
+    for path in _freeze.files_under(""):
+        top = path.partition("/")[0]
+        if top.endswith((".dist-info", ".egg-info")) and top not in seen:
+            seen.append(top)
+    return seen
+
+
+def _bundle_distribution(meta_dir):
+    import importlib.metadata as metadata
+    import pathlib
+
+    class BundleDistribution(metadata.Distribution):
+        """A distribution whose metadata files are read from the bundle."""
+
+        def __init__(self, meta_dir):
+            self._meta_dir = meta_dir
+
+        def read_text(self, filename):
+            data = _freeze.data(self._meta_dir + "/" + filename)
+            return None if data is None else data.decode("utf-8")
+
+        def locate_file(self, path):
+            return pathlib.PurePosixPath(ROOT, path)
+
+    return BundleDistribution(meta_dir)
+
+
+def _resource_reader(rel_dir):
+    from importlib.resources.abc import TraversableResources
+
+    on_disk = None
+    if ROOT != sys.executable:
+        # Package data was written to the data directory: hand out a real
+        # path, as python does for packages on disk (code calls .exists(),
+        # open(), passes it to C libraries...).
+        import os
+        import pathlib
+
+        candidate = os.path.join(ROOT, rel_dir)
+        if os.path.isdir(candidate):
+            on_disk = pathlib.Path(candidate)
+
+    class BundleResourceReader(TraversableResources):
+        def files(self):
+            return on_disk if on_disk is not None else _traversable(rel_dir)
+
+    return BundleResourceReader()
+
+
+def _bundle_traversable_class():
+    from importlib.resources.abc import Traversable
+
+    class BundleTraversable(Traversable):
+        """A file or directory of the bundle, by bundle-relative path.
+
+        Sees data files and module sources the way importlib.resources sees
+        a package directory on disk.
+        """
+
+        def __init__(self, rel):
+            self._rel = rel.strip("/")
+
+        def __repr__(self):
+            return "BundleTraversable(%r)" % _join(self._rel)
+
+        @property
+        def name(self):
+            return self._rel.rpartition("/")[2]
+
+        def _child_names(self):
+            prefix = self._rel + "/" if self._rel else ""
+            names = set()
+            for path in _freeze.files_under(self._rel):
+                names.add(path[len(prefix):].partition("/")[0])
+            package = self._rel.replace("/", ".")
+            if self._rel == "" or _freeze.find(package) is not None:
+                for child, kind in _freeze.children(package):
+                    leaf = child.rpartition(".")[2]
+                    found = _freeze.find(child)
+                    if found is None:
+                        continue
+                    if kind in (_PACKAGE, _NAMESPACE):
+                        names.add(leaf)
+                    else:
+                        names.add(found[1].rpartition("/")[2])
+                found = _freeze.find(package) if package else None
+                if found is not None and found[0] == _PACKAGE:
+                    names.add("__init__.py")
+            return sorted(names)
+
+        def iterdir(self):
+            for name in self._child_names():
+                yield self.joinpath(name)
+
+        def _bytes(self):
+            data = _freeze.data(self._rel)
+            if data is None:
+                name = _module_for_path(self._rel)
+                data = _freeze.source(name) if name else None
+            return data
+
+        def is_file(self):
+            if _freeze.file_size(self._rel) is not None:
+                return True
+            name = _module_for_path(self._rel)
+            return name is not None
+
+        def is_dir(self):
+            if self._rel == "":
+                return True
+            if _freeze.files_under(self._rel):
+                return True
+            found = _freeze.find(self._rel.replace("/", "."))
+            return found is not None and found[0] in (_PACKAGE, _NAMESPACE)
+
+        def read_bytes(self):
+            data = self._bytes()
+            if data is None:
+                raise FileNotFoundError(2, "No such file in the bundle", _join(self._rel))
+            return data
+
+        def read_text(self, encoding=None):
+            return self.read_bytes().decode(encoding or "utf-8")
+
+        def open(self, mode="r", *args, **kwargs):
+            import io
+
+            if "w" in mode or "a" in mode or "+" in mode:
+                raise PermissionError(1, "Bundled files are read-only", _join(self._rel))
+            stream = io.BytesIO(self.read_bytes())
+            if "b" in mode:
+                return stream
+            return io.TextIOWrapper(stream, *args, **kwargs)
+
+        def joinpath(self, *descendants):
+            rel = self._rel
+            for d in descendants:
+                for part in str(d).split("/"):
+                    if part in ("", "."):
+                        continue
+                    rel = rel + "/" + part if rel else part
+            return _traversable(rel)
+
+        def __truediv__(self, child):
+            return self.joinpath(child)
+
+    return BundleTraversable
+
+
+_traversable_class = None
+
+
+def _traversable(rel):
+    # The class derives from importlib.resources.abc.Traversable, which is
+    # imported only when resources are first used.
+    global _traversable_class
+    if _traversable_class is None:
+        _traversable_class = _bundle_traversable_class()
+    return _traversable_class(rel)
 
 
 class BundlePathFinder:

@@ -41,6 +41,16 @@ fn boot_app(exe: &str) -> Result<MainRun<'static>, RuntimeError> {
         Some((MainMode::Module, name)) => MainRun::Module(name),
         None => return Err(RuntimeError::MissingModule("__main__".into())),
     };
+    // Virtual paths live under the executable, or under the data directory
+    // when the app has package data that must exist on disk.
+    let root = match crate::datadir::data_root(&bundle) {
+        Ok(Some(dir)) => dir.to_string_lossy().into_owned(),
+        Ok(None) => exe.to_owned(),
+        Err(e) => {
+            eprintln!("{exe}: warning: package data unavailable on disk: {e}");
+            exe.to_owned()
+        }
+    };
     let argv: Vec<CString> = std::env::args_os()
         .map(|a| CString::new(a.as_bytes()).unwrap_or_default())
         .collect();
@@ -48,6 +58,7 @@ fn boot_app(exe: &str) -> Result<MainRun<'static>, RuntimeError> {
         bundle,
         &BootConfig {
             executable: exe,
+            root: &root,
             argv: &argv,
             install_signal_handlers: true,
             // Frozen apps ignore PYTHON* variables (isolated mode); this one

@@ -37,6 +37,9 @@ pub(crate) struct BootConfig<'a> {
     /// Absolute path of the running executable (`sys.executable`), also the
     /// virtual root of bundled paths (`<exe>/pkg/mod.py`).
     pub executable: &'a str,
+    /// Root of the bundle's virtual paths (`sys._MEIPASS`): the executable,
+    /// or the directory its package data was written to.
+    pub root: &'a str,
     /// `sys.argv`, verbatim.
     pub argv: &'a [CString],
     /// True for apps (Ctrl-C raises KeyboardInterrupt, SIGPIPE ignored, like
@@ -49,7 +52,7 @@ pub(crate) struct BootConfig<'a> {
 /// Boots CPython from `bundle`: core init, our importer on `sys.meta_path`,
 /// then the main init that imports `encodings` and `io` through it.
 pub(crate) fn boot(bundle: Bundle<'static>, config: &BootConfig<'_>) -> Result<(), RuntimeError> {
-    let root = config.executable.to_owned();
+    let root = config.root.to_owned();
     if SERVED.set(Served { bundle, root }).is_err() {
         return Err(RuntimeError::AlreadyBooted);
     }
@@ -503,6 +506,12 @@ extern "C" fn init_freeze_module() -> *mut ffi::PyObject {
             c"files_under(dir) -> [path]",
         ),
         method(
+            c"file_size",
+            freeze_file_size,
+            ffi::METH_O,
+            c"file_size(path) -> size or None",
+        ),
+        method(
             c"load_extension",
             freeze_load_extension,
             ffi::METH_O,
@@ -784,6 +793,27 @@ extern "C" fn freeze_load_extension(
         match crate::native::prepare_extension(&served.bundle, name) {
             Ok(path) => new_str(&path),
             Err(e) => raise_import_error(&format!("cannot load extension module {name}: {}", e.0)),
+        }
+    }
+}
+
+extern "C" fn freeze_file_size(
+    _m: *mut ffi::PyObject,
+    arg: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: as for freeze_find.
+    unsafe {
+        let (Some(served), Some(path)) = (SERVED.get(), str_arg(arg)) else {
+            return ptr::null_mut();
+        };
+        match served.bundle.find_file(path) {
+            Ok(Some(file)) => ffi::PyLong_FromLongLong(i64::from(file.data.raw_len)),
+            Ok(None) => {
+                let none = ffi::Py_None();
+                ffi::Py_INCREF(none);
+                none
+            }
+            Err(e) => raise_import_error(&format!("bundle index is damaged: {e}")),
         }
     }
 }

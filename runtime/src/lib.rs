@@ -8,6 +8,7 @@
 
 mod app;
 mod cpython;
+mod datadir;
 mod native;
 mod payload;
 
@@ -101,6 +102,7 @@ impl ToolInterpreter {
                 bundle,
                 &cpython::BootConfig {
                     executable: &exe,
+                    root: &exe,
                     argv: &argv,
                     install_signal_handlers: false,
                     import_time: false,

@@ -1,0 +1,196 @@
+//! Third-party packages: the site directories of the chosen interpreter
+//! (`--python`, else the active venv, else `python3` when it is CPython
+//! 3.11) and the distributions (dist-info) installed there.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct Reply {
+    implementation: String,
+    version: (u32, u32, u32),
+    path: Vec<String>,
+    stdlib: Vec<String>,
+}
+
+/// Where third-party modules come from.
+#[derive(Debug, Default)]
+pub struct SitePackages {
+    /// The interpreter asked, for messages.
+    pub python: Option<PathBuf>,
+    /// Its `sys.path` minus the stdlib and the current directory: site
+    /// directories, `.pth` additions, PYTHONPATH entries.
+    pub dirs: Vec<PathBuf>,
+}
+
+/// Decides which interpreter's packages to use.
+pub fn locate(explicit: Option<&Path>, verbose: bool) -> Result<SitePackages> {
+    if let Some(python) = explicit {
+        return query(python, true);
+    }
+    if let Some(venv) = std::env::var_os("VIRTUAL_ENV") {
+        let python = PathBuf::from(venv).join("bin/python");
+        return query(&python, true).context("the active virtual environment ($VIRTUAL_ENV)");
+    }
+    // No venv: python3 on PATH, if it can run this runtime's packages.
+    match query(Path::new("python3"), false) {
+        Ok(site) => Ok(site),
+        Err(e) => {
+            if verbose {
+                eprintln!("  not using python3's packages: {e:#}");
+            }
+            Ok(SitePackages::default())
+        }
+    }
+}
+
+fn query(python: &Path, explicit: bool) -> Result<SitePackages> {
+    let script = r#"
+import json, sys, sysconfig
+paths = sysconfig.get_paths()
+print(json.dumps({
+    "implementation": sys.implementation.name,
+    "version": list(sys.version_info[:3]),
+    "path": sys.path,
+    "stdlib": [paths["stdlib"], paths["platstdlib"]],
+}))
+"#;
+    let out = Command::new(python)
+        .args(["-c", script])
+        .output()
+        .with_context(|| {
+            format!(
+                "cannot run {} (give a Python 3.11 interpreter with --python)",
+                python.display()
+            )
+        })?;
+    if !out.status.success() {
+        bail!(
+            "{} failed: {}",
+            python.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    let reply: Reply = serde_json::from_slice(&out.stdout)
+        .with_context(|| format!("{} did not answer as CPython does", python.display()))?;
+    let (major, minor, micro) = reply.version;
+    if reply.implementation != "cpython" || (major, minor) != (3, 11) {
+        let what = format!(
+            "{} is {} {major}.{minor}.{micro}",
+            python.display(),
+            reply.implementation
+        );
+        if explicit {
+            bail!(
+                "{what}, but frozen apps run CPython 3.11 and its packages may not match; \
+                 use a 3.11 interpreter or venv (e.g. /usr/bin/python3.11 -m venv .venv)"
+            );
+        }
+        bail!("{what}, not CPython 3.11");
+    }
+    let stdlib: Vec<PathBuf> = reply.stdlib.iter().map(PathBuf::from).collect();
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for entry in reply.path {
+        if entry.is_empty() {
+            continue; // the current directory of the query, not of the app
+        }
+        let p = PathBuf::from(&entry);
+        let in_stdlib = stdlib
+            .iter()
+            .any(|s| p == *s || p.starts_with(s.join("lib-dynload")));
+        let is_site = entry.contains("site-packages") || entry.contains("dist-packages");
+        if (in_stdlib && !is_site) || !p.is_dir() || dirs.contains(&p) {
+            continue;
+        }
+        dirs.push(p);
+    }
+    Ok(SitePackages {
+        python: Some(python.to_path_buf()),
+        dirs,
+    })
+}
+
+/// The dist-info (or egg-info) directories of installed distributions,
+/// keyed by the top-level module names each provides.
+#[derive(Debug, Default)]
+pub struct Distributions {
+    by_top_level: BTreeMap<String, Vec<PathBuf>>,
+}
+
+impl Distributions {
+    pub fn scan(dirs: &[PathBuf]) -> Distributions {
+        let mut by_top_level: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
+        for dir in dirs {
+            let Ok(entries) = fs::read_dir(dir) else {
+                continue;
+            };
+            let mut metas: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.is_dir()
+                        && p.extension()
+                            .is_some_and(|x| x == "dist-info" || x == "egg-info")
+                })
+                .collect();
+            metas.sort();
+            for meta in metas {
+                for top in top_levels(&meta) {
+                    let list = by_top_level.entry(top).or_default();
+                    if !list.contains(&meta) {
+                        list.push(meta.clone());
+                    }
+                }
+            }
+        }
+        Distributions { by_top_level }
+    }
+
+    /// The distributions providing top-level module `name`.
+    pub fn for_top_level(&self, name: &str) -> &[PathBuf] {
+        self.by_top_level
+            .get(name)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+}
+
+/// Top-level names a distribution installs: from RECORD (every file), or
+/// top_level.txt for distributions without one.
+fn top_levels(meta: &Path) -> Vec<String> {
+    let mut tops = Vec::new();
+    if let Ok(record) = fs::read_to_string(meta.join("RECORD")) {
+        for line in record.lines() {
+            let path = line.split(',').next().unwrap_or("");
+            let first = path.split('/').next().unwrap_or("");
+            if first.is_empty()
+                || first.starts_with("..")
+                || first.ends_with(".dist-info")
+                || first == "__pycache__"
+            {
+                continue;
+            }
+            let name = if path.contains('/') {
+                first.to_owned()
+            } else {
+                // A top-level module file: six.py, _cffi_backend.cpython-311-x86_64-linux-gnu.so
+                first.split('.').next().unwrap_or("").to_owned()
+            };
+            if !name.is_empty() && !tops.contains(&name) {
+                tops.push(name);
+            }
+        }
+    }
+    if let Ok(text) = fs::read_to_string(meta.join("top_level.txt")) {
+        for name in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            if !tops.iter().any(|t| t == name) {
+                tops.push(name.to_owned());
+            }
+        }
+    }
+    tops
+}

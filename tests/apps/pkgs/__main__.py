@@ -1,0 +1,108 @@
+"""Third-party packages from PyPI, used the way real apps use them; the first
+argument picks the scenario so one frozen executable covers all of them."""
+import sys
+
+
+def rich_table():
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Planets")
+    table.add_column("Name")
+    table.add_column("Moons", justify="right")
+    for name, moons in [("Earth", 1), ("Mars", 2), ("Jupiter", 95)]:
+        table.add_row(name, str(moons))
+    Console(file=sys.stdout, width=60, force_terminal=False).print(table)
+
+
+def pygments_highlight():
+    from pygments import highlight
+    from pygments.formatters import get_formatter_by_name
+    from pygments.lexers import get_lexer_by_name
+
+    code = "def f(x):\n    return x * 2  # double\n"
+    print(highlight(code, get_lexer_by_name("python"), get_formatter_by_name("html")))
+    print(highlight("SELECT 1;", get_lexer_by_name("sql"), get_formatter_by_name("terminal256")))
+
+
+def click_cli():
+    import click
+
+    @click.command()
+    @click.option("--count", default=1, help="Number of greetings.")
+    @click.argument("name")
+    def hello(count, name):
+        """Greets NAME."""
+        for _ in range(count):
+            click.echo(f"Hello {name}!")
+
+    hello.main(args=sys.argv[2:], prog_name="hello", standalone_mode=True)
+
+
+def docutils_html():
+    from docutils.core import publish_string
+
+    rst = "Title\n=====\n\nSome *emphasis* and a list:\n\n- one\n- two\n"
+    html = publish_string(rst, writer_name="html", settings_overrides={"embed_stylesheet": True, "output_encoding": "unicode"})
+    print(html.count("<style"), "stylesheet(s) embedded;", len(html) > 5000, "<em>emphasis</em>" in html)
+
+
+def figlet():
+    import pyfiglet
+
+    print(pyfiglet.figlet_format("freeze", font="slant"))
+
+
+def certifi_bundle():
+    import certifi
+
+    with open(certifi.where()) as f:
+        print("certificates:", f.read().count("BEGIN CERTIFICATE") > 100)
+
+
+def tz():
+    import datetime
+    import zoneinfo
+
+    paris = zoneinfo.ZoneInfo("Europe/Paris")
+    print(datetime.datetime(2024, 7, 1, 12, tzinfo=paris).utcoffset(), paris.key)
+
+
+def metadata():
+    import importlib.metadata as md
+
+    print(md.version("rich"), md.version("pygments"), md.metadata("click")["Name"])
+    print(sorted(ep.name for ep in md.entry_points(group="console_scripts") if ep.name.startswith("pyg")))
+    print(md.packages_distributions()["yaml"], "rich" in {d.metadata["Name"] for d in md.distributions()})
+
+
+def resources():
+    import importlib.resources as res
+    import pkgutil
+
+    files = res.files("pyfiglet.fonts")
+    print(files.joinpath("slant.flf").is_file(), files.joinpath("slant.flf").read_text().splitlines()[0][:10])
+    print(any(p.name == "standard.flf" for p in files.iterdir()))
+    with res.as_file(res.files("certifi") / "cacert.pem") as p:
+        print("as_file", p.name, p.stat().st_size > 100000)
+    print(len(pkgutil.get_data("certifi", "cacert.pem")) > 100000)
+
+
+def native():
+    import markupsafe
+    import msgpack
+    import numpy
+    import yaml
+
+    print(markupsafe.escape("<b>&</b>"), markupsafe._speedups.__name__)
+    print(yaml.__with_libyaml__, yaml.dump(yaml.load("a: [1, 2]", Loader=yaml.CLoader)), end="")
+    print(msgpack.unpackb(msgpack.packb({"x": [1, 2.5, "s"]})), msgpack.Packer.__module__)
+    a = numpy.arange(9.0).reshape(3, 3)
+    print(a @ a.T, numpy.linalg.det(numpy.eye(3)))
+
+
+SCENARIOS = {f.__name__: f for f in [rich_table, pygments_highlight, click_cli, docutils_html, figlet,
+                                      certifi_bundle, tz, metadata, resources, native]}
+
+if __name__ == "__main__":
+    SCENARIOS[sys.argv[1]]()
