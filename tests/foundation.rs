@@ -309,6 +309,15 @@ fn statically_linked_and_touches_no_python_files() {
         })
         .collect();
     assert!(bad.is_empty(), "frozen app touched Python files: {bad:?}");
+    // No package data: nothing is written anywhere at start.
+    let written: Vec<&String> = files
+        .iter()
+        .filter(|f| f.contains("freeze/data-") || f.contains("/.cache/freeze"))
+        .collect();
+    assert!(
+        written.is_empty(),
+        "an app without data files touched the data cache: {written:?}"
+    );
 }
 
 #[test]

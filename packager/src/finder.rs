@@ -307,8 +307,9 @@ mod tests {
         let finder = Finder::new(vec![SearchRoot {
             dir: a.clone(),
             is_app: true,
+            after_stdlib: false,
         }]);
-        let pkg = finder.find_top("pkg").unwrap();
+        let pkg = finder.find_top("pkg", false).unwrap();
         assert_eq!(pkg.kind, ModuleKind::Package);
         assert_eq!(pkg.rel, "pkg/__init__.py");
         let sub = finder.find_child(&pkg, "sub").unwrap();
@@ -328,6 +329,8 @@ mod tests {
             finder.all_submodules(&pkg, "pkg"),
             vec!["pkg.sub".to_owned()]
         );
+        let data = package_data(&a.join("pkg"), "pkg");
+        assert!(data.is_empty(), "only code in pkg: {data:?}");
         fs::remove_dir_all(a).unwrap();
     }
 }

@@ -14,6 +14,9 @@ use crate::finder::{Finder, SearchRoot};
 use crate::graph::{GraphBuilder, ModuleGraph, Origin};
 use crate::Cli;
 
+/// Stdlib packages that read data files next to their modules.
+const STDLIB_PACKAGES_WITH_DATA: &[&str] = &["lib2to3", "venv"];
+
 /// zstd level for the app's and third-party blobs.
 const COMPRESSION_LEVEL: i32 = 12;
 
@@ -533,8 +536,13 @@ fn write_bundle(
     for (rel, file) in add_data_files(extra.add_data) {
         add_disk_file(&mut writer, &rel, &file)?;
     }
-    // Package data of included stdlib packages (e.g. lib2to3's grammar).
-    for dir in stdlib_package_dirs {
+    // Package data of included stdlib packages, only for those that open
+    // files beside their modules (a data file makes the app write its data
+    // directory once; pydoc's CSS or email's docs are not worth that).
+    for dir in stdlib_package_dirs
+        .into_iter()
+        .filter(|d| STDLIB_PACKAGES_WITH_DATA.contains(&d.split('/').next().unwrap_or("")))
+    {
         for file in stdlib.files_under(&dir)? {
             let parent = file.path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
             if parent == dir {

@@ -284,13 +284,29 @@ impl<'a> GraphBuilder<'a> {
                 let kind = stdlib_kind(&self.stdlib).unwrap_or(ModuleKind::Module);
                 return Some((kind, Origin::Frozen));
             }
-            if let Some(found) = self.finder.find_top(name, false) {
-                return Some((found.kind, Origin::File(found)));
+            // A regular module or package anywhere on the path beats
+            // namespace portions; portions from every root are merged
+            // (PEP 420), as along python's sys.path.
+            let before = self.finder.find_top(name, false);
+            if let Some(found) = &before {
+                if found.kind != ModuleKind::NamespacePackage {
+                    return Some((found.kind, Origin::File(found.clone())));
+                }
             }
             if let Some(kind) = stdlib_kind(&self.stdlib) {
                 return Some((kind, Origin::Stdlib));
             }
-            let found = self.finder.find_top(name, true)?;
+            let after = self.finder.find_top(name, true);
+            let found = match (before, after) {
+                (Some(mut ns), Some(more)) if more.kind == ModuleKind::NamespacePackage => {
+                    ns.dirs.extend(more.dirs);
+                    ns
+                }
+                (_, Some(regular)) if regular.kind != ModuleKind::NamespacePackage => regular,
+                (Some(ns), _) => ns,
+                (None, Some(ns)) => ns,
+                (None, None) => return None,
+            };
             Some((found.kind, Origin::File(found)))
         }
     }

@@ -58,8 +58,15 @@ class BundleImporter:
             return None
         kind, rel = found
         if kind == _NAMESPACE:
-            spec = _bootstrap.ModuleSpec(fullname, self, origin=None, is_package=True)
-            spec.submodule_search_locations = [_join(rel)]
+            # As PathFinder returns namespace packages: no loader, so
+            # importlib gives the module a NamespaceLoader, __file__ None and
+            # a _NamespacePath that follows sys.path (PEP 420).
+            spec = _bootstrap.ModuleSpec(fullname, None, is_package=True)
+            locations = [_join(rel)]
+            external = sys.modules.get("_frozen_importlib_external")
+            if external is not None:
+                locations = external._NamespacePath(fullname, locations, external.PathFinder._get_spec)
+            spec.submodule_search_locations = locations
             return spec
         spec = _bootstrap.ModuleSpec(
             fullname, self, origin=_join(rel), is_package=kind == _PACKAGE

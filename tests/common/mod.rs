@@ -218,3 +218,52 @@ pub fn strace_files(program: &Path, args: &[&str], cwd: &Path) -> Vec<String> {
         })
         .collect()
 }
+
+/// The cached venv with the pinned third-party packages of
+/// tests/requirements.txt and the local test distributions of tests/dists,
+/// made with /usr/bin/python3.11 (the interpreter the runtime embeds).
+/// Rebuilt only when those inputs change; a lock file serialises test
+/// binaries that need it at the same time.
+pub fn test_venv() -> PathBuf {
+    let repo = repo();
+    let venv = repo.join("target/test-venv");
+    let requirements = repo.join("tests/requirements.txt");
+    let dists = ["tests/dists/ns-alpha", "tests/dists/ns-beta"];
+    let mut key = fs::read_to_string(&requirements).unwrap();
+    for d in dists {
+        for f in ["pyproject.toml", &format!("nsdemo/{}.py", &d[15..])] {
+            key.push_str(&fs::read_to_string(repo.join(d).join(f)).unwrap_or_default());
+        }
+    }
+    fs::create_dir_all(repo.join("target")).unwrap();
+    let lock = fs::File::create(repo.join("target/test-venv.lock")).unwrap();
+    lock.lock().unwrap();
+    let marker = venv.join(".freeze-test-inputs");
+    if fs::read_to_string(&marker).ok().as_deref() == Some(key.as_str()) {
+        return venv;
+    }
+    let _ = fs::remove_dir_all(&venv);
+    let status = Command::new(PYTHON)
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .unwrap();
+    assert!(status.success(), "python3.11 -m venv failed");
+    let pip = |args: &[&str]| {
+        let out = Command::new(venv.join("bin/pip"))
+            .args(["install", "-q", "--disable-pip-version-check"])
+            .args(args)
+            .current_dir(&repo)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pip install {args:?} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    pip(&["-r", requirements.to_str().unwrap()]);
+    pip(&dists);
+    fs::write(&marker, key).unwrap();
+    venv
+}

@@ -104,5 +104,35 @@ def native():
 SCENARIOS = {f.__name__: f for f in [rich_table, pygments_highlight, click_cli, docutils_html, figlet,
                                       certifi_bundle, tz, metadata, resources, native]}
 
+
+
+def namespace():
+    import importlib.metadata as md
+
+    import nsdemo.alpha
+    import nsdemo.beta
+    import nsdemo.gamma
+
+    print(nsdemo.alpha.hello(), nsdemo.beta.hello(), nsdemo.gamma.hello(), sep="; ")
+    print(md.version("nsdemo-alpha"), md.version("nsdemo_beta"))
+    print(sorted((ep.name, ep.load()()) for ep in md.entry_points(group="nsdemo.plugins")))
+    print(type(nsdemo.__path__).__name__, nsdemo.__file__)
+
+
+def memory_maps():
+    """Native code comes from memory files, none from the venv or the stdlib."""
+    import _decimal  # noqa: F401  (stdlib extension + libmpdec)
+    import numpy  # noqa: F401  (numpy.libs/libopenblas)
+    import yaml  # noqa: F401
+
+    maps = open("/proc/self/maps").read().splitlines()
+    paths = {line.split(None, 5)[5] for line in maps if len(line.split(None, 5)) == 6}
+    print("memfd openblas:", any("memfd:libopenblas" in p for p in paths))
+    print("memfd _decimal:", any(p.startswith("/memfd:_decimal") for p in paths))
+    print("from venv or stdlib:", sorted(p for p in paths if "site-packages" in p or "python3.11" in p))
+
+
+SCENARIOS.update(namespace=namespace, memory_maps=memory_maps)
+
 if __name__ == "__main__":
     SCENARIOS[sys.argv[1]]()

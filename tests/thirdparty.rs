@@ -1,0 +1,252 @@
+//! Real packages from PyPI (pinned, in a cached venv made with
+//! /usr/bin/python3.11), frozen with no per-app flags and compared with the
+//! venv's interpreter running the same app.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use common::*;
+
+struct Frozen {
+    _dir: TempDir,
+    exe: PathBuf,
+    venv: PathBuf,
+}
+
+fn frozen() -> &'static Frozen {
+    static FROZEN: OnceLock<Frozen> = OnceLock::new();
+    FROZEN.get_or_init(|| {
+        let venv = test_venv();
+        let dir = TempDir::new("pkgs");
+        let python = venv.join("bin/python");
+        let exe = freeze_ok(
+            &[
+                app("tests/apps/pkgs").to_str().unwrap(),
+                "--python",
+                python.to_str().unwrap(),
+                "--path",
+                app("tests/apps/nsextra").to_str().unwrap(),
+            ],
+            dir.path(),
+            "pkgs",
+        );
+        Frozen {
+            _dir: dir,
+            exe,
+            venv,
+        }
+    })
+}
+
+/// Runs a scenario under the venv's python and the frozen executable
+/// (copied alone into an empty dir, `env -i`, private cache dir); asserts
+/// the same status and output, with module roots normalised.
+fn same(scenario: &[&str]) -> Run {
+    let f = frozen();
+    let app_dir = app("tests/apps/pkgs");
+    let site = f.venv.join("lib/python3.11/site-packages");
+    let mut py_args: Vec<&str> = vec![app_dir.to_str().unwrap()];
+    py_args.extend_from_slice(scenario);
+    let nsextra = format!("PYTHONPATH={}", app("tests/apps/nsextra").display());
+    let py = run_with_env(&f.venv.join("bin/python"), &py_args, &app_dir, &[&nsextra]);
+
+    let (dir, copy) = isolate(&f.exe, "pkgs-run");
+    let cache = dir.path().join("cache");
+    let xdg = format!("XDG_CACHE_HOME={}", cache.display());
+    let fr = run_with_env(&copy, scenario, dir.path(), &[&xdg]);
+    let data_root = data_root(&cache);
+
+    assert_eq!(
+        (py.code, py.signal),
+        (fr.code, fr.signal),
+        "{scenario:?}\npython: {}\nfrozen: {}",
+        py.stderr,
+        fr.stderr
+    );
+    let mut frozen_roots: Vec<&Path> = vec![&copy];
+    if let Some(root) = &data_root {
+        frozen_roots.push(root);
+    }
+    let nsextra_dir = app("tests/apps/nsextra");
+    for (a, b, what) in [
+        (&py.stdout, &fr.stdout, "stdout"),
+        (&py.stderr, &fr.stderr, "stderr"),
+    ] {
+        assert_eq!(
+            normalize(a, &[&app_dir, &site, &nsextra_dir]),
+            normalize(b, &frozen_roots),
+            "{what} differs for {scenario:?}"
+        );
+    }
+    fr
+}
+
+fn run_with_env(program: &Path, args: &[&str], cwd: &Path, env: &[&str]) -> Run {
+    let mut full: Vec<&str> = env.to_vec();
+    let p = program.to_str().unwrap();
+    full.push(p);
+    full.extend_from_slice(args);
+    run_env_i(Path::new("/usr/bin/env"), &full, cwd, b"")
+}
+
+/// The data directory the frozen app made under `cache`, if any.
+fn data_root(cache: &Path) -> Option<PathBuf> {
+    let dir = cache.join("freeze");
+    fs::read_dir(&dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("data-"))
+        })
+}
+
+#[test]
+fn rich_renders_a_table() {
+    assert!(same(&["rich_table"]).stdout.contains("Jupiter"));
+}
+
+#[test]
+fn pygments_finds_lexers_and_formatters_by_name() {
+    assert!(same(&["pygments_highlight"])
+        .stdout
+        .contains("<span class=\"k\">def</span>"));
+}
+
+#[test]
+fn click_cli_help_and_errors() {
+    assert!(same(&["click_cli", "--help"])
+        .stdout
+        .contains("Greets NAME."));
+    assert_eq!(
+        same(&["click_cli", "--count", "2", "Ann"]).stdout,
+        "Hello Ann!\nHello Ann!\n"
+    );
+    assert_eq!(same(&["click_cli"]).code, Some(2));
+}
+
+#[test]
+fn docutils_embeds_its_default_stylesheet() {
+    assert_eq!(
+        same(&["docutils_html"]).stdout,
+        "1 stylesheet(s) embedded; True True\n"
+    );
+}
+
+#[test]
+fn pyfiglet_renders_with_a_bundled_font() {
+    assert!(same(&["figlet"]).stdout.contains("/ __/"));
+}
+
+#[test]
+fn certifi_where_is_a_real_file() {
+    assert_eq!(same(&["certifi_bundle"]).stdout, "certificates: True\n");
+}
+
+#[test]
+fn zoneinfo_reads_tzdata() {
+    assert_eq!(same(&["tz"]).stdout, "2:00:00 Europe/Paris\n");
+}
+
+#[test]
+fn importlib_metadata_versions_entry_points_and_distributions() {
+    let out = same(&["metadata"]).stdout;
+    assert!(
+        out.starts_with("13.7.1 2.17.2 click\n['pygmentize']\n['PyYAML'] True\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn importlib_resources_and_pkgutil_get_data() {
+    same(&["resources"]);
+}
+
+#[test]
+fn namespace_package_split_across_distributions_and_directories() {
+    let out = same(&["namespace"]).stdout;
+    assert!(
+        out.contains("hello from gamma (another directory)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("[('alpha', 'hello from alpha'), ('beta', 'hello from beta')]"),
+        "{out}"
+    );
+}
+
+#[test]
+fn native_extensions_from_wheels() {
+    let out = same(&["native"]).stdout;
+    assert!(out.contains("markupsafe._speedups"), "{out}");
+    assert!(out.contains("True a:"), "libyaml in use: {out}");
+    assert!(out.contains("msgpack._cmsgpack"), "{out}");
+    assert!(out.contains("[ 23.  86. 149.]] 1.0"), "{out}");
+}
+
+#[test]
+fn native_code_is_mapped_from_memory() {
+    let (dir, copy) = isolate(&frozen().exe, "maps");
+    let xdg = format!("XDG_CACHE_HOME={}", dir.path().join("cache").display());
+    let r = run_with_env(&copy, &["memory_maps"], dir.path(), &[&xdg]);
+    assert_eq!(
+        r.stdout, "memfd openblas: True\nmemfd _decimal: True\nfrom venv or stdlib: []\n",
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn nothing_read_from_the_venv_or_python_files() {
+    let f = frozen();
+    let (dir, copy) = isolate(&f.exe, "pkgs-strace");
+    let cache = dir.path().join("cache");
+    let xdg = format!("XDG_CACHE_HOME={}", cache.display());
+    for scenario in ["native", "docutils_html", "metadata"] {
+        let files = strace_files(
+            Path::new("/usr/bin/env"),
+            &[&xdg, copy.to_str().unwrap(), scenario],
+            dir.path(),
+        );
+        let bad: Vec<&String> = files
+            .iter()
+            .filter(|p| {
+                p.contains("test-venv")
+                    || p.starts_with(STDLIB)
+                    || p.ends_with(".py")
+                    || p.ends_with(".pyc")
+                    || (p.ends_with(".so") && !p.starts_with("/lib") && !p.starts_with("/usr/lib"))
+            })
+            .collect();
+        assert!(bad.is_empty(), "{scenario}: {bad:?}");
+    }
+    // Package data was written once, privately, and holds no Python code.
+    let root = data_root(&cache).expect("data dir");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        fs::metadata(cache.join("freeze"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o700
+    );
+    let mut stack = vec![root];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            assert!(
+                !p.to_string_lossy().ends_with(".py") && !p.to_string_lossy().ends_with(".so"),
+                "{}",
+                p.display()
+            );
+            if p.is_dir() {
+                stack.push(p);
+            }
+        }
+    }
+}
