@@ -217,3 +217,79 @@ fn find_payload_start(exe: &[u8]) -> usize {
         .rposition(|w| w == b"FRZBNDL\0")
         .expect("bundle magic")
 }
+
+#[test]
+fn strict_fails_on_unresolved_imports_and_warnings_name_the_importer() {
+    let dir = TempDir::new("strict");
+    let app_dir = dir.path().join("app");
+    fs::create_dir(&app_dir).unwrap();
+    fs::write(app_dir.join("__main__.py"), "import helper\n").unwrap();
+    fs::write(
+        app_dir.join("helper.py"),
+        "try:\n    import not_installed_anywhere\nexcept ImportError:\n    pass\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let o = freeze(&[app_dir.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert!(o.status.success());
+    let warn = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        warn.contains("not_installed_anywhere (imported by helper)"),
+        "{warn}"
+    );
+    fs::remove_file(&out).unwrap();
+    assert_clean_error(
+        &[
+            app_dir.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--strict",
+        ],
+        &["--strict", "not_installed_anywhere (imported by helper)"],
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn python_that_is_not_cpython_3_11_is_refused() {
+    let dir = TempDir::new("py312");
+    let fake = dir.path().join("python");
+    fs::write(
+        &fake,
+        "#!/bin/sh\necho '{\"implementation\": \"cpython\", \"version\": [3, 12, 1], \"path\": [], \"stdlib\": [\"/x\", \"/x\"]}'\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&fake, fs::Permissions::from_mode(0o755)).unwrap();
+    let out = dir.path().join("out");
+    assert_clean_error(
+        &[
+            app("examples/hello").to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--python",
+            fake.to_str().unwrap(),
+        ],
+        &["3.12.1", "CPython 3.11"],
+    );
+    assert_clean_error(
+        &[
+            app("examples/hello").to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--python",
+            "/nonexistent/python",
+        ],
+        &["/nonexistent/python"],
+    );
+    assert_clean_error(
+        &[
+            app("examples/hello").to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--add-data",
+            "/nonexistent:x",
+        ],
+        &["--add-data", "does not exist"],
+    );
+}

@@ -250,3 +250,100 @@ fn nothing_read_from_the_venv_or_python_files() {
         }
     }
 }
+
+#[test]
+fn ctypes_loads_bundled_libraries_by_name_and_path() {
+    assert_eq!(same(&["ctypes_bundled"]).stdout, "True True\n");
+}
+
+#[test]
+fn pkg_resources_resource_apis() {
+    assert_eq!(
+        same(&["pkg_resources_api"]).stdout,
+        "b'flf2a$ 6 5'\ncacert.pem True\n"
+    );
+}
+
+#[test]
+fn list_frozen_shows_libraries_and_what_needs_them() {
+    let out = freeze(&["--list-frozen", frozen().exe.to_str().unwrap(), "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let entries = doc["entries"].as_array().unwrap();
+    let blas = entries
+        .iter()
+        .find(|e| {
+            e["kind"] == "shared-library"
+                && e["name"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("numpy.libs/libopenblas")
+        })
+        .expect("openblas bundled");
+    let users: Vec<&str> = blas["needed_by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u.as_str().unwrap())
+        .collect();
+    assert!(users.contains(&"numpy.core._multiarray_umath"), "{users:?}");
+    assert!(blas["size"].as_u64().unwrap() > 1_000_000);
+    assert!(entries
+        .iter()
+        .any(|e| e["name"] == "rich-13.7.1.dist-info/METADATA"));
+    assert!(entries
+        .iter()
+        .any(|e| e["name"] == "pyfiglet/fonts/slant.flf" && e["kind"] == "data"));
+    // Test suites shipped inside packages stay out unless imported.
+    assert!(!entries
+        .iter()
+        .any(|e| e["name"].as_str().unwrap().starts_with("numpy.core.tests")));
+}
+
+#[test]
+fn exclude_drops_a_package_and_what_only_it_needed() {
+    let venv = test_venv();
+    let dir = TempDir::new("exclude");
+    let python = venv.join("bin/python");
+    let exe = freeze_ok(
+        &[
+            app("tests/apps/pkgs").to_str().unwrap(),
+            "--python",
+            python.to_str().unwrap(),
+            "--exclude",
+            "numpy",
+            "--exclude",
+            "yaml",
+        ],
+        dir.path(),
+        "slim",
+    );
+    let out = freeze(&["--list-frozen", exe.to_str().unwrap(), "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = doc["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert!(!names
+        .iter()
+        .any(|n| n.starts_with("numpy") || n.starts_with("yaml") || n.starts_with("_yaml")));
+    assert!(names.contains(&"rich.table"));
+    let (d2, copy) = isolate(&exe, "slim-run");
+    let r = run_env_i(&copy, &["tz"], d2.path(), b"");
+    assert_eq!(r.stdout, "2:00:00 Europe/Paris\n", "{}", r.stderr);
+}
+
+#[test]
+fn add_data_files_are_found_under_meipass() {
+    let app_dir = app("tests/apps/adddata");
+    let dir = TempDir::new("adddata");
+    let extra = format!("{}:extra", app_dir.join("extra").display());
+    let exe = freeze_ok(
+        &[app_dir.to_str().unwrap(), "--add-data", &extra],
+        dir.path(),
+        "adddata",
+    );
+    let r = assert_same(&app_dir, &[app_dir.to_str().unwrap()], &exe, &[], b"");
+    assert_eq!(r.stdout, "adddata demo 3\n");
+}

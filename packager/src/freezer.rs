@@ -333,7 +333,10 @@ fn parse_add_data(specs: &[String]) -> Result<Vec<(PathBuf, String)>> {
             .file_name()
             .and_then(|n| n.to_str())
             .with_context(|| format!("--add-data {spec:?}: SRC has no usable name"))?;
-        let target = if dest.is_empty() {
+        // As PyInstaller: a file lands in DEST, a directory's contents do.
+        let target = if src.is_dir() {
+            dest.to_owned()
+        } else if dest.is_empty() {
             name.to_owned()
         } else {
             format!("{dest}/{name}")
@@ -356,10 +359,15 @@ fn add_data_files(add_data: &[(PathBuf, String)]) -> Vec<(String, PathBuf)> {
                 for e in entries.filter_map(|e| e.ok()) {
                     let name = e.file_name().to_string_lossy().into_owned();
                     let path = e.path();
-                    if path.is_dir() {
-                        stack.push((path, format!("{rel}/{name}")));
+                    let child = if rel.is_empty() {
+                        name
                     } else {
-                        out.push((format!("{rel}/{name}"), path));
+                        format!("{rel}/{name}")
+                    };
+                    if path.is_dir() {
+                        stack.push((path, child));
+                    } else {
+                        out.push((child, path));
                     }
                 }
             }

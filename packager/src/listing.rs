@@ -1,10 +1,11 @@
 //! `freeze --list-frozen EXE`: what a frozen executable holds.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use freeze_bundle::{BlobRef, Bundle, ElfError, MainMode};
+use freeze_bundle::{BlobRef, Bundle, ElfError, FileKind, MainMode, ModuleKind};
 use serde_json::json;
 
 pub fn list_frozen(exe: &Path, as_json: bool) -> Result<()> {
@@ -28,6 +29,7 @@ pub fn list_frozen(exe: &Path, as_json: bool) -> Result<()> {
         .with_context(|| format!("bundle in {} is damaged", exe.display()))?;
 
     let main = bundle.main()?;
+    let needed_by = library_users(&bundle)?;
     let mut rows = Vec::new();
     for m in bundle.modules() {
         let m = m?;
@@ -66,6 +68,7 @@ pub fn list_frozen(exe: &Path, as_json: bool) -> Result<()> {
                     "size": raw(&r.code), "stored": stored(&r.code),
                     "source_size": raw(&r.source), "source_stored": stored(&r.source),
                     "aux": r.aux,
+                    "needed_by": needed_by.get(&r.aux).cloned().unwrap_or_default(),
                 })
             })
             .collect();
@@ -101,6 +104,18 @@ pub fn list_frozen(exe: &Path, as_json: bool) -> Result<()> {
             raw(&r.source)
         );
     }
+    for r in rows.iter().filter(|r| r.kind == "shared-library") {
+        let users = needed_by
+            .get(&r.aux)
+            .map(|u| u.join(", "))
+            .unwrap_or_default();
+        println!(
+            "  {} (SONAME {}) needed by: {}",
+            r.name,
+            r.aux,
+            if users.is_empty() { "-" } else { &users }
+        );
+    }
     let modules = bundle.module_count();
     let files = bundle.file_count();
     let total_stored: u64 = rows
@@ -118,6 +133,33 @@ pub fn list_frozen(exe: &Path, as_json: bool) -> Result<()> {
         }
     );
     Ok(())
+}
+
+/// SONAME -> the extension modules and libraries of the bundle needing it.
+fn library_users(bundle: &Bundle<'_>) -> Result<BTreeMap<String, Vec<String>>> {
+    let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut note = |who: &str, bytes: &[u8]| {
+        if let Ok(info) = crate::elfdeps::dynamic_info(bytes) {
+            for needed in info.needed {
+                users.entry(needed).or_default().push(who.to_owned());
+            }
+        }
+    };
+    for m in bundle.modules() {
+        let m = m?;
+        if m.kind == ModuleKind::Extension {
+            if let Some(code) = m.code {
+                note(m.name, &bundle.blob(&code)?);
+            }
+        }
+    }
+    for f in bundle.files() {
+        let f = f?;
+        if f.kind == FileKind::SharedLibrary {
+            note(f.aux, &bundle.blob(&f.data)?);
+        }
+    }
+    Ok(users)
 }
 
 struct Row {

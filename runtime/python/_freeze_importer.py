@@ -132,6 +132,8 @@ class BundleImporter:
         _bootstrap._call_with_frames_removed(exec, code, module.__dict__)
         if name == "linecache":
             _teach_linecache(module)
+        elif name == "ctypes":
+            _teach_ctypes(module)
 
     def get_code(self, fullname):
         found = _freeze.find(fullname)
@@ -392,6 +394,46 @@ def _traversable(rel):
     return _traversable_class(rel)
 
 
+def _teach_ctypes(ctypes):
+    """Let ctypes load bundled native libraries from memory.
+
+    A library named by SONAME is preloaded from the bundle, after which the
+    dynamic linker finds it by name; a virtual path beside a package (code
+    doing ``CDLL(os.path.join(os.path.dirname(__file__), "libfoo.so"))``)
+    is served from a memory file.
+    """
+    import os
+
+    original_init = ctypes.CDLL.__init__
+
+    def __init__(self, name, *args, **kwargs):
+        if isinstance(name, str):
+            rel = _relative(os.path.normpath(name)) if "/" in name else None
+            if rel is not None:
+                memory = _memory_library(rel)
+                if memory is not None:
+                    name = memory
+            elif "/" not in name:
+                _freeze.preload_library(name)
+        original_init(self, name, *args, **kwargs)
+
+    ctypes.CDLL.__init__ = __init__
+
+
+def _memory_library(rel):
+    """/proc/self/fd path of a bundled native file at virtual path rel."""
+    for suffix in (".cpython-311-x86_64-linux-gnu.so", ".abi3.so", ".so"):
+        if rel.endswith(suffix):
+            name = rel[: -len(suffix)].replace("/", ".")
+            found = _freeze.find(name)
+            if found is not None and found[0] == _EXTENSION and found[1] == rel:
+                return _freeze.load_extension(name)
+    soname = rel.rpartition("/")[2]
+    if _freeze.preload_library(soname):
+        return soname
+    return None
+
+
 class BundlePathFinder:
     """Path entry finder for virtual directories of the bundle.
 
@@ -414,7 +456,10 @@ class BundlePathFinder:
 
     def iter_modules(self, prefix=""):
         for name, kind in _freeze.children(self._package):
-            yield prefix + name.rpartition(".")[2], kind in (_PACKAGE, _NAMESPACE)
+            # pkgutil lists only directories with an __init__ (as its
+            # FileFinder support does), not namespace portions.
+            if kind != _NAMESPACE:
+                yield prefix + name.rpartition(".")[2], kind == _PACKAGE
 
 
 def _path_hook(entry):

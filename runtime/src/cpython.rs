@@ -506,6 +506,12 @@ extern "C" fn init_freeze_module() -> *mut ffi::PyObject {
             c"files_under(dir) -> [path]",
         ),
         method(
+            c"preload_library",
+            freeze_preload_library,
+            ffi::METH_O,
+            c"preload_library(soname) -> True if a bundled library of that name is now loaded",
+        ),
+        method(
             c"file_size",
             freeze_file_size,
             ffi::METH_O,
@@ -814,6 +820,26 @@ extern "C" fn freeze_file_size(
                 none
             }
             Err(e) => raise_import_error(&format!("bundle index is damaged: {e}")),
+        }
+    }
+}
+
+extern "C" fn freeze_preload_library(
+    _m: *mut ffi::PyObject,
+    arg: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: as for freeze_find.
+    unsafe {
+        let (Some(served), Some(soname)) = (SERVED.get(), str_arg(arg)) else {
+            return ptr::null_mut();
+        };
+        match crate::native::preload_by_name(&served.bundle, soname) {
+            Ok(found) => ffi::PyBool_FromLong(i64::from(found) as std::ffi::c_long),
+            Err(e) => {
+                let msg = CString::new(e.0.replace('\0', "?")).unwrap_or_default();
+                ffi::PyErr_SetString(ffi::PyExc_OSError, msg.as_ptr());
+                ptr::null_mut()
+            }
         }
     }
 }

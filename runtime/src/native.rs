@@ -115,6 +115,17 @@ fn dlopen(path: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Loads the bundled library with SONAME (or file name) `soname`, if the
+/// bundle has one; afterwards `dlopen(soname)` finds it among the loaded
+/// objects without searching the disk.
+pub(crate) fn preload_by_name(bundle: &Bundle<'_>, soname: &str) -> Result<bool, LoadError> {
+    if bundled_library(bundle, soname)?.is_none() {
+        return Ok(false);
+    }
+    preload(bundle, &[soname.to_owned()])?;
+    Ok(true)
+}
+
 /// Prepares extension module `name` for CPython's loader: its bundled
 /// libraries loaded, its own bytes in a memory file. Returns the path for
 /// `_imp.create_dynamic`.

@@ -134,5 +134,40 @@ def memory_maps():
 
 SCENARIOS.update(namespace=namespace, memory_maps=memory_maps)
 
+
+
+def ctypes_bundled():
+    """ctypes loads a wheel's bundled library by name and by path."""
+    import ctypes
+    import os
+
+    import numpy
+
+    libs = os.path.join(os.path.dirname(numpy.__file__), os.pardir, "numpy.libs")
+    name = sorted(n for n in os.listdir(libs) if n.startswith("libopenblas"))[0] if os.path.isdir(libs) else None
+    if name is None:  # frozen: the library lives in the bundle, not in a directory
+        import _freeze
+
+        name = [p for p in _freeze.files_under("numpy.libs") if "libopenblas" in p][0].rpartition("/")[2]
+    by_name = ctypes.CDLL(name)
+    by_path = ctypes.CDLL(os.path.join(os.path.dirname(numpy.__file__), os.pardir, "numpy.libs", name))
+    print(hasattr(by_name, "openblas_get_num_threads64_"), hasattr(by_path, "openblas_get_num_threads64_"))
+
+
+def pkg_resources_api():
+    import warnings
+
+    warnings.simplefilter("ignore")
+    import pkg_resources
+
+    print(pkg_resources.resource_string("pyfiglet.fonts", "slant.flf")[:10])
+    path = pkg_resources.resource_filename("certifi", "cacert.pem")
+    print(os.path.basename(path), os.path.isfile(path))
+
+
+import os  # noqa: E402
+
+SCENARIOS.update(ctypes_bundled=ctypes_bundled, pkg_resources_api=pkg_resources_api)
+
 if __name__ == "__main__":
     SCENARIOS[sys.argv[1]]()

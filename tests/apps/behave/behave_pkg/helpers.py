@@ -35,7 +35,11 @@ def show_modules():
 
     print("VALUE", behave_pkg.VALUE)
     print(sorted(m.name for m in pkgutil.iter_modules(behave_pkg.__path__)))
+    print(sorted(m.name for m in pkgutil.iter_modules(behave_pkg.sub.__path__)))
     print(sorted(m.name for m in pkgutil.walk_packages(behave_pkg.__path__, "behave_pkg.")))
+    from behave_pkg.plain import mod as plain
+
+    print(plain.WHERE)
     mod = importlib.import_module("behave_pkg.constants")
     print("dynamic", mod.BASE)
     print("loader", type(behave_pkg.__loader__).__name__ in ("SourceFileLoader", "BundleImporter"))

@@ -1,0 +1,1 @@
+WHERE = "an __init__-less subpackage"
