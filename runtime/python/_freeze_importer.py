@@ -134,6 +134,8 @@ class BundleImporter:
             _teach_linecache(module)
         elif name == "ctypes":
             _teach_ctypes(module)
+        elif name == "multiprocessing.spawn":
+            _teach_multiprocessing_spawn(module)
 
     def get_code(self, fullname):
         found = _freeze.find(fullname)
@@ -392,6 +394,36 @@ def _traversable(rel):
     if _traversable_class is None:
         _traversable_class = _bundle_traversable_class()
     return _traversable_class(rel)
+
+
+def _teach_multiprocessing_spawn(spawn):
+    """Let spawned children re-run a script app's main from the bundle.
+
+    For ``python app.py`` multiprocessing re-runs the script in the child by
+    path (runpy.run_path) so functions defined there unpickle; the frozen
+    script's path is virtual, so its code comes from the bundle instead.
+    """
+    original = spawn._fixup_main_from_path
+
+    def _fixup_main_from_path(main_path):
+        rel = _relative(main_path)
+        name = _module_for_path(rel) if rel is not None else None
+        if name is None:
+            return original(main_path)
+        current_main = sys.modules["__main__"]
+        if getattr(current_main, "__file__", None) == main_path:
+            return
+        spawn.old_main_modules.append(current_main)
+        import types
+
+        main_module = types.ModuleType("__mp_main__")
+        main_module.__dict__.update(
+            __file__=main_path, __cached__=None, __loader__=_importer, __spec__=None, __builtins__=__builtins__
+        )
+        sys.modules["__main__"] = sys.modules["__mp_main__"] = main_module
+        exec(_importer.get_code(name), main_module.__dict__)
+
+    spawn._fixup_main_from_path = _fixup_main_from_path
 
 
 def _teach_ctypes(ctypes):

@@ -36,7 +36,7 @@ fn boot_app(exe: &str) -> Result<MainRun<'static>, RuntimeError> {
             version: PYTHON_VERSION,
         });
     }
-    let main = match bundle.main()? {
+    let mut main = match bundle.main()? {
         Some((MainMode::Script, _)) => MainRun::Script,
         Some((MainMode::Module, name)) => MainRun::Module(name),
         None => return Err(RuntimeError::MissingModule("__main__".into())),
@@ -51,9 +51,25 @@ fn boot_app(exe: &str) -> Result<MainRun<'static>, RuntimeError> {
             exe.to_owned()
         }
     };
-    let argv: Vec<CString> = std::env::args_os()
+    let mut argv: Vec<CString> = std::env::args_os()
         .map(|a| CString::new(a.as_bytes()).unwrap_or_default())
         .collect();
+    // A process multiprocessing started from this executable runs the
+    // requested multiprocessing code instead of the app.
+    if bundle.find_module("multiprocessing")?.is_some() {
+        // Non-UTF-8 arguments can only be the app's own.
+        let args: Option<Vec<String>> = std::env::args_os()
+            .skip(1)
+            .map(|a| a.into_string().ok())
+            .collect();
+        if let Some(child) = args.as_deref().and_then(multiprocessing_child) {
+            argv = std::iter::once("-c".to_owned())
+                .chain(child.argv)
+                .map(|a| CString::new(a).unwrap_or_default())
+                .collect();
+            main = MainRun::Command(child.code);
+        }
+    }
     cpython::boot(
         bundle,
         &BootConfig {
@@ -67,4 +83,137 @@ fn boot_app(exe: &str) -> Result<MainRun<'static>, RuntimeError> {
         },
     )?;
     Ok(main)
+}
+
+/// What a multiprocessing child process runs.
+#[derive(Debug, PartialEq)]
+struct MultiprocessingChild {
+    code: String,
+    /// `sys.argv[1:]` (after python's `-c`).
+    argv: Vec<String>,
+}
+
+/// Recognises the exact command lines CPython's multiprocessing uses to
+/// re-execute `sys.executable` (see docs/user-guide.md for the rule):
+///
+/// * spawn workers of a frozen app: `--multiprocessing-fork` followed only
+///   by `name=integer` arguments (`spawn.get_command_line`);
+/// * the resource tracker and the forkserver: interpreter flags, then `-c`
+///   and code that starts `from multiprocessing.` and imports its `main`,
+///   as the last argument.
+///
+/// Anything else is the app's own command line.
+fn multiprocessing_child(args: &[String]) -> Option<MultiprocessingChild> {
+    if args.first().map(String::as_str) == Some("--multiprocessing-fork") {
+        let mut kwargs = Vec::new();
+        for arg in &args[1..] {
+            let (key, value) = arg.split_once('=')?;
+            let key_ok = !key.is_empty()
+                && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !key.starts_with(|c: char| c.is_ascii_digit());
+            if !key_ok || value.is_empty() || !value.chars().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            kwargs.push(format!("{key}={value}"));
+        }
+        return Some(MultiprocessingChild {
+            code: format!(
+                "from multiprocessing.spawn import spawn_main; spawn_main({})",
+                kwargs.join(", ")
+            ),
+            argv: vec!["--multiprocessing-fork".to_owned()],
+        });
+    }
+    let c = args.iter().position(|a| a == "-c")?;
+    let flags_ok = args[..c]
+        .iter()
+        .all(|a| a.starts_with('-') && a.len() > 1 && a != "--")
+        || interpreter_flags_with_values(&args[..c]);
+    let code = args.get(c + 1)?;
+    let known = [
+        "from multiprocessing.resource_tracker import main",
+        "from multiprocessing.forkserver import main",
+    ];
+    if !flags_ok || c + 2 != args.len() || !known.iter().any(|k| code.starts_with(k)) {
+        return None;
+    }
+    Some(MultiprocessingChild {
+        code: code.clone(),
+        argv: Vec::new(),
+    })
+}
+
+/// `-X opt` / `-W opt` pairs as `subprocess._args_from_interpreter_flags`
+/// writes them, mixed with single flags.
+fn interpreter_flags_with_values(args: &[String]) -> bool {
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "-X" | "-W" if i + 1 < args.len() => i += 2,
+            a if a.starts_with('-') && a.len() > 1 && a != "--" && a != "-c" => i += 1,
+            _ => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::multiprocessing_child;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn recognises_spawn_workers() {
+        let child = multiprocessing_child(&args(&[
+            "--multiprocessing-fork",
+            "tracker_fd=5",
+            "pipe_handle=7",
+        ]))
+        .unwrap();
+        assert_eq!(
+            child.code,
+            "from multiprocessing.spawn import spawn_main; spawn_main(tracker_fd=5, pipe_handle=7)"
+        );
+    }
+
+    #[test]
+    fn recognises_resource_tracker_and_forkserver() {
+        let rt = args(&[
+            "-I",
+            "-S",
+            "-c",
+            "from multiprocessing.resource_tracker import main;main(9)",
+        ]);
+        assert!(multiprocessing_child(&rt).is_some());
+        let fs = args(&[
+            "-X",
+            "utf8",
+            "-c",
+            "from multiprocessing.forkserver import main; main(3, 4, ['__main__'], **{})",
+        ]);
+        assert!(multiprocessing_child(&fs).is_some());
+    }
+
+    #[test]
+    fn user_arguments_stay_the_apps() {
+        for a in [
+            &["-c", "print(1)"][..],
+            &["--multiprocessing-fork"][..],
+            &["--multiprocessing-fork", "x"],
+            &["--multiprocessing-fork", "fd=1;import os"],
+            &[
+                "file.txt",
+                "-c",
+                "from multiprocessing.forkserver import main",
+            ],
+            &["-c", "from multiprocessing.forkserver import main", "extra"],
+            &["-c", "import os; from multiprocessing.spawn import x"],
+            &["--verbose"],
+        ] {
+            assert_eq!(multiprocessing_child(&args(a)), None, "{a:?}");
+        }
+    }
 }

@@ -268,6 +268,8 @@ pub(crate) enum MainRun<'a> {
     /// lean runpy whose frames (`<frozen runpy>`) appear in tracebacks
     /// exactly as runpy's do under python.
     Module(&'a str),
+    /// Like `python -c CODE` (multiprocessing's child processes).
+    Command(String),
 }
 
 /// Runs the app's main code and finalises the interpreter, following
@@ -282,6 +284,10 @@ pub(crate) fn run_main_and_finalize(main: MainRun<'_>) -> c_int {
             MainRun::Script => run_script_main(),
             MainRun::Module(name) => match cstring(name) {
                 Ok(name) => run_module_main(&name),
+                Err(_) => ptr::null_mut(),
+            },
+            MainRun::Command(code) => match cstring(&code) {
+                Ok(code) => run_command(&code),
                 Err(_) => ptr::null_mut(),
             },
         };
@@ -326,6 +332,25 @@ unsafe fn run_script_main() -> *mut ffi::PyObject {
     let globals = ffi::PyModule_GetDict(main); // borrowed
     let result = ffi::PyEval_EvalCode(code, globals, globals);
     ffi::Py_DECREF(code);
+    result
+}
+
+/// Runs `code` in `__main__` as `python -c` does (filename `<string>`).
+///
+/// # Safety
+/// Booted interpreter, GIL held.
+unsafe fn run_command(code: &CStr) -> *mut ffi::PyObject {
+    let main = ffi::PyImport_AddModule(c"__main__".as_ptr()); // borrowed
+    if main.is_null() {
+        return ptr::null_mut();
+    }
+    let globals = ffi::PyModule_GetDict(main); // borrowed
+    let compiled = ffi::Py_CompileString(code.as_ptr(), c"<string>".as_ptr(), ffi::Py_file_input);
+    if compiled.is_null() {
+        return ptr::null_mut();
+    }
+    let result = ffi::PyEval_EvalCode(compiled, globals, globals);
+    ffi::Py_DECREF(compiled);
     result
 }
 
