@@ -293,3 +293,33 @@ fn python_that_is_not_cpython_3_11_is_refused() {
         &["--add-data", "does not exist"],
     );
 }
+
+#[test]
+fn bundle_for_another_python_is_refused_at_run_time() {
+    let dir = TempDir::new("magic");
+    let exe = freeze_ok(
+        &[app("examples/hello").to_str().unwrap()],
+        dir.path(),
+        "hello",
+    );
+    let mut bytes = fs::read(&exe).unwrap();
+    let start = find_payload_start(&bytes);
+    // Another CPython's bytecode magic, with the header checksum redone so
+    // only the magic differs.
+    bytes[start + 12..start + 16].copy_from_slice(&[0xcb, 0x0d, 0x0d, 0x0a]);
+    let sum = xxhash_rust::xxh3::xxh3_64(&bytes[start..start + 88]);
+    bytes[start + 88..start + 96].copy_from_slice(&sum.to_le_bytes());
+    let other = dir.path().join("other");
+    fs::write(&other, &bytes).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&other, fs::Permissions::from_mode(0o755)).unwrap();
+    let run = run_env_i(&other, &[], dir.path(), b"");
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("different Python (bytecode magic cb0d0d0a"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+}

@@ -357,3 +357,33 @@ fn pathdiff(target: &Path, base: &Path) -> PathBuf {
     }
     p.join(target.strip_prefix("/").unwrap())
 }
+
+#[test]
+fn freeze_is_one_self_contained_file() {
+    // A copy of the freeze binary alone in another directory still freezes
+    // apps (it carries the stub and the stdlib of the embedded CPython).
+    let dir = TempDir::new("selfcontained");
+    let copy = dir.path().join("freeze");
+    fs::copy(freeze_bin(), &copy).unwrap();
+    let out = dir.path().join("hello");
+    let result = Command::new(&copy)
+        .args([
+            app("examples/hello").to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .env_clear()
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let run = run_env_i(&out, &[], dir.path(), b"");
+    assert!(
+        run.stdout.starts_with("Hello from a frozen app!"),
+        "{run:?}"
+    );
+}

@@ -172,8 +172,18 @@ fn sigterm_to_a_parent_with_live_workers() {
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
-    unsafe_kill(child.id(), 15);
-    let status = child.wait().unwrap();
+    kill(child.id(), 15);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the frozen app did not stop on SIGTERM");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
     use std::os::unix::process::ExitStatusExt;
     assert!(
         status.signal() == Some(15) || status.success(),
@@ -186,7 +196,7 @@ fn sigterm_to_a_parent_with_live_workers() {
     );
 }
 
-fn unsafe_kill(pid: u32, sig: i32) {
+fn kill(pid: u32, sig: i32) {
     Command::new("kill")
         .arg(format!("-{sig}"))
         .arg(pid.to_string())

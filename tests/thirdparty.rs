@@ -206,7 +206,21 @@ fn nothing_read_from_the_venv_or_python_files() {
     let (dir, copy) = isolate(&f.exe, "pkgs-strace");
     let cache = dir.path().join("cache");
     let xdg = format!("XDG_CACHE_HOME={}", cache.display());
-    for scenario in ["native", "docutils_html", "metadata"] {
+    for scenario in [
+        "rich_table",
+        "pygments_highlight",
+        "click_cli",
+        "docutils_html",
+        "figlet",
+        "certifi_bundle",
+        "tz",
+        "metadata",
+        "resources",
+        "namespace",
+        "native",
+        "ctypes_bundled",
+        "pkg_resources_api",
+    ] {
         let files = strace_files(
             Path::new("/usr/bin/env"),
             &[&xdg, copy.to_str().unwrap(), scenario],

@@ -31,6 +31,13 @@ def write_shm(name):
     shm.close()
 
 
+def nap(x):
+    import time
+
+    time.sleep(30)
+    return x
+
+
 def exit_worker(code):
     sys.exit(code)
 
@@ -94,6 +101,9 @@ def main():
     elif what == "mp-executor":
         with concurrent.futures.ProcessPoolExecutor(2, mp_context=ctx) as ex:
             print(method, sorted(ex.map(square, range(5))))
+    elif what == "sleepy-pool":
+        with mp.get_context("spawn").Pool(2) as pool:
+            print(pool.map(nap, range(2)))
     elif what == "reexec":
         out = subprocess.run([sys.executable, "child", "from-parent"], capture_output=True, text=True)
         print("child said:", out.stdout.strip(), out.returncode)
