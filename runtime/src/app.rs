@@ -97,7 +97,8 @@ struct MultiprocessingChild {
 /// re-execute `sys.executable` (see docs/user-guide.md for the rule):
 ///
 /// * spawn workers of a frozen app: `--multiprocessing-fork` followed only
-///   by `name=integer` arguments (`spawn.get_command_line`);
+///   by `name=integer` arguments, one of them `pipe_handle`
+///   (`spawn.get_command_line`);
 /// * the resource tracker and the forkserver: interpreter flags, then `-c`
 ///   and code that starts `from multiprocessing.` and imports its `main`,
 ///   as the last argument.
@@ -115,6 +116,10 @@ fn multiprocessing_child(args: &[String]) -> Option<MultiprocessingChild> {
                 return None;
             }
             kwargs.push(format!("{key}={value}"));
+        }
+        // spawn_main always receives the pipe to its parent.
+        if !kwargs.iter().any(|k| k.starts_with("pipe_handle=")) {
+            return None;
         }
         return Some(MultiprocessingChild {
             code: format!(
@@ -203,6 +208,7 @@ mod tests {
             &["-c", "print(1)"][..],
             &["--multiprocessing-fork"][..],
             &["--multiprocessing-fork", "x"],
+            &["--multiprocessing-fork", "tracker_fd=5"],
             &["--multiprocessing-fork", "fd=1;import os"],
             &[
                 "file.txt",
