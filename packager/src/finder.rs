@@ -107,19 +107,28 @@ impl Finder {
     }
 }
 
+/// A directory's entries with UTF-8 names, sorted (deterministic bundles).
+fn sorted_entries(dir: &Path) -> Vec<(PathBuf, String)> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(PathBuf, String)> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            Some((e.path(), name))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 fn walk_modules(dir: &Path, package: &str, out: &mut Vec<String>, depth: usize) {
     if depth > 32 {
         return;
     }
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for path in paths {
-        let Some(file) = path.file_name().and_then(|f| f.to_str()) else {
-            continue;
-        };
+    for (path, file) in sorted_entries(dir) {
+        let file = file.as_str();
         if path.is_dir() {
             if SKIPPED_DIRS.contains(&file) || !is_identifier(file) {
                 continue;
@@ -178,15 +187,8 @@ fn collect_data(dir: &Path, rel_dir: &str, out: &mut Vec<(String, PathBuf)>, dep
     if depth > 32 {
         return;
     }
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for path in paths {
-        let Some(file) = path.file_name().and_then(|f| f.to_str()) else {
-            continue;
-        };
+    for (path, file) in sorted_entries(dir) {
+        let file = file.as_str();
         let rel = join_rel(rel_dir, file);
         if path.is_dir() {
             if !SKIPPED_DIRS.contains(&file) {

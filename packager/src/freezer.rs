@@ -554,16 +554,21 @@ fn write_bundle(
         for file in stdlib.files_under(&dir)? {
             let parent = file.path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
             if parent == dir {
-                writer.add_file(
-                    file.path,
-                    file.kind,
-                    file.aux,
-                    Blob::Stored(stdlib.stored_blob(&file.data)?),
-                )?;
+                copy_stdlib_file(&mut writer, stdlib, &file)?;
             }
         }
     }
     Ok(writer.finish()?)
+}
+
+/// Copies a file of the stdlib archive as stored (no recompression).
+fn copy_stdlib_file(
+    writer: &mut BundleWriter,
+    stdlib: &Bundle<'static>,
+    file: &freeze_bundle::FileEntry<'_>,
+) -> Result<()> {
+    let blob = Blob::Stored(stdlib.stored_blob(&file.data)?);
+    Ok(writer.add_file(file.path, file.kind, file.aux, blob)?)
 }
 
 /// Adds the shared libraries a stdlib extension needs, from the archive
@@ -588,12 +593,7 @@ fn add_stdlib_libraries(
         added.insert(needed.clone());
         let bytes = stdlib.blob(&file.data)?;
         add_stdlib_libraries(writer, stdlib, &bytes, added)?;
-        writer.add_file(
-            file.path,
-            file.kind,
-            file.aux,
-            Blob::Stored(stdlib.stored_blob(&file.data)?),
-        )?;
+        copy_stdlib_file(writer, stdlib, &file)?;
     }
     Ok(())
 }

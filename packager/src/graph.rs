@@ -200,21 +200,13 @@ impl<'a> GraphBuilder<'a> {
         }
         if self.is_excluded(name) {
             if !optional {
-                self.graph
-                    .excluded
-                    .entry(name.to_owned())
-                    .or_default()
-                    .insert(importer.to_owned());
+                note(&mut self.graph.excluded, name, importer);
             }
             return false;
         }
         if self.graph.missing.contains_key(name) {
             if !optional {
-                self.graph
-                    .missing
-                    .entry(name.to_owned())
-                    .or_default()
-                    .insert(importer.to_owned());
+                note(&mut self.graph.missing, name, importer);
             }
             return false;
         }
@@ -231,11 +223,7 @@ impl<'a> GraphBuilder<'a> {
             }
             None => {
                 if !optional {
-                    self.graph
-                        .missing
-                        .entry(name.to_owned())
-                        .or_default()
-                        .insert(importer.to_owned());
+                    note(&mut self.graph.missing, name, importer);
                 }
                 false
             }
@@ -390,6 +378,13 @@ impl<'a> GraphBuilder<'a> {
         }
         Ok(())
     }
+}
+
+/// Records that `importer` wanted `name`.
+fn note(map: &mut BTreeMap<String, BTreeSet<String>>, name: &str, importer: &str) {
+    map.entry(name.to_owned())
+        .or_default()
+        .insert(importer.to_owned());
 }
 
 /// The absolute module name of an import in module `importer`.
