@@ -94,3 +94,51 @@ fn bundled_library_is_used_when_the_system_copy_is_missing() {
     );
     assert!(String::from_utf8_lossy(&frozen.stdout).contains("(45,) 3"));
 }
+
+#[test]
+fn missing_library_warns_at_freeze_and_import_error_names_it() {
+    // An extension whose library is nowhere to be found: numpy's core module
+    // copied without numpy.libs (its RUNPATH points at ../../numpy.libs).
+    let venv = test_venv();
+    let site = venv.join("lib/python3.11/site-packages");
+    let ext = std::fs::read_dir(site.join("numpy/core"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("_multiarray_umath.")
+        })
+        .expect("numpy's _multiarray_umath");
+    let dir = TempDir::new("missinglib");
+    let app_dir = dir.path().join("app");
+    std::fs::create_dir_all(app_dir.join("orphan")).unwrap();
+    std::fs::write(app_dir.join("orphan/__init__.py"), "").unwrap();
+    std::fs::copy(&ext, app_dir.join("orphan").join(ext.file_name().unwrap())).unwrap();
+    std::fs::write(
+        app_dir.join("__main__.py"),
+        "try:\n    import orphan._multiarray_umath\nexcept ImportError as e:\n    print('ImportError:', e)\n",
+    )
+    .unwrap();
+    let out = dir.path().join("app.exe");
+    let result = freeze(&[app_dir.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let warning = String::from_utf8_lossy(&result.stderr);
+    assert!(
+        warning.contains("libopenblas")
+            && warning.contains("needed by extension module orphan._multiarray_umath"),
+        "{warning}"
+    );
+    let run = run_env_i(&out, &[], dir.path(), b"");
+    assert!(
+        run.stdout
+            .starts_with("ImportError: cannot load extension module orphan._multiarray_umath")
+            && run.stdout.contains("libopenblas"),
+        "{run:?}"
+    );
+}

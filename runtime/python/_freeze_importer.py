@@ -113,7 +113,15 @@ class BundleImporter:
         # Loaded from a memory file; CPython's own extension loader does the
         # rest (single- and multi-phase init alike).
         memory_path = _freeze.load_extension(spec.name)
-        return _imp.create_dynamic(_bootstrap.ModuleSpec(spec.name, self, origin=memory_path))
+        try:
+            return _imp.create_dynamic(_bootstrap.ModuleSpec(spec.name, self, origin=memory_path))
+        except ImportError as e:
+            # The dynamic linker's message alone does not say which module.
+            raise ImportError(
+                "cannot load extension module %s (%s): %s" % (spec.name, spec.origin, e),
+                name=spec.name,
+                path=spec.origin,
+            ) from None
 
     def exec_module(self, module):
         spec = module.__spec__
