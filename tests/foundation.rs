@@ -187,7 +187,7 @@ fn broken_pipe_behaves_like_python() {
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
-    let py = shell(&format!("{PYTHON} {}", app_dir.display()));
+    let py = shell(&format!("{PYTHON} -B {}", app_dir.display()));
     let fr = shell(&behave().display().to_string());
     assert_eq!(py.0, fr.0);
     assert_eq!(py.0.lines().next(), Some("line 0"));
@@ -229,7 +229,7 @@ fn module_app_runs_like_python_dash_m() {
     );
     // Traceback equal to python -m's (run from the package root).
     let py = Command::new("env")
-        .args(["-i", PYTHON, "-m", "mypkg.cli", "--raise"])
+        .args(["-i", PYTHON, "-B", "-m", "mypkg.cli", "--raise"])
         .current_dir(&root)
         .output()
         .unwrap();

@@ -48,7 +48,7 @@ fn same(scenario: &[&str]) -> Run {
     let f = frozen();
     let app_dir = app("tests/apps/pkgs");
     let site = f.venv.join("lib/python3.11/site-packages");
-    let mut py_args: Vec<&str> = vec![app_dir.to_str().unwrap()];
+    let mut py_args: Vec<&str> = vec!["-B", app_dir.to_str().unwrap()];
     py_args.extend_from_slice(scenario);
     let nsextra = format!("PYTHONPATH={}", app("tests/apps/nsextra").display());
     let py = run_with_env(&f.venv.join("bin/python"), &py_args, &app_dir, &[&nsextra]);

@@ -160,7 +160,9 @@ pub fn assert_same(
     stdin: &[u8],
 ) -> Run {
     let py_cwd = app.parent().unwrap();
-    let mut full: Vec<&str> = python_args.to_vec();
+    // -B: comparisons must not leave __pycache__ in the source tree.
+    let mut full: Vec<&str> = vec!["-B"];
+    full.extend_from_slice(python_args);
     full.extend_from_slice(args);
     let py = run_env_i(Path::new(PYTHON), &full, py_cwd, stdin);
     let (dir, copy) = isolate(exe, "same");
