@@ -10,21 +10,13 @@ use std::sync::OnceLock;
 
 use common::*;
 
-/// Frozen executables shared by the tests (freezing once per app).
-fn shared(name: &str, args: &[&str]) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("foundation-{}", std::process::id()));
-    fs::create_dir_all(&dir).unwrap();
-    let exe = dir.join(name);
-    if !exe.exists() {
-        freeze_ok(args, &dir, name);
-    }
-    exe
-}
-
-fn behave() -> &'static PathBuf {
+fn behave() -> &'static Path {
     static EXE: OnceLock<PathBuf> = OnceLock::new();
-    EXE.get_or_init(|| shared("behave", &[app("tests/apps/behave").to_str().unwrap()]))
+    frozen_once(
+        &EXE,
+        "behave",
+        &[app("tests/apps/behave").to_str().unwrap()],
+    )
 }
 
 fn check(args: &[&str]) -> Run {
@@ -34,11 +26,12 @@ fn check(args: &[&str]) -> Run {
 
 #[test]
 fn hello_example_matches_python() {
-    let exe = shared("hello", &[app("examples/hello").to_str().unwrap()]);
+    static HELLO: OnceLock<PathBuf> = OnceLock::new();
+    let exe = frozen_once(&HELLO, "hello", &[app("examples/hello").to_str().unwrap()]);
     let run = assert_same(
         &app("examples/hello"),
         &[app("examples/hello").to_str().unwrap()],
-        &exe,
+        exe,
         &["x", "ü"],
         b"",
     );
@@ -49,7 +42,8 @@ fn hello_example_matches_python() {
 #[test]
 fn stdlib_cli_example_matches_python_in_every_format() {
     let app_dir = app("examples/stdlib_cli");
-    let exe = shared("stdlib_cli", &[app_dir.to_str().unwrap()]);
+    static CLI: OnceLock<PathBuf> = OnceLock::new();
+    let exe = frozen_once(&CLI, "stdlib_cli", &[app_dir.to_str().unwrap()]);
     for args in [
         &[][..],
         &["--format", "json"],
@@ -57,7 +51,7 @@ fn stdlib_cli_example_matches_python_in_every_format() {
         &["--help"],
         &["--bogus"],
     ] {
-        assert_same(&app_dir, &[app_dir.to_str().unwrap()], &exe, args, b"");
+        assert_same(&app_dir, &[app_dir.to_str().unwrap()], exe, args, b"");
     }
 }
 

@@ -3,24 +3,19 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
 use common::*;
 
-fn native_exe() -> &'static PathBuf {
-    static EXE: OnceLock<(TempDir, PathBuf)> = OnceLock::new();
-    &EXE.get_or_init(|| {
-        let dir = TempDir::new("native");
-        let exe = freeze_ok(
-            &[app("tests/apps/native_stdlib").to_str().unwrap()],
-            dir.path(),
-            "native",
-        );
-        (dir, exe)
-    })
-    .1
+fn native_exe() -> &'static Path {
+    static EXE: OnceLock<PathBuf> = OnceLock::new();
+    frozen_once(
+        &EXE,
+        "native",
+        &[app("tests/apps/native_stdlib").to_str().unwrap()],
+    )
 }
 
 #[test]

@@ -8,23 +8,19 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
 use common::*;
 
-fn procs() -> &'static (TempDir, PathBuf) {
-    static EXE: OnceLock<(TempDir, PathBuf)> = OnceLock::new();
-    EXE.get_or_init(|| {
-        let dir = TempDir::new("procs");
-        let exe = freeze_ok(
-            &[app("tests/apps/procs/procs.py").to_str().unwrap()],
-            dir.path(),
-            "procs",
-        );
-        (dir, exe)
-    })
+fn procs() -> &'static Path {
+    static EXE: OnceLock<PathBuf> = OnceLock::new();
+    frozen_once(
+        &EXE,
+        "procs",
+        &[app("tests/apps/procs/procs.py").to_str().unwrap()],
+    )
 }
 
 fn shm_segments() -> BTreeSet<String> {
@@ -58,7 +54,7 @@ fn same(args: &[&str]) -> Run {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let script = app("tests/apps/procs/procs.py");
     let before = shm_segments();
-    let (dir, copy) = isolate(&procs().1, "procs-run");
+    let (dir, copy) = isolate(procs(), "procs-run");
     let r = assert_same(&script, &[script.to_str().unwrap()], &copy, args, b"");
     std::thread::sleep(std::time::Duration::from_millis(200));
     assert!(
@@ -129,7 +125,7 @@ fn worker_exit_and_crashes() {
 
 #[test]
 fn reexecuting_sys_executable_runs_the_app() {
-    let (dir, copy) = isolate(&procs().1, "reexec");
+    let (dir, copy) = isolate(procs(), "reexec");
     let r = run_env_i(&copy, &["reexec"], dir.path(), b"");
     assert_eq!(
         r.stdout, "child said: child running with ['child', 'from-parent'] 5\n",
@@ -165,7 +161,7 @@ fn internal_looking_arguments_reach_the_app() {
 #[test]
 fn sigterm_to_a_parent_with_live_workers() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    let (dir, copy) = isolate(&procs().1, "sigterm");
+    let (dir, copy) = isolate(procs(), "sigterm");
     let mut child = Command::new(&copy)
         .args(["mp-pool", "spawn"])
         .current_dir(dir.path())
@@ -173,17 +169,7 @@ fn sigterm_to_a_parent_with_live_workers() {
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
     kill(child.id(), 15);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the frozen app did not stop on SIGTERM");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    };
+    let status = wait_with_timeout(&mut child, 30, "the frozen app after SIGTERM");
     use std::os::unix::process::ExitStatusExt;
     assert!(
         status.signal() == Some(15) || status.success(),

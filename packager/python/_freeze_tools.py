@@ -140,6 +140,10 @@ _SKIP_TOP = {
 }
 _SKIP_SUB = {"test", "tests", "idle_test", "__pycache__"}
 _SKIP_FILES = {"sitecustomize.py", "__hello__.py", "antigravity.py", "this.py"}
+# Stdlib packages whose data files are shipped: those that open them beside
+# their modules. Other data (pydoc's CSS, email's docs, ...) would only make
+# every app that reaches those packages write a data directory at start.
+_DATA_PACKAGES = {"lib2to3", "venv"}
 
 
 # Runtime modules compiled under the names of CPython's frozen modules whose
@@ -224,10 +228,12 @@ def build_stdlib(stdlib_dir, out_dir, extra_sources):
                 name = (package + "." if package else "") + stem
                 with open(abs_path, "rb") as f:
                     add_module(name, "module", rel, f.read())
-            elif rel_dir and package and not entry.endswith((".pyc", ".pyo", ".rst")) and entry != "README":
+            elif rel_dir and package and not entry.endswith((".pyc", ".pyo")):
                 add_data(abs_path, rel)
 
     def add_data(abs_path, rel):
+        if rel.partition("/")[0] not in _DATA_PACKAGES:
+            return
         with open(abs_path, "rb") as f:
             files.append({"path": rel, "kind": "data", "data": blob(f.read())})
 

@@ -59,10 +59,7 @@ impl Compiler {
             .context("cannot query the embedded Python")?;
         let facts: InterpreterFacts =
             serde_json::from_slice(&facts).context("bad reply from the embedded Python")?;
-        let expected = freeze_runtime::PYTHON_MAGIC
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>();
+        let expected = freeze_runtime::magic_hex(freeze_runtime::PYTHON_MAGIC);
         if facts.version != freeze_runtime::PYTHON_VERSION {
             bail!(
                 "the embedded Python is {} but the runtime stub was built for {}; rebuild freeze",

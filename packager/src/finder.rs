@@ -169,7 +169,8 @@ fn contains_python(dir: &Path) -> bool {
         .unwrap_or(false)
 }
 
-fn is_identifier(s: &str) -> bool {
+/// True for a valid Python identifier (one component of a module name).
+pub fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c == '_' || c.is_alphabetic())
         && chars.all(|c| c == '_' || c.is_alphanumeric())

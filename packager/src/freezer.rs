@@ -14,9 +14,6 @@ use crate::finder::{Finder, SearchRoot};
 use crate::graph::{GraphBuilder, ModuleGraph, Origin};
 use crate::Cli;
 
-/// Stdlib packages that read data files next to their modules.
-const STDLIB_PACKAGES_WITH_DATA: &[&str] = &["lib2to3", "venv"];
-
 /// zstd level for the app's and third-party blobs.
 const COMPRESSION_LEVEL: i32 = 12;
 
@@ -44,7 +41,7 @@ fn entry(app: &Path, module: Option<&str>) -> Result<Entry> {
                 app.display()
             );
         }
-        if module.is_empty() || !module.split('.').all(is_identifier) {
+        if module.is_empty() || !module.split('.').all(crate::finder::is_identifier) {
             bail!("-m {module:?} is not a module name (expected something like mypkg.cli)");
         }
         return Ok(Entry {
@@ -79,12 +76,6 @@ fn entry(app: &Path, module: Option<&str>) -> Result<Entry> {
         main_name: "__main__".into(),
         main_file: Some(app.to_path_buf()),
     })
-}
-
-fn is_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c == '_' || c.is_alphabetic())
-        && chars.all(|c| c == '_' || c.is_alphanumeric())
 }
 
 fn check_output_dir(out: &Path) -> Result<()> {
@@ -544,13 +535,9 @@ fn write_bundle(
     for (rel, file) in add_data_files(extra.add_data) {
         add_disk_file(&mut writer, &rel, &file)?;
     }
-    // Package data of included stdlib packages, only for those that open
-    // files beside their modules (a data file makes the app write its data
-    // directory once; pydoc's CSS or email's docs are not worth that).
-    for dir in stdlib_package_dirs
-        .into_iter()
-        .filter(|d| STDLIB_PACKAGES_WITH_DATA.contains(&d.split('/').next().unwrap_or("")))
-    {
+    // Package data of included stdlib packages (the archive holds only the
+    // data of packages that open it beside their modules, e.g. lib2to3).
+    for dir in stdlib_package_dirs {
         for file in stdlib.files_under(&dir)? {
             let parent = file.path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
             if parent == dir {

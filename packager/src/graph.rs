@@ -82,6 +82,31 @@ impl ModuleGraph {
     }
 }
 
+/// Why a module is being resolved.
+#[derive(Clone, Copy)]
+enum Wanted<'a> {
+    /// Imported by this module.
+    By(&'a str),
+    /// Required for another reason (entry point, runtime, package member).
+    Because(&'a str),
+}
+
+impl Wanted<'_> {
+    /// Who wants it, as recorded for missing and excluded modules.
+    fn who(&self) -> &str {
+        match self {
+            Wanted::By(s) | Wanted::Because(s) => s,
+        }
+    }
+
+    fn reason(&self) -> String {
+        match self {
+            Wanted::By(importer) => format!("imported by {importer}"),
+            Wanted::Because(why) => (*why).to_owned(),
+        }
+    }
+}
+
 pub struct GraphBuilder<'a> {
     compiler: &'a Compiler,
     finder: &'a Finder,
@@ -129,7 +154,7 @@ impl<'a> GraphBuilder<'a> {
 
     /// Requires a module by name; false if it cannot be found.
     pub fn add_root(&mut self, name: &str, reason: &str) -> bool {
-        self.resolve(name, reason, false)
+        self.resolve(name, Wanted::Because(reason), false)
     }
 
     pub fn build(mut self) -> Result<ModuleGraph> {
@@ -147,21 +172,7 @@ impl<'a> GraphBuilder<'a> {
     }
 
     fn insert(&mut self, name: &str, kind: ModuleKind, origin: Origin, reason: String) {
-        // Dynamic imports inside third-party packages (plugins, lexers
-        // looked up by name...) work when the whole package comes along.
-        let third_party = match &origin {
-            Origin::File(f) => !self.finder.root(f.root).is_app && !name.contains('.'),
-            _ => false,
-        };
-        let is_pkg = matches!(kind, ModuleKind::Package | ModuleKind::NamespacePackage);
-        let whole_third_party = third_party && is_pkg;
-        let whole = self.whole_packages.contains(name)
-            && matches!(origin, Origin::Stdlib)
-            && kind == ModuleKind::Package;
-        let subs_of_file: Vec<String> = match (&origin, whole_third_party) {
-            (Origin::File(f), true) => self.finder.all_submodules(f, name),
-            _ => Vec::new(),
-        };
+        let members = self.whole_package_members(name, kind, &origin);
         self.graph.nodes.insert(
             name.to_owned(),
             Node {
@@ -173,28 +184,42 @@ impl<'a> GraphBuilder<'a> {
             },
         );
         self.queue.push_back(name.to_owned());
-        if whole {
-            let prefix = format!("{name}.");
-            let subs: Vec<String> = self
-                .stdlib
-                .modules()
-                .filter_map(|m| m.ok())
-                .filter(|m| m.name.starts_with(&prefix))
-                .map(|m| m.name.to_owned())
-                .collect();
-            for sub in subs {
-                self.resolve(&sub, &format!("part of package {name}"), true);
-            }
-        }
-        for sub in subs_of_file {
-            self.resolve(&sub, &format!("part of package {name}"), true);
+        let why = format!("part of package {name}");
+        for member in members {
+            self.resolve(&member, Wanted::Because(&why), true);
         }
     }
 
-    /// Makes sure `name` (and its parents) are in the graph. `reason` names
-    /// the importer. Optional lookups (`from pkg import name`, where name
-    /// may be an attribute) record nothing when they fail.
-    fn resolve(&mut self, name: &str, importer: &str, optional: bool) -> bool {
+    /// Every submodule of a package that comes along whole: third-party
+    /// top-level packages (dynamic imports of plugins, lexers looked up by
+    /// name... then work) and the stdlib packages in `whole_packages`.
+    fn whole_package_members(&self, name: &str, kind: ModuleKind, origin: &Origin) -> Vec<String> {
+        let is_pkg = matches!(kind, ModuleKind::Package | ModuleKind::NamespacePackage);
+        if !is_pkg || name.contains('.') {
+            return Vec::new();
+        }
+        match origin {
+            Origin::File(f) if !self.finder.root(f.root).is_app => {
+                self.finder.all_submodules(f, name)
+            }
+            Origin::Stdlib if self.whole_packages.contains(name) => {
+                let prefix = format!("{name}.");
+                self.stdlib
+                    .modules()
+                    .filter_map(|m| m.ok())
+                    .filter(|m| m.name.starts_with(&prefix))
+                    .map(|m| m.name.to_owned())
+                    .collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Makes sure `name` (and its parents) are in the graph. Optional
+    /// lookups (`from pkg import name`, where name may be an attribute)
+    /// record nothing when they fail.
+    fn resolve(&mut self, name: &str, wanted: Wanted<'_>, optional: bool) -> bool {
+        let importer = wanted.who();
         if self.graph.nodes.contains_key(name) {
             return true;
         }
@@ -210,15 +235,10 @@ impl<'a> GraphBuilder<'a> {
             }
             return false;
         }
-        let found = self.locate(name, importer, optional);
+        let found = self.locate(name, wanted, optional);
         match found {
             Some((kind, origin)) => {
-                let reason = if importer.contains(' ') {
-                    importer.to_owned()
-                } else {
-                    format!("imported by {importer}")
-                };
-                self.insert(name, kind, origin, reason);
+                self.insert(name, kind, origin, wanted.reason());
                 true
             }
             None => {
@@ -233,7 +253,7 @@ impl<'a> GraphBuilder<'a> {
     fn locate(
         &mut self,
         name: &str,
-        importer: &str,
+        wanted: Wanted<'_>,
         optional: bool,
     ) -> Option<(ModuleKind, Origin)> {
         let facts = &self.compiler.facts;
@@ -247,7 +267,7 @@ impl<'a> GraphBuilder<'a> {
                 let kind = stdlib_kind(&self.stdlib).unwrap_or(ModuleKind::Module);
                 return Some((kind, Origin::Frozen));
             }
-            if !self.resolve(parent, importer, optional) {
+            if !self.resolve(parent, wanted, optional) {
                 return None;
             }
             let parent_node = self.graph.nodes.get(parent)?;
@@ -346,7 +366,7 @@ impl<'a> GraphBuilder<'a> {
             let Some(target) = absolute_name(name, is_package, target, *level) else {
                 continue;
             };
-            if !self.resolve(&target, name, false) {
+            if !self.resolve(&target, Wanted::By(name), false) {
                 continue;
             }
             if let Some(items) = fromlist {
@@ -355,7 +375,7 @@ impl<'a> GraphBuilder<'a> {
                 });
                 if target_is_pkg {
                     for item in items.iter().filter(|i| i.as_str() != "*") {
-                        self.resolve(&format!("{target}.{item}"), name, true);
+                        self.resolve(&format!("{target}.{item}"), Wanted::By(name), true);
                     }
                 }
             }
@@ -373,7 +393,7 @@ impl<'a> GraphBuilder<'a> {
                 // A constant that merely looks like a module name (e.g. an
                 // argument of another call named import_module) must not
                 // produce a warning.
-                self.resolve(&t, name, true);
+                self.resolve(&t, Wanted::By(name), true);
             }
         }
         Ok(())

@@ -75,7 +75,7 @@ pub fn list_frozen(exe: &Path, as_json: bool) -> Result<()> {
         let doc = json!({
             "executable": exe.display().to_string(),
             "format_version": bundle.format_version(),
-            "python_magic": bundle.python_magic().iter().map(|b| format!("{b:02x}")).collect::<String>(),
+            "python_magic": freeze_runtime::magic_hex(bundle.python_magic()),
             "main": main_json,
             "bundle_size": payload.len(),
             "executable_size": data.len(),

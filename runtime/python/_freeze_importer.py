@@ -5,10 +5,11 @@ This module is executed by the runtime before the import system is fully
 initialised (no ``sys.path_hooks``, no ``encodings``), so at module level it
 may only import builtin modules. Everything heavier is imported lazily.
 
-Virtual paths: every bundled module and data file appears to live under the
-executable's own path, like zipimport's ``archive.zip/pkg/mod.py``. Such paths
-never exist on disk, so nothing can accidentally read a stale file instead of
-the bundled one.
+Virtual paths: every bundled module and data file appears to live under a
+root, like zipimport's ``archive.zip/pkg/mod.py``: the executable's own path,
+or the directory the app's package data was written to (see the runtime's
+datadir.rs). Module files never exist there on disk, so nothing can read a
+stale file instead of the bundled one.
 """
 
 import sys
@@ -28,6 +29,35 @@ def _parent_dir(rel):
 
 def _join(rel):
     return ROOT + "/" + rel if rel else ROOT
+
+
+def _lookup(fullname):
+    """(kind, rel) of a bundled module; ImportError if there is none."""
+    found = _freeze.find(fullname)
+    if found is None:
+        raise ImportError("no module named %r in the bundle" % fullname, name=fullname)
+    return found
+
+
+def _code(fullname, rel):
+    code = _freeze.code(fullname)
+    # Compiled with the bundle-relative path as filename; point it at the
+    # virtual path. (Runtime modules compiled as "<frozen ...>" keep it.)
+    if code.co_filename == rel:
+        _imp._fix_co_filename(code, _join(rel))
+    return code
+
+
+_lazy_classes = {}
+
+
+def _lazy_class(factory):
+    # Classes deriving from importlib.metadata / importlib.resources bases,
+    # which are imported only when first needed, then built once.
+    cls = _lazy_classes.get(factory)
+    if cls is None:
+        cls = _lazy_classes[factory] = factory()
+    return cls
 
 
 def _relative(path):
@@ -107,8 +137,7 @@ class BundleImporter:
     # -- loader ---------------------------------------------------------------
 
     def create_module(self, spec):
-        found = _freeze.find(spec.name)
-        if found is None or found[0] != _EXTENSION:
+        if spec.loader_state != _EXTENSION:
             return None
         # Loaded from a memory file; CPython's own extension loader does the
         # rest (single- and multi-phase init alike).
@@ -124,61 +153,40 @@ class BundleImporter:
             ) from None
 
     def exec_module(self, module):
+        # find_spec looked the module up: its kind and path ride on the spec.
         spec = module.__spec__
-        name = spec.name
         if spec.loader_state == _EXTENSION:
             _imp.exec_dynamic(module)
             # The virtual path beside its package, not the memory file.
             module.__file__ = spec.origin
             return
-        code = self.get_code(name)
-        if code is None:  # namespace package
-            return
+        code = _code(spec.name, _relative(spec.origin))
         # This module's code objects carry the filename of importlib's own
         # frozen loader, so CPython trims these frames from tracebacks of
         # failed imports exactly as it does for SourceFileLoader.
         _bootstrap._call_with_frames_removed(exec, code, module.__dict__)
-        if name == "linecache":
-            _teach_linecache(module)
-        elif name == "ctypes":
-            _teach_ctypes(module)
-        elif name == "multiprocessing.spawn":
-            _teach_multiprocessing_spawn(module)
+        teach = _AFTER_EXEC.get(spec.name)
+        if teach is not None:
+            teach(module)
 
     def get_code(self, fullname):
-        found = _freeze.find(fullname)
-        if found is None:
-            raise ImportError("no module named %r in the bundle" % fullname, name=fullname)
-        kind, rel = found
+        kind, rel = _lookup(fullname)
         if kind in (_NAMESPACE, _EXTENSION):
             return None
-        code = _freeze.code(fullname)
-        # Compiled with the bundle-relative path as filename; point it at the
-        # virtual path. (Runtime modules compiled as "<frozen ...>" keep it.)
-        if code.co_filename == rel:
-            _imp._fix_co_filename(code, _join(rel))
-        return code
+        return _code(fullname, rel)
 
     def get_source(self, fullname):
-        found = _freeze.find(fullname)
-        if found is None:
-            raise ImportError("no module named %r in the bundle" % fullname, name=fullname)
+        _lookup(fullname)
         data = _freeze.source(fullname)
         if data is None:
             return None
         return sys.modules["_frozen_importlib_external"].decode_source(data)
 
     def is_package(self, fullname):
-        found = _freeze.find(fullname)
-        if found is None:
-            raise ImportError("no module named %r in the bundle" % fullname, name=fullname)
-        return found[0] in (_PACKAGE, _NAMESPACE)
+        return _lookup(fullname)[0] in (_PACKAGE, _NAMESPACE)
 
     def get_filename(self, fullname):
-        found = _freeze.find(fullname)
-        if found is None:
-            raise ImportError("no module named %r in the bundle" % fullname, name=fullname)
-        return _join(found[1])
+        return _join(_lookup(fullname)[1])
 
     def get_data(self, path):
         """Bytes of a bundled file or module source, by virtual path."""
@@ -251,6 +259,10 @@ def _metadata_dirs():
 
 
 def _bundle_distribution(meta_dir):
+    return _lazy_class(_distribution_class)(meta_dir)
+
+
+def _distribution_class():
     import importlib.metadata as metadata
     import pathlib
 
@@ -267,12 +279,10 @@ def _bundle_distribution(meta_dir):
         def locate_file(self, path):
             return pathlib.PurePosixPath(ROOT, path)
 
-    return BundleDistribution(meta_dir)
+    return BundleDistribution
 
 
 def _resource_reader(rel_dir):
-    from importlib.resources.abc import TraversableResources
-
     on_disk = None
     if ROOT != sys.executable:
         # Package data was written to the data directory: hand out a real
@@ -285,11 +295,21 @@ def _resource_reader(rel_dir):
         if os.path.isdir(candidate):
             on_disk = pathlib.Path(candidate)
 
-    class BundleResourceReader(TraversableResources):
-        def files(self):
-            return on_disk if on_disk is not None else _traversable(rel_dir)
+    files = on_disk if on_disk is not None else _traversable(rel_dir)
+    return _lazy_class(_resource_reader_class)(files)
 
-    return BundleResourceReader()
+
+def _resource_reader_class():
+    from importlib.resources.abc import TraversableResources
+
+    class BundleResourceReader(TraversableResources):
+        def __init__(self, files):
+            self._files = files
+
+        def files(self):
+            return self._files
+
+    return BundleResourceReader
 
 
 def _bundle_traversable_class():
@@ -392,16 +412,8 @@ def _bundle_traversable_class():
     return BundleTraversable
 
 
-_traversable_class = None
-
-
 def _traversable(rel):
-    # The class derives from importlib.resources.abc.Traversable, which is
-    # imported only when resources are first used.
-    global _traversable_class
-    if _traversable_class is None:
-        _traversable_class = _bundle_traversable_class()
-    return _traversable_class(rel)
+    return _lazy_class(_bundle_traversable_class)(rel)
 
 
 def _teach_multiprocessing_spawn(spawn):
@@ -510,6 +522,13 @@ def _path_hook(entry):
 
 
 _importer = BundleImporter()
+
+# Stdlib modules taught, right after they execute, to handle virtual paths.
+_AFTER_EXEC = {
+    "linecache": _teach_linecache,
+    "ctypes": _teach_ctypes,
+    "multiprocessing.spawn": _teach_multiprocessing_spawn,
+}
 
 
 # -- boot hooks, called by the runtime -----------------------------------------

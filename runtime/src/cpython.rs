@@ -625,6 +625,26 @@ unsafe fn str_arg<'a>(arg: *mut ffi::PyObject) -> Option<&'a str> {
     std::str::from_utf8(std::slice::from_raw_parts(data.cast::<u8>(), len as usize)).ok()
 }
 
+/// A new reference to None.
+///
+/// # Safety
+/// GIL held.
+unsafe fn py_none() -> *mut ffi::PyObject {
+    let none = ffi::Py_None();
+    ffi::Py_INCREF(none);
+    none
+}
+
+/// The served bundle and a METH_O function's str argument; None (with a
+/// Python exception set, or before boot) otherwise.
+///
+/// # Safety
+/// GIL held; `arg` is the borrowed argument of the current call.
+unsafe fn served_arg<'a>(arg: *mut ffi::PyObject) -> Option<(&'static Served, &'a str)> {
+    let served = SERVED.get()?;
+    Some((served, str_arg(arg)?))
+}
+
 /// # Safety
 /// GIL held.
 unsafe fn raise_import_error(msg: &str) -> *mut ffi::PyObject {
@@ -646,7 +666,7 @@ extern "C" fn freeze_find(_m: *mut ffi::PyObject, arg: *mut ffi::PyObject) -> *m
     // SAFETY: CPython calls METH_O functions with the GIL held and a borrowed
     // argument that outlives the call.
     unsafe {
-        let (Some(served), Some(name)) = (SERVED.get(), str_arg(arg)) else {
+        let Some((served, name)) = served_arg(arg) else {
             return ptr::null_mut();
         };
         match served.bundle.find_module(name) {
@@ -659,11 +679,7 @@ extern "C" fn freeze_find(_m: *mut ffi::PyObject, arg: *mut ffi::PyObject) -> *m
                 ffi::PyTuple_SetItem(tuple, 1, new_str(entry.path));
                 tuple
             }
-            Ok(None) => {
-                let none = ffi::Py_None();
-                ffi::Py_INCREF(none);
-                none
-            }
+            Ok(None) => py_none(),
             Err(e) => raise_import_error(&format!("bundle index is damaged at {name}: {e}")),
         }
     }
@@ -672,7 +688,7 @@ extern "C" fn freeze_find(_m: *mut ffi::PyObject, arg: *mut ffi::PyObject) -> *m
 extern "C" fn freeze_code(_m: *mut ffi::PyObject, arg: *mut ffi::PyObject) -> *mut ffi::PyObject {
     // SAFETY: as for freeze_find; the blob bytes outlive the unmarshal call.
     unsafe {
-        let (Some(served), Some(name)) = (SERVED.get(), str_arg(arg)) else {
+        let Some((served, name)) = served_arg(arg) else {
             return ptr::null_mut();
         };
         let blob = match served.bundle.find_module(name) {
@@ -698,7 +714,7 @@ extern "C" fn freeze_code(_m: *mut ffi::PyObject, arg: *mut ffi::PyObject) -> *m
 extern "C" fn freeze_source(_m: *mut ffi::PyObject, arg: *mut ffi::PyObject) -> *mut ffi::PyObject {
     // SAFETY: as for freeze_find.
     unsafe {
-        let (Some(served), Some(name)) = (SERVED.get(), str_arg(arg)) else {
+        let Some((served, name)) = served_arg(arg) else {
             return ptr::null_mut();
         };
         let source = match served.bundle.find_module(name) {
@@ -711,11 +727,7 @@ extern "C" fn freeze_source(_m: *mut ffi::PyObject, arg: *mut ffi::PyObject) -> 
         match source.map(|s| served.bundle.blob(&s)) {
             Some(Ok(bytes)) => new_bytes(&bytes),
             Some(Err(e)) => raise_import_error(&format!("cannot read the source of {name}: {e}")),
-            None => {
-                let none = ffi::Py_None();
-                ffi::Py_INCREF(none);
-                none
-            }
+            None => py_none(),
         }
     }
 }
@@ -726,7 +738,7 @@ extern "C" fn freeze_children(
 ) -> *mut ffi::PyObject {
     // SAFETY: as for freeze_find.
     unsafe {
-        let (Some(served), Some(package)) = (SERVED.get(), str_arg(arg)) else {
+        let Some((served, package)) = served_arg(arg) else {
             return ptr::null_mut();
         };
         let children = match served.bundle.submodules(package) {
@@ -759,7 +771,7 @@ extern "C" fn freeze_children(
 extern "C" fn freeze_data(_m: *mut ffi::PyObject, arg: *mut ffi::PyObject) -> *mut ffi::PyObject {
     // SAFETY: as for freeze_find.
     unsafe {
-        let (Some(served), Some(path)) = (SERVED.get(), str_arg(arg)) else {
+        let Some((served, path)) = served_arg(arg) else {
             return ptr::null_mut();
         };
         match served.bundle.find_file(path) {
@@ -772,11 +784,7 @@ extern "C" fn freeze_data(_m: *mut ffi::PyObject, arg: *mut ffi::PyObject) -> *m
                     ptr::null_mut()
                 }
             },
-            Ok(None) => {
-                let none = ffi::Py_None();
-                ffi::Py_INCREF(none);
-                none
-            }
+            Ok(None) => py_none(),
             Err(e) => raise_import_error(&format!("bundle index is damaged: {e}")),
         }
     }
@@ -788,7 +796,7 @@ extern "C" fn freeze_files_under(
 ) -> *mut ffi::PyObject {
     // SAFETY: as for freeze_find.
     unsafe {
-        let (Some(served), Some(dir)) = (SERVED.get(), str_arg(arg)) else {
+        let Some((served, dir)) = served_arg(arg) else {
             return ptr::null_mut();
         };
         let files = match served.bundle.files_under(dir) {
@@ -818,7 +826,7 @@ extern "C" fn freeze_load_extension(
 ) -> *mut ffi::PyObject {
     // SAFETY: as for freeze_find.
     unsafe {
-        let (Some(served), Some(name)) = (SERVED.get(), str_arg(arg)) else {
+        let Some((served, name)) = served_arg(arg) else {
             return ptr::null_mut();
         };
         match crate::native::prepare_extension(&served.bundle, name) {
@@ -834,16 +842,12 @@ extern "C" fn freeze_file_size(
 ) -> *mut ffi::PyObject {
     // SAFETY: as for freeze_find.
     unsafe {
-        let (Some(served), Some(path)) = (SERVED.get(), str_arg(arg)) else {
+        let Some((served, path)) = served_arg(arg) else {
             return ptr::null_mut();
         };
         match served.bundle.find_file(path) {
             Ok(Some(file)) => ffi::PyLong_FromLongLong(i64::from(file.data.raw_len)),
-            Ok(None) => {
-                let none = ffi::Py_None();
-                ffi::Py_INCREF(none);
-                none
-            }
+            Ok(None) => py_none(),
             Err(e) => raise_import_error(&format!("bundle index is damaged: {e}")),
         }
     }
@@ -855,7 +859,7 @@ extern "C" fn freeze_preload_library(
 ) -> *mut ffi::PyObject {
     // SAFETY: as for freeze_find.
     unsafe {
-        let (Some(served), Some(soname)) = (SERVED.get(), str_arg(arg)) else {
+        let Some((served, soname)) = served_arg(arg) else {
             return ptr::null_mut();
         };
         match crate::native::preload_by_name(&served.bundle, soname) {

@@ -76,7 +76,9 @@ pub enum RuntimeError {
     NotBooted,
 }
 
-pub(crate) fn magic_hex(m: [u8; 4]) -> String {
+/// A bytecode magic as lowercase hex (`a70d0d0a`), as messages and
+/// `--list-frozen` show it.
+pub fn magic_hex(m: [u8; 4]) -> String {
     m.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -6,8 +6,10 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::Child;
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 pub const PYTHON: &str = "/usr/bin/python3.11";
@@ -79,6 +81,32 @@ pub fn freeze_ok(app_args: &[&str], dir: &Path, name: &str) -> PathBuf {
     out
 }
 
+/// Freezes `args` into the executable `name` once per test binary; it lives
+/// in the test target's temp dir and is overwritten by the next run.
+pub fn frozen_once(cell: &'static OnceLock<PathBuf>, name: &str, args: &[&str]) -> &'static Path {
+    cell.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("frozen");
+        fs::create_dir_all(&dir).unwrap();
+        freeze_ok(args, &dir, name)
+    })
+}
+
+/// Waits for `child`, killing it and failing the test after `seconds` (a
+/// hang or a re-exec loop must fail the test, not stall CI).
+pub fn wait_with_timeout(child: &mut Child, seconds: u64, what: &str) -> std::process::ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{what} timed out after {seconds} s");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// Copies `exe` alone into a fresh empty directory and returns (dir, copy).
 pub fn isolate(exe: &Path, tag: &str) -> (TempDir, PathBuf) {
     let dir = TempDir::new(tag);
@@ -112,17 +140,7 @@ pub fn run_env_i(program: &Path, args: &[&str], cwd: &Path, stdin: &[u8]) -> Run
         let mut input = child.stdin.take().unwrap();
         let _ = input.write_all(stdin);
     }
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("{} {args:?} timed out", program.display());
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_with_timeout(&mut child, 60, &format!("{} {args:?}", program.display()));
     let out = child.wait_with_output().unwrap();
     use std::os::unix::process::ExitStatusExt;
     Run {
