@@ -1,5 +1,6 @@
-//! Locates Debian's static CPython (`libpython3.11-pic.a`) and links it into
-//! whatever binary depends on this crate.
+//! Locates Debian's static CPython (`libpython3.11-pic.a`, or
+//! `libpython3.11.a` for the non-PIE stub) and links it into whatever binary
+//! depends on this crate.
 //!
 //! The interpreter we embed is the one whose static library we find; its
 //! `sysconfig` tells where the library lives and which system libraries it
@@ -17,9 +18,20 @@ const APT_HINT: &str = "install Debian's static CPython with `apt-get install py
 
 fn main() {
     println!("cargo:rerun-if-env-changed=FREEZE_BUILD_PYTHON");
+    println!("cargo:rerun-if-env-changed=FREEZE_STUB_NON_PIE");
     let python = build_python();
     let info = query(&python);
-    let lib = Path::new(&info.libpl).join("libpython3.11-pic.a");
+    // The stub is linked as a non-PIE executable (see packager/build.rs) and
+    // takes the same non-PIC, profile-optimised objects /usr/bin/python3.11
+    // is made of: its interpreter loop runs as fast as python's, and it has
+    // no relocations to apply at start. Everything else that embeds CPython
+    // (`freeze` itself, tests) is PIE and needs the PIC build.
+    let lib_name = if env::var_os("FREEZE_STUB_NON_PIE").is_some() {
+        "python3.11"
+    } else {
+        "python3.11-pic"
+    };
+    let lib = Path::new(&info.libpl).join(format!("lib{lib_name}.a"));
     if !lib.is_file() {
         fail(&format!(
             "{} has no {} (needed to link CPython statically): {APT_HINT}",
@@ -32,7 +44,7 @@ fn main() {
     println!("cargo:rustc-link-search=native={}", info.libpl);
     // whole-archive: third-party extension modules may need any API symbol,
     // not just those our own code references.
-    println!("cargo:rustc-link-lib=static:+whole-archive,-bundle=python3.11-pic");
+    println!("cargo:rustc-link-lib=static:+whole-archive,-bundle={lib_name}");
     for lib in info.system_libs {
         println!("cargo:rustc-link-lib=dylib={lib}");
     }
