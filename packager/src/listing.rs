@@ -1,7 +1,9 @@
 //! `freeze --list-frozen EXE`: what a frozen executable holds.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::fs;
+use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
@@ -81,8 +83,8 @@ pub fn list_frozen(exe: &Path, as_json: bool) -> Result<()> {
             "executable_size": data.len(),
             "entries": entries,
         });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
-        return Ok(());
+        let text = serde_json::to_string_pretty(&doc)? + "\n";
+        return emit(&text);
     }
     let width = rows
         .iter()
@@ -90,31 +92,35 @@ pub fn list_frozen(exe: &Path, as_json: bool) -> Result<()> {
         .max()
         .unwrap_or(4)
         .clamp(4, 60);
-    println!(
+    let mut out = String::new();
+    writeln!(
+        out,
         "{:<width$}  {:<14} {:>10} {:>10} {:>10}",
         "NAME", "KIND", "SIZE", "STORED", "SOURCE"
-    );
+    )?;
     for r in &rows {
-        println!(
+        writeln!(
+            out,
             "{:<width$}  {:<14} {:>10} {:>10} {:>10}",
             r.name,
             r.kind,
             raw(&r.code),
             stored(&r.code) + stored(&r.source),
             raw(&r.source)
-        );
+        )?;
     }
     for r in rows.iter().filter(|r| r.kind == "shared-library") {
         let users = needed_by
             .get(&r.aux)
             .map(|u| u.join(", "))
             .unwrap_or_default();
-        println!(
+        writeln!(
+            out,
             "  {} (SONAME {}) needed by: {}",
             r.name,
             r.aux,
             if users.is_empty() { "-" } else { &users }
-        );
+        )?;
     }
     let modules = bundle.module_count();
     let files = bundle.file_count();
@@ -122,7 +128,8 @@ pub fn list_frozen(exe: &Path, as_json: bool) -> Result<()> {
         .iter()
         .map(|r| stored(&r.code) + stored(&r.source))
         .sum();
-    println!(
+    writeln!(
+        out,
         "{modules} modules, {files} files; bundle {:.1} MB ({total_stored} bytes of blobs) in a {:.1} MB executable; main: {}",
         payload.len() as f64 / 1e6,
         data.len() as f64 / 1e6,
@@ -131,8 +138,19 @@ pub fn list_frozen(exe: &Path, as_json: bool) -> Result<()> {
             Some((MainMode::Module, n)) => format!("{n} (module)"),
             None => "none".into(),
         }
-    );
-    Ok(())
+    )?;
+    emit(&out)
+}
+
+/// Writes the listing to stdout; a reader that went away early (`| head`)
+/// is not an error.
+fn emit(text: &str) -> Result<()> {
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(e).context("writing the listing to stdout")
+        }
+        _ => Ok(()),
+    }
 }
 
 /// SONAME -> the extension modules and libraries of the bundle needing it.
