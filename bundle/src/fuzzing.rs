@@ -135,6 +135,23 @@ fn read_file(
         return Err(lookup_mismatch("file", file.path));
     }
     let content = bundle.blob(&file.data)?;
+    // The into-a-buffer reader (memory files of native code) must agree.
+    let unpacked = std::sync::Mutex::new(vec![0u8; content.len()]);
+    bundle.blob_write_at(&file.data, |at, piece| {
+        let mut unpacked = unpacked.lock().unwrap_or_else(|p| p.into_inner());
+        let at = at as usize;
+        match unpacked.get_mut(at..at + piece.len()) {
+            Some(range) => range.copy_from_slice(piece),
+            None => return Err(std::io::Error::other("a piece past the end")),
+        }
+        Ok(())
+    })?;
+    if *unpacked.lock().unwrap_or_else(|p| p.into_inner()) != *content {
+        return Err(BundleError::Corrupt(format!(
+            "blob and blob_write_at disagree on file {:?}",
+            file.path
+        )));
+    }
     if content.len() != file.data.raw_len as usize {
         return Err(BundleError::Corrupt(format!(
             "the blob of file {:?} has the wrong length",

@@ -21,8 +21,11 @@ pub use format::{
     Blob, BlobRef, Codec, FileKind, MainMode, ModuleKind, StoredBlob, FORMAT_VERSION, MAGIC,
     SECTION_NAME,
 };
-pub use reader::{Bundle, FileEntry, ModuleEntry};
-pub use writer::{compress, BundleWriter, DEFAULT_COMPRESSION_LEVEL};
+pub use reader::{Bundle, FileEntry, ModuleEntry, MAX_DECOMPRESS_THREADS};
+pub use writer::{
+    compress, compression_key, frame_len, BundleWriter, CompressionCache,
+    DEFAULT_COMPRESSION_LEVEL, FRAME_RAW_LEN, SPLIT_RAW_LEN,
+};
 
 #[cfg(test)]
 mod tests;

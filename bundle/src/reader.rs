@@ -629,6 +629,34 @@ impl<'a> Bundle<'a> {
         }
     }
 
+    /// The content of a blob, handed to `write_at(offset, bytes)` piece by
+    /// piece (a memory file's `pwrite`, say), so a 35 MB shared library
+    /// never sits whole in this process's memory. Blobs of several zstd
+    /// frames are decompressed on up to [`MAX_DECOMPRESS_THREADS`] threads,
+    /// so `write_at` is called concurrently, each call for a distinct range.
+    /// The pieces cover `0..raw_len` exactly once.
+    pub fn blob_write_at<F>(&self, blob: &BlobRef, write_at: F) -> Result<(), BundleError>
+    where
+        F: Fn(u64, &[u8]) -> io::Result<()> + Sync,
+    {
+        let stored = self.verified_stored_bytes(blob)?;
+        let failed = |error: io::Error| BundleError::Decompress {
+            offset: blob.offset,
+            reason: format!("writing the content: {error}"),
+        };
+        match blob.codec {
+            Codec::Stored => write_at(0, stored).map_err(failed),
+            Codec::Zstd => match zstd_frames(stored, blob.raw_len as usize) {
+                Some(frames) => stream_frames(stored, &frames, blob.offset, &write_at),
+                // Not split into sized frames: one pass, checked like `blob`.
+                None => {
+                    let raw = decompress(stored, blob.raw_len, blob.offset)?;
+                    write_at(0, &raw).map_err(failed)
+                }
+            },
+        }
+    }
+
     /// A blob in its stored form, verified but not decompressed, ready to be
     /// handed to another `BundleWriter` as `Blob::Stored`.
     pub fn stored_blob(&self, blob: &BlobRef) -> Result<StoredBlob, BundleError> {
@@ -788,4 +816,126 @@ pub(crate) fn decompress(stored: &[u8], raw_len: u32, offset: u64) -> Result<Vec
         )));
     }
     Ok(out)
+}
+
+/// Most threads one blob is decompressed on; frames are 4 MiB, so only
+/// blobs of tens of MB (OpenBLAS, libcrypto) use them all.
+pub const MAX_DECOMPRESS_THREADS: usize = 4;
+
+type FrameSpan = (std::ops::Range<usize>, std::ops::Range<usize>);
+
+/// (stored range, raw range) of each zstd frame, or None when a frame does
+/// not record its content size or the sizes do not add up to `raw_len`.
+fn zstd_frames(stored: &[u8], raw_len: usize) -> Option<Vec<FrameSpan>> {
+    use zstd::zstd_safe;
+    let mut frames = Vec::new();
+    let (mut pos, mut raw_pos) = (0usize, 0usize);
+    while pos < stored.len() {
+        let rest = stored.get(pos..)?;
+        let len = zstd_safe::find_frame_compressed_size(rest).ok()?;
+        let content = usize::try_from(zstd_safe::get_frame_content_size(rest).ok()??).ok()?;
+        let end = pos.checked_add(len)?;
+        let raw_end = raw_pos.checked_add(content)?;
+        frames.push((pos..end, raw_pos..raw_end));
+        pos = end;
+        raw_pos = raw_end;
+    }
+    (raw_pos == raw_len).then_some(frames)
+}
+
+/// Bytes decompressed per `write_at` call: small enough to stay in cache.
+const STREAM_CHUNK: usize = 256 << 10;
+
+/// Whether `stored` is zstd frames that declare their content sizes and
+/// those add up to `raw_len` (read from the frame headers alone).
+pub(crate) fn frames_add_up(stored: &[u8], raw_len: u32) -> bool {
+    zstd_frames(stored, raw_len as usize).is_some()
+}
+
+/// Decompresses each frame in `frames` with a streaming decoder, handing
+/// its output to `write_at`; frames are shared out between threads.
+fn stream_frames<F>(
+    stored: &[u8],
+    frames: &[FrameSpan],
+    offset: u64,
+    write_at: &F,
+) -> Result<(), BundleError>
+where
+    F: Fn(u64, &[u8]) -> io::Result<()> + Sync,
+{
+    use zstd::zstd_safe::{DCtx, InBuffer, OutBuffer};
+    let failure = |reason: String| BundleError::Decompress { offset, reason };
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let worker = || -> Result<(), BundleError> {
+        let mut dctx = DCtx::create();
+        let mut chunk = vec![0u8; STREAM_CHUNK];
+        while let Some((stored_range, raw_range)) =
+            frames.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+        {
+            let at = stored_range.start;
+            let mut input = InBuffer::around(&stored[stored_range.clone()]);
+            let mut pos = raw_range.start;
+            loop {
+                let mut output = OutBuffer::around(&mut chunk[..]);
+                let remaining =
+                    dctx.decompress_stream(&mut output, &mut input)
+                        .map_err(|code| {
+                            failure(format!(
+                                "{} (frame at stored byte {at})",
+                                zstd::zstd_safe::get_error_name(code)
+                            ))
+                        })?;
+                let produced = output.pos();
+                if pos + produced > raw_range.end {
+                    return Err(failure(format!(
+                        "frame at stored byte {at} holds more than its {} bytes",
+                        raw_range.len()
+                    )));
+                }
+                write_at(pos as u64, &chunk[..produced])
+                    .map_err(|error| failure(format!("writing the content: {error}")))?;
+                pos += produced;
+                if remaining == 0 {
+                    break;
+                }
+                if produced == 0 && input.pos() == input.src.len() {
+                    return Err(failure(format!("frame at stored byte {at} is truncated")));
+                }
+            }
+            if pos != raw_range.end {
+                return Err(failure(format!(
+                    "frame at stored byte {at} decompressed to {} bytes, expected {}",
+                    pos - raw_range.start,
+                    raw_range.len()
+                )));
+            }
+        }
+        Ok(())
+    };
+    let threads = if frames.len() > 1 {
+        // Asked once: the answer costs three file reads (cgroup quotas).
+        static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+        (*CORES.get_or_init(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        }))
+        .min(MAX_DECOMPRESS_THREADS)
+        .min(frames.len())
+    } else {
+        1
+    };
+    std::thread::scope(|scope| {
+        // A helper that cannot be spawned is no failure: this thread works
+        // through the queue too.
+        let helpers: Vec<_> = (1..threads)
+            .filter_map(|_| std::thread::Builder::new().spawn_scoped(scope, worker).ok())
+            .collect();
+        let mut result = worker();
+        for helper in helpers {
+            let joined = helper
+                .join()
+                .unwrap_or_else(|_| Err(failure("a decompression thread panicked".into())));
+            result = result.and(joined);
+        }
+        result
+    })
 }

@@ -9,11 +9,11 @@
 
 use std::collections::HashSet;
 use std::ffi::CString;
-use std::io::Write;
 use std::os::fd::{FromRawFd, IntoRawFd};
+use std::os::unix::fs::FileExt;
 use std::sync::Mutex;
 
-use freeze_bundle::{Bundle, FileKind};
+use freeze_bundle::{BlobRef, Bundle, FileKind};
 
 /// Why native code could not be loaded.
 #[derive(Debug)]
@@ -22,10 +22,17 @@ pub(crate) struct LoadError(pub String);
 /// SONAMEs of the bundled libraries already loaded.
 static LOADED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
 
-/// Copies `bytes` into a new memory file and returns its `/proc/self/fd/N`
-/// path. The descriptor is deliberately never closed: glibc caches `dlopen`
-/// by path string, so a reused fd number would alias a different library.
-pub(crate) fn memory_file(name: &str, bytes: &[u8]) -> Result<String, LoadError> {
+/// A new memory file holding the content of `blob`, decompressed piece by
+/// piece into the file (no buffer for the whole: OpenBLAS is 35 MB), and
+/// the libraries that content needs (`DT_NEEDED`). Returns the file's
+/// `/proc/self/fd/N` path. The descriptor is deliberately never closed: glibc
+/// caches `dlopen` by path string, so a reused fd number would alias a
+/// different library.
+pub(crate) fn memory_file(
+    bundle: &Bundle<'_>,
+    name: &str,
+    blob: &BlobRef,
+) -> Result<(String, Vec<String>), LoadError> {
     let cname = CString::new(name.replace('\0', "?")).unwrap_or_default();
     // SAFETY: memfd_create takes a NUL-terminated name and flags; it returns
     // a new descriptor we own, or -1.
@@ -37,11 +44,25 @@ pub(crate) fn memory_file(name: &str, bytes: &[u8]) -> Result<String, LoadError>
         )));
     }
     // SAFETY: fd is a valid descriptor just returned to us and not shared.
-    let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
-    file.write_all(bytes)
-        .map_err(|e| LoadError(format!("writing {name} to memory: {e}")))?;
+    let file = unsafe { std::fs::File::from_raw_fd(fd) };
+    let failed =
+        |what: &str, e: &dyn std::fmt::Display| LoadError(format!("{what} {name} in memory: {e}"));
+    // pwrite, not a writable mapping: the kernel fills the file's pages
+    // without a page fault each, and they never count toward our RSS.
+    bundle
+        .blob_write_at(blob, |offset, piece| file.write_all_at(piece, offset))
+        .map_err(|e| failed("unpacking", &e))?;
+    let needed = if blob.raw_len == 0 {
+        Vec::new()
+    } else {
+        // SAFETY: a read-only mapping of a memory file only this function can
+        // reach (its fd is not yet published), so it cannot change while
+        // mapped. goblin reads only the headers and the dynamic section.
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| failed("mapping", &e))?;
+        needed_libraries(&map)
+    };
     let fd = file.into_raw_fd(); // keep it open for the life of the process
-    Ok(format!("/proc/self/fd/{fd}"))
+    Ok((format!("/proc/self/fd/{fd}"), needed))
 }
 
 /// The libraries an ELF object needs (`DT_NEEDED`), in order.
@@ -65,11 +86,8 @@ pub(crate) fn preload(bundle: &Bundle<'_>, needed: &[String]) -> Result<(), Load
         let Some(file) = bundled_library(bundle, soname)? else {
             continue; // a system library: the dynamic linker finds it
         };
-        let bytes = bundle
-            .blob(&file.data)
-            .map_err(|e| LoadError(format!("{}: {e}", file.path)))?;
-        preload(bundle, &needed_libraries(&bytes))?;
-        let path = memory_file(soname, &bytes)?;
+        let (path, needed) = memory_file(bundle, soname, &file.data)?;
+        preload(bundle, &needed)?;
         dlopen(&path)
             .map_err(|e| LoadError(format!("{soname} (bundled as {}): {e}", file.path)))?;
         LOADED
@@ -137,11 +155,9 @@ pub(crate) fn prepare_extension(bundle: &Bundle<'_>, name: &str) -> Result<Strin
     let code = entry
         .code
         .ok_or_else(|| LoadError(format!("extension module {name} has no code")))?;
-    let bytes = bundle
-        .blob(&code)
-        .map_err(|e| LoadError(format!("{}: {e}", entry.path)))?;
-    preload(bundle, &needed_libraries(&bytes))?;
-    memory_file(entry.path.rsplit('/').next().unwrap_or(name), &bytes)
+    let (path, needed) = memory_file(bundle, entry.path.rsplit('/').next().unwrap_or(name), &code)?;
+    preload(bundle, &needed)?;
+    Ok(path)
 }
 
 #[cfg(test)]
@@ -149,10 +165,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn memory_file_holds_the_bytes() {
-        let path = memory_file("test", b"hello memfd").unwrap();
-        assert!(path.starts_with("/proc/self/fd/"));
-        assert_eq!(std::fs::read(&path).unwrap(), b"hello memfd");
+    fn memory_file_holds_the_content_of_multi_frame_blobs() {
+        // Two frames: the blob is unpacked by two threads into the file.
+        let content: Vec<u8> = (0..freeze_bundle::SPLIT_RAW_LEN + 12345)
+            .map(|i| (i % 251) as u8 ^ (i / 4096) as u8)
+            .collect();
+        let mut writer = freeze_bundle::BundleWriter::new(*b"\xa7\x0d\x0d\x0a");
+        writer.set_compression_level(1);
+        writer
+            .add_file(
+                "big.bin",
+                FileKind::Data,
+                "",
+                freeze_bundle::Blob::Raw(content.clone()),
+            )
+            .unwrap();
+        writer
+            .add_file(
+                "empty.bin",
+                FileKind::Data,
+                "",
+                freeze_bundle::Blob::Raw(Vec::new()),
+            )
+            .unwrap();
+        let bytes = writer.finish().unwrap();
+        let bundle = Bundle::parse(&bytes).unwrap();
+        for (name, expected) in [("big.bin", &content[..]), ("empty.bin", &[][..])] {
+            let file = bundle.find_file(name).unwrap().unwrap();
+            let (path, needed) = memory_file(&bundle, name, &file.data).unwrap();
+            assert!(path.starts_with("/proc/self/fd/"));
+            assert!(needed.is_empty());
+            assert!(std::fs::read(&path).unwrap() == expected, "{name} differs");
+        }
     }
 
     #[test]

@@ -420,3 +420,42 @@ fn hand_made_blob_refs_are_checked() {
         assert!(bundle.blob(&blob).is_err(), "{blob:?}");
     }
 }
+
+#[test]
+fn frames_that_disagree_with_the_raw_length_are_refused() {
+    // Two frames whose content sizes do not add up to the blob's raw length
+    // (the bytes and their checksum are right, the length is forged): both
+    // readers must refuse, and neither may write past the buffer.
+    let first = zstd::bulk::compress(&[b'a'; 1000], 1).expect("compress");
+    let second = zstd::bulk::compress(&[b'b'; 500], 1).expect("compress");
+    let mut writer = crate::BundleWriter::new(super::PYTHON_MAGIC);
+    writer
+        .add_file(
+            "f",
+            crate::FileKind::Data,
+            "",
+            crate::Blob::Stored(crate::StoredBlob {
+                codec: Codec::Zstd,
+                raw_len: 1500,
+                bytes: [first, second].concat(),
+            }),
+        )
+        .expect("add");
+    let good = writer.finish().expect("finish");
+    for raw_len in [1499u32, 1501, 3000] {
+        let mut bytes = good.clone();
+        let at = Layout::of(&bytes).blob(0) + 12;
+        set_u32(&mut bytes, at, raw_len);
+        let bytes = repair_checksums(&bytes);
+        let bundle = Bundle::parse(&bytes).expect("parse");
+        let file = bundle.file(0).expect("file");
+        assert!(
+            matches!(
+                super::unpack_with_write_at(&bundle, &file.data),
+                Err(BundleError::Decompress { .. })
+            ),
+            "raw_len {raw_len}"
+        );
+        assert!(bundle.blob(&file.data).is_err(), "raw_len {raw_len}");
+    }
+}

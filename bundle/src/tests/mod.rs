@@ -233,3 +233,29 @@ pub(crate) fn small_bundle() -> Vec<u8> {
         .expect("add file");
     writer.finish().expect("finish")
 }
+
+/// A blob's content as `blob_write_at` delivers it, checking that the pieces
+/// cover the content exactly once.
+pub(crate) fn unpack_with_write_at(
+    bundle: &crate::Bundle<'_>,
+    blob: &crate::BlobRef,
+) -> Result<Vec<u8>, crate::BundleError> {
+    let raw_len = blob.raw_len as usize;
+    let pieces = std::sync::Mutex::new((vec![0u8; raw_len], vec![false; raw_len]));
+    bundle.blob_write_at(blob, |at, piece| {
+        let mut guard = pieces.lock().expect("lock");
+        let (content, seen) = &mut *guard;
+        let at = at as usize;
+        assert!(at + piece.len() <= raw_len, "piece past the end");
+        assert!(
+            !seen[at..at + piece.len()].contains(&true),
+            "overlapping pieces"
+        );
+        content[at..at + piece.len()].copy_from_slice(piece);
+        seen[at..at + piece.len()].fill(true);
+        Ok(())
+    })?;
+    let (content, seen) = pieces.into_inner().expect("lock");
+    assert!(!seen.contains(&false), "pieces leave gaps");
+    Ok(content)
+}

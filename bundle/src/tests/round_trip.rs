@@ -422,3 +422,77 @@ fn the_writer_refuses_bad_input() {
         "main module \"missing\" is not in the bundle"
     );
 }
+
+#[test]
+fn large_contents_are_split_into_frames_and_unpack_piece_by_piece() {
+    let mut rng = Rng(7);
+    // Compressible but not trivial: random words from a small vocabulary.
+    let raw: Vec<u8> = (0..crate::SPLIT_RAW_LEN * 2 + 4321)
+        .map(|i| {
+            if i % 8 == 7 {
+                b' '
+            } else {
+                b'a' + (rng.next_u64() % 6) as u8
+            }
+        })
+        .collect();
+    let stored = compress(&raw, 1).expect("compress");
+    assert_eq!(stored.codec, Codec::Zstd);
+    let frames = zstd_frame_count(&stored.bytes);
+    assert_eq!(frames, 2, "{} bytes make two frames", raw.len());
+
+    let mut writer = BundleWriter::new(PYTHON_MAGIC);
+    writer
+        .add_file(
+            "big.so",
+            FileKind::SharedLibrary,
+            "libbig.so",
+            Blob::Stored(stored),
+        )
+        .expect("add");
+    writer
+        .add_file("small.txt", FileKind::Data, "", Blob::Raw(b"tiny".to_vec()))
+        .expect("add");
+    let bytes = writer.finish().expect("finish");
+    let bundle = Bundle::parse(&bytes).expect("parse");
+    bundle.verify().expect("verify");
+    for (path, expected) in [("big.so", &raw[..]), ("small.txt", &b"tiny"[..])] {
+        let file = bundle.find_file(path).expect("find").expect("present");
+        let out = super::unpack_with_write_at(&bundle, &file.data).expect("blob_write_at");
+        assert!(out == expected, "{path}");
+        assert!(bundle.blob(&file.data).expect("blob").as_ref() == expected);
+    }
+    // A failing sink is reported, not ignored.
+    let big = bundle.find_file("big.so").expect("find").expect("present");
+    let error = bundle
+        .blob_write_at(&big.data, |_, _| Err(std::io::Error::other("disk full")))
+        .expect_err("sink failed");
+    assert!(error.to_string().contains("disk full"), "{error}");
+}
+
+#[test]
+fn frame_sizes_follow_the_content_size() {
+    assert_eq!(crate::frame_len(10), 10);
+    assert_eq!(
+        crate::frame_len(crate::SPLIT_RAW_LEN - 1),
+        crate::SPLIT_RAW_LEN - 1
+    );
+    assert_eq!(
+        crate::frame_len(crate::SPLIT_RAW_LEN),
+        crate::SPLIT_RAW_LEN / 2
+    );
+    // OpenBLAS-sized: three frames of at most FRAME_RAW_LEN.
+    let len: usize = 35_123_345;
+    assert_eq!(len.div_ceil(crate::frame_len(len)), 3);
+    assert!(crate::frame_len(len) <= crate::FRAME_RAW_LEN);
+}
+
+fn zstd_frame_count(mut stored: &[u8]) -> usize {
+    let mut frames = 0;
+    while !stored.is_empty() {
+        let len = zstd::zstd_safe::find_frame_compressed_size(stored).expect("frame");
+        stored = &stored[len..];
+        frames += 1;
+    }
+    frames
+}
