@@ -212,7 +212,8 @@ fn build_stdlib_archive(workspace: &Path, out: &Path) {
             serde_json::json!({"imports": m.imports, "dynamic": m.dynamic}),
         );
     }
-    add_lib_dynload(&mut writer, &mut imports);
+    let mut needed = serde_json::Map::new();
+    add_lib_dynload(&mut writer, &mut imports, &mut needed);
     for (module, extra) in IMPLICIT_IMPORTS {
         if let Some(entry) = imports.get_mut(*module) {
             if let Some(list) = entry.get_mut("imports").and_then(|l| l.as_array_mut()) {
@@ -233,6 +234,7 @@ fn build_stdlib_archive(workspace: &Path, out: &Path) {
         "version": manifest.version,
         "magic": manifest.magic,
         "imports": imports,
+        "needed": needed,
     });
     fs::write(out.join("stdlib-imports.json"), index.to_string()).expect("write imports");
     let _ = fs::remove_dir_all(&work);
@@ -241,10 +243,18 @@ fn build_stdlib_archive(workspace: &Path, out: &Path) {
 /// Adds the stdlib's extension modules (lib-dynload) and the shared
 /// libraries they need that a Linux system may lack (libssl, libsqlite3,
 /// libmpdec, libffi, ...), all taken from the build machine's CPython.
+/// `needed` gets the `DT_NEEDED` list of each extension (by module name)
+/// and library (by archive path), so freezing need not unpack them to ask.
 fn add_lib_dynload(
     writer: &mut BundleWriter,
     imports: &mut serde_json::Map<String, serde_json::Value>,
+    needed: &mut serde_json::Map<String, serde_json::Value>,
 ) {
+    let needed_of = |bytes: &[u8]| {
+        serde_json::json!(elfdeps::dynamic_info(bytes)
+            .map(|info| info.needed)
+            .unwrap_or_default())
+    };
     let dynload =
         PathBuf::from(env::var("DEP_FREEZE_PYTHON_DYNLOAD").expect("lib-dynload dir from runtime"));
     println!("cargo:rerun-if-changed={}", dynload.display());
@@ -263,6 +273,7 @@ fn add_lib_dynload(
         }
         let bytes = fs::read(&path).expect("read extension module");
         elfdeps::resolve(&bytes, &dynload, &file_name, &mut closure);
+        needed.insert(module.clone(), needed_of(&bytes));
         writer
             .add_module(
                 &module,
@@ -291,9 +302,11 @@ fn add_lib_dynload(
     }
     for lib in closure.libraries {
         let bytes = fs::read(&lib.path).expect("read shared library");
+        let path = format!("_freeze_libs/{}", lib.needed);
+        needed.insert(path.clone(), needed_of(&bytes));
         writer
             .add_file(
-                &format!("_freeze_libs/{}", lib.needed),
+                &path,
                 FileKind::SharedLibrary,
                 &lib.needed,
                 Blob::Raw(bytes),

@@ -7,6 +7,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use freeze_runtime::{Arg, ToolInterpreter};
 use serde::Deserialize;
 
+use crate::cache::BuildCache;
 use crate::embedded::{self, ModuleImports};
 
 /// A compiled module: marshalled code and the imports found in it.
@@ -48,10 +49,13 @@ pub struct InterpreterFacts {
 pub struct Compiler {
     interp: ToolInterpreter,
     pub facts: InterpreterFacts,
+    cache: Option<BuildCache>,
 }
 
 impl Compiler {
-    pub fn new() -> Result<Compiler> {
+    /// With a `cache`, modules compiled by an earlier freeze are not
+    /// compiled again.
+    pub fn new(cache: Option<BuildCache>) -> Result<Compiler> {
         let interp = ToolInterpreter::boot(embedded::STDLIB)
             .context("cannot start the embedded Python that compiles modules")?;
         let facts = interp
@@ -73,7 +77,11 @@ impl Compiler {
                 facts.magic
             );
         }
-        Ok(Compiler { interp, facts })
+        Ok(Compiler {
+            interp,
+            facts,
+            cache,
+        })
     }
 
     /// Compiles `source` with `filename` recorded in its code objects.
@@ -84,29 +92,46 @@ impl Compiler {
         filename: &str,
         optimize: i64,
     ) -> Result<std::result::Result<Compiled, SyntaxProblem>> {
+        let key =
+            BuildCache::compile_key(source, filename, optimize, &freeze_runtime::PYTHON_MAGIC);
+        if let Some(reply) = self.cache.as_ref().and_then(|c| c.compiled(key)) {
+            if let Ok(Ok(compiled)) = parse_reply(&reply) {
+                return Ok(Ok(compiled));
+            }
+        }
         let reply = self.interp.call(
             "_freeze_tools",
             "compile_module",
             &[Arg::Bytes(source), Arg::Str(filename), Arg::Int(optimize)],
         )?;
-        let len = reply
-            .get(..4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
-            .ok_or_else(|| anyhow!("short reply from the compiler"))?;
-        let head = reply
-            .get(4..4 + len)
-            .ok_or_else(|| anyhow!("truncated reply from the compiler"))?;
-        let header: ReplyHeader =
-            serde_json::from_slice(head).context("bad reply from the compiler")?;
-        if let Some(problem) = header.error {
-            return Ok(Err(problem));
+        let parsed = parse_reply(&reply)?;
+        if let (Ok(_), Some(cache)) = (&parsed, &self.cache) {
+            cache.store_compiled(key, &reply);
         }
-        Ok(Ok(Compiled {
-            code: reply[4 + len..].to_vec(),
-            imports: ModuleImports {
-                imports: header.imports,
-                dynamic: header.dynamic,
-            },
-        }))
+        Ok(parsed)
     }
+}
+
+/// The compiler's reply: a u32 length, a JSON header (imports or a syntax
+/// error), then the marshalled code.
+fn parse_reply(reply: &[u8]) -> Result<std::result::Result<Compiled, SyntaxProblem>> {
+    let len = reply
+        .get(..4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+        .ok_or_else(|| anyhow!("short reply from the compiler"))?;
+    let head = reply
+        .get(4..4 + len)
+        .ok_or_else(|| anyhow!("truncated reply from the compiler"))?;
+    let header: ReplyHeader =
+        serde_json::from_slice(head).context("bad reply from the compiler")?;
+    if let Some(problem) = header.error {
+        return Ok(Err(problem));
+    }
+    Ok(Ok(Compiled {
+        code: reply[4 + len..].to_vec(),
+        imports: ModuleImports {
+            imports: header.imports,
+            dynamic: header.dynamic,
+        },
+    }))
 }

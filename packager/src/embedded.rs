@@ -29,6 +29,9 @@ pub struct ModuleImports {
 pub struct StdlibIndex {
     pub version: String,
     pub imports: BTreeMap<String, ModuleImports>,
+    /// `DT_NEEDED` of each extension module (by name) and bundled library
+    /// (by archive path, `_freeze_libs/<soname>`).
+    pub needed: BTreeMap<String, Vec<String>>,
 }
 
 /// The precomputed imports of every stdlib module in the archive.

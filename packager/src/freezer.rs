@@ -117,7 +117,12 @@ pub fn freeze(cli: &Cli) -> Result<()> {
             eprintln!("  packages of {}: {:?}", python.display(), site.dirs);
         }
     }
-    let compiler = Compiler::new()?;
+    let cache = if cli.no_cache {
+        None
+    } else {
+        crate::cache::BuildCache::in_user_cache_dir()
+    };
+    let compiler = Compiler::new(cache.clone())?;
     let stdlib = Bundle::parse(embedded::STDLIB)
         .context("the stdlib archive built into freeze is damaged")?;
     let index = embedded::stdlib_index()?;
@@ -182,7 +187,7 @@ pub fn freeze(cli: &Cli) -> Result<()> {
         distributions: &distributions,
         add_data: &add_data,
     };
-    let payload = write_bundle(&graph, &stdlib, &root_dirs, &entry, cli, &extra)?;
+    let payload = write_bundle(&graph, &stdlib, &root_dirs, &entry, cli, &extra, cache)?;
     let exe = freeze_bundle::embed_in_elf(embedded::STUB, &payload)
         .context("cannot add the bundle to the runtime stub")?;
     crate::atomic::write_executable(out, &exe)?;
@@ -377,11 +382,16 @@ fn write_bundle(
     entry: &Entry,
     cli: &Cli,
     extra: &ExtraFiles<'_>,
+    cache: Option<crate::cache::BuildCache>,
 ) -> Result<Vec<u8>> {
+    let index = embedded::stdlib_index()?;
     let mut writer = BundleWriter::new(freeze_runtime::PYTHON_MAGIC);
     // Blobs compiled now (the stdlib comes precompressed at level 19): a
     // level that keeps big dependency trees quick to freeze.
     writer.set_compression_level(COMPRESSION_LEVEL);
+    if let Some(cache) = cache {
+        writer.set_compression_cache(Box::new(cache));
+    }
     // SONAMEs of the shared libraries already added.
     let mut libraries: BTreeSet<String> = BTreeSet::new();
     writer.set_main(entry.mode, &entry.main_name);
@@ -408,10 +418,7 @@ fn write_bundle(
                 };
                 writer.add_module(name, m.kind, m.path, code, source)?;
                 if m.kind == ModuleKind::Extension {
-                    if let Some(code) = m.code {
-                        let bytes = stdlib.blob(&code)?;
-                        add_stdlib_libraries(&mut writer, stdlib, &bytes, &mut libraries)?;
-                    }
+                    add_stdlib_libraries(&mut writer, stdlib, index, name, &mut libraries)?;
                 }
                 if m.kind == ModuleKind::Package {
                     if let Some((dir, _)) = m.path.rsplit_once('/') {
@@ -560,17 +567,17 @@ fn copy_stdlib_file(
 
 /// Adds the shared libraries a stdlib extension needs, from the archive
 /// (where build.rs put the build machine's copies), dependencies first.
+/// Adds the archive's libraries that stdlib extension or library `object`
+/// (a module name or an archive path) needs, theirs first.
 fn add_stdlib_libraries(
     writer: &mut BundleWriter,
     stdlib: &Bundle<'static>,
-    object: &[u8],
+    index: &embedded::StdlibIndex,
+    object: &str,
     added: &mut BTreeSet<String>,
 ) -> Result<()> {
-    let Ok(info) = elfdeps::dynamic_info(object) else {
-        return Ok(());
-    };
-    for needed in info.needed {
-        if elfdeps::is_system_library(&needed) || added.contains(&needed) {
+    for needed in index.needed.get(object).into_iter().flatten() {
+        if elfdeps::is_system_library(needed) || added.contains(needed) {
             continue;
         }
         let path = format!("_freeze_libs/{needed}");
@@ -578,8 +585,7 @@ fn add_stdlib_libraries(
             continue; // found on the build machine's system at run time
         };
         added.insert(needed.clone());
-        let bytes = stdlib.blob(&file.data)?;
-        add_stdlib_libraries(writer, stdlib, &bytes, added)?;
+        add_stdlib_libraries(writer, stdlib, index, &path, added)?;
         copy_stdlib_file(writer, stdlib, &file)?;
     }
     Ok(())
