@@ -195,11 +195,9 @@ fn list_frozen_on_truncated_and_bit_flipped_bundles() {
         let mut bad = good.clone();
         bad[offset] ^= 0x10;
         let p = dir.path().join(format!("flip{offset}"));
-        fs::write(&p, &bad).unwrap();
+        common::write_executable(&p, &bad);
         assert_clean_error(&["--list-frozen", p.to_str().unwrap()], &["damaged"]);
         // The executable itself refuses to run a damaged bundle cleanly.
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
         let run = run_env_i(&p, &[], dir.path(), b"");
         if offset < start + 1000 {
             assert_eq!(run.code, Some(2), "{offset}: {}", run.stderr);
@@ -254,13 +252,10 @@ fn strict_fails_on_unresolved_imports_and_warnings_name_the_importer() {
 fn python_that_is_not_cpython_3_11_is_refused() {
     let dir = TempDir::new("py312");
     let fake = dir.path().join("python");
-    fs::write(
+    common::write_executable(
         &fake,
-        "#!/bin/sh\necho '{\"implementation\": \"cpython\", \"version\": [3, 12, 1], \"path\": [], \"stdlib\": [\"/x\", \"/x\"]}'\n",
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(&fake, fs::Permissions::from_mode(0o755)).unwrap();
+        b"#!/bin/sh\necho '{\"implementation\": \"cpython\", \"version\": [3, 12, 1], \"path\": [], \"stdlib\": [\"/x\", \"/x\"]}'\n",
+    );
     let out = dir.path().join("out");
     assert_clean_error(
         &[
@@ -310,9 +305,7 @@ fn bundle_for_another_python_is_refused_at_run_time() {
     let sum = xxhash_rust::xxh3::xxh3_64(&bytes[start..start + 88]);
     bytes[start + 88..start + 96].copy_from_slice(&sum.to_le_bytes());
     let other = dir.path().join("other");
-    fs::write(&other, &bytes).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(&other, fs::Permissions::from_mode(0o755)).unwrap();
+    common::write_executable(&other, &bytes);
     let run = run_env_i(&other, &[], dir.path(), b"");
     assert_eq!(run.code, Some(2), "{run:?}");
     assert!(

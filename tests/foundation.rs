@@ -358,7 +358,7 @@ fn freeze_is_one_self_contained_file() {
     // apps (it carries the stub and the stdlib of the embedded CPython).
     let dir = TempDir::new("selfcontained");
     let copy = dir.path().join("freeze");
-    fs::copy(freeze_bin(), &copy).unwrap();
+    common::copy_executable(&freeze_bin(), &copy);
     let out = dir.path().join("hello");
     let result = Command::new(&copy)
         .args([

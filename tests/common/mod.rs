@@ -107,11 +107,38 @@ pub fn wait_with_timeout(child: &mut Child, seconds: u64, what: &str) -> std::pr
     }
 }
 
+/// Copies an executable with `install`, in a child process: a write
+/// descriptor opened in this process leaks into the children that other
+/// test threads fork meanwhile, and executing the file then fails with
+/// ETXTBSY ("Text file busy").
+pub fn copy_executable(src: &Path, dst: &Path) {
+    let status = Command::new("install")
+        .args(["-m", "755"])
+        .arg(src)
+        .arg(dst)
+        .status()
+        .expect("run install");
+    assert!(
+        status.success(),
+        "install {} {}",
+        src.display(),
+        dst.display()
+    );
+}
+
+/// Writes `bytes` as an executable file at `path` (see `copy_executable`).
+pub fn write_executable(path: &Path, bytes: &[u8]) {
+    let staging = path.with_extension("staging");
+    fs::write(&staging, bytes).unwrap();
+    copy_executable(&staging, path);
+    fs::remove_file(&staging).unwrap();
+}
+
 /// Copies `exe` alone into a fresh empty directory and returns (dir, copy).
 pub fn isolate(exe: &Path, tag: &str) -> (TempDir, PathBuf) {
     let dir = TempDir::new(tag);
     let copy = dir.path().join(exe.file_name().unwrap());
-    fs::copy(exe, &copy).unwrap();
+    copy_executable(exe, &copy);
     (dir, copy)
 }
 
