@@ -361,3 +361,80 @@ fn add_data_files_are_found_under_meipass() {
     let r = assert_same(&app_dir, &[app_dir.to_str().unwrap()], &exe, &[], b"");
     assert_eq!(r.stdout, "adddata demo 3\n");
 }
+
+#[test]
+fn optional_integrations_of_whole_packages_stay_out_unless_reached() {
+    // pygments comes along whole (lexers are looked up by name), but its
+    // Sphinx plugin's import of docutils must not drag docutils in when
+    // nothing the app runs imports it. The same package is bundled as soon
+    // as the app imports it itself.
+    let venv = test_venv();
+    let dir = TempDir::new("leftout");
+    let python = venv.join("bin/python");
+    let app_dir = dir.path().join("app");
+    fs::create_dir_all(&app_dir).unwrap();
+    let names = |exe: &Path| -> Vec<String> {
+        let out = freeze(&["--list-frozen", exe.to_str().unwrap(), "--json"]);
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        doc["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    fs::write(
+        app_dir.join("__main__.py"),
+        "import pygments.lexers\nprint(pygments.lexers.get_lexer_by_name('rst').name)\n",
+    )
+    .unwrap();
+    let out = dir.path().join("lexers");
+    let result = freeze(&[
+        app_dir.to_str().unwrap(),
+        "--python",
+        python.to_str().unwrap(),
+        "-v",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(
+        stderr.contains("left out: docutils (imported only by pygments.sphinxext"),
+        "{stderr}"
+    );
+    let bundled = names(&out);
+    assert!(
+        bundled.iter().any(|n| n == "pygments.sphinxext"),
+        "pygments is whole"
+    );
+    assert!(
+        !bundled.iter().any(|n| n.starts_with("docutils")),
+        "docutils stays out"
+    );
+    let (d2, copy) = isolate(&out, "leftout-run");
+    let r = run_env_i(&copy, &[], d2.path(), b"");
+    assert_eq!(r.stdout, "reStructuredText\n", "{}", r.stderr);
+
+    // Once the app reaches the plugin, its imports are followed.
+    fs::write(
+        app_dir.join("__main__.py"),
+        "try:\n    import pygments.sphinxext\nexcept ImportError:  # needs sphinx\n    pass\n",
+    )
+    .unwrap();
+    let reached = freeze_ok(
+        &[
+            app_dir.to_str().unwrap(),
+            "--python",
+            python.to_str().unwrap(),
+        ],
+        dir.path(),
+        "reached",
+    );
+    assert!(names(&reached).iter().any(|n| n == "docutils.parsers.rst"));
+}

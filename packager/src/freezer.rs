@@ -271,6 +271,15 @@ fn report_problems(graph: &ModuleGraph, cli: &Cli) -> Result<()> {
             lines.join("\n")
         );
     }
+    for (name, who) in &graph.left_out {
+        if cli.verbose {
+            eprintln!(
+                "  left out: {name} (imported only by {}, which nothing the app runs imports; \
+                 include it with --hidden-import {name})",
+                who.iter().cloned().collect::<Vec<_>>().join(", ")
+            );
+        }
+    }
     for (name, who) in &graph.excluded {
         if cli.verbose {
             eprintln!(

@@ -35,6 +35,9 @@ pub struct Node {
     pub origin: Origin,
     /// Why the module is in the graph (first reason found).
     pub reason: String,
+    /// Imported along a chain from the entry point, rather than only
+    /// included as a member of a package that comes along whole.
+    pub reached: bool,
     /// For `Origin::File` modules with code: marshalled code and source.
     pub code: Option<Vec<u8>>,
     pub source: Option<Vec<u8>>,
@@ -56,6 +59,10 @@ pub struct ModuleGraph {
     pub broken: Vec<BrokenModule>,
     /// Modules left out by `--exclude`, with who wanted them.
     pub excluded: BTreeMap<String, BTreeSet<String>>,
+    /// Packages left out because only unreached package members import
+    /// them (e.g. docutils, imported by pygments' Sphinx plugin), with those
+    /// importers.
+    pub left_out: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl ModuleGraph {
@@ -87,22 +94,24 @@ impl ModuleGraph {
 enum Wanted<'a> {
     /// Imported by this module.
     By(&'a str),
-    /// Required for another reason (entry point, runtime, package member).
+    /// Required for another reason (entry point, runtime).
     Because(&'a str),
+    /// A member of a package that comes along whole, not imported (yet).
+    Member(&'a str),
 }
 
 impl Wanted<'_> {
     /// Who wants it, as recorded for missing and excluded modules.
     fn who(&self) -> &str {
         match self {
-            Wanted::By(s) | Wanted::Because(s) => s,
+            Wanted::By(s) | Wanted::Because(s) | Wanted::Member(s) => s,
         }
     }
 
     fn reason(&self) -> String {
         match self {
             Wanted::By(importer) => format!("imported by {importer}"),
-            Wanted::Because(why) => (*why).to_owned(),
+            Wanted::Because(why) | Wanted::Member(why) => (*why).to_owned(),
         }
     }
 }
@@ -118,6 +127,9 @@ pub struct GraphBuilder<'a> {
     optimize: i64,
     graph: ModuleGraph,
     queue: VecDeque<String>,
+    /// Imports of unreached members that would bring in a new top-level
+    /// package: followed only if the member is reached after all.
+    deferred: BTreeMap<String, Vec<String>>,
 }
 
 impl<'a> GraphBuilder<'a> {
@@ -139,6 +151,7 @@ impl<'a> GraphBuilder<'a> {
             optimize: 0,
             graph: ModuleGraph::default(),
             queue: VecDeque::new(),
+            deferred: BTreeMap::new(),
         }
     }
 
@@ -149,6 +162,7 @@ impl<'a> GraphBuilder<'a> {
             module.kind,
             Origin::File(module),
             "the app's entry point".into(),
+            true,
         );
     }
 
@@ -161,6 +175,20 @@ impl<'a> GraphBuilder<'a> {
         while let Some(name) = self.queue.pop_front() {
             self.process(&name)?;
         }
+        for (importer, targets) in std::mem::take(&mut self.deferred) {
+            for target in targets {
+                // Only what could have been bundled is worth reporting; the
+                // rest (winreg, pytest...) would have been missing anyway.
+                let top = top_level(&target);
+                let installed = || {
+                    self.finder.find_top(top, false).is_some()
+                        || self.finder.find_top(top, true).is_some()
+                };
+                if !self.graph.nodes.contains_key(top) && installed() {
+                    note(&mut self.graph.left_out, top, &importer);
+                }
+            }
+        }
         Ok(self.graph)
     }
 
@@ -171,7 +199,14 @@ impl<'a> GraphBuilder<'a> {
         })
     }
 
-    fn insert(&mut self, name: &str, kind: ModuleKind, origin: Origin, reason: String) {
+    fn insert(
+        &mut self,
+        name: &str,
+        kind: ModuleKind,
+        origin: Origin,
+        reason: String,
+        reached: bool,
+    ) {
         let members = self.whole_package_members(name, kind, &origin);
         self.graph.nodes.insert(
             name.to_owned(),
@@ -179,6 +214,7 @@ impl<'a> GraphBuilder<'a> {
                 kind,
                 origin,
                 reason,
+                reached,
                 code: None,
                 source: None,
             },
@@ -186,7 +222,38 @@ impl<'a> GraphBuilder<'a> {
         self.queue.push_back(name.to_owned());
         let why = format!("part of package {name}");
         for member in members {
-            self.resolve(&member, Wanted::Because(&why), true);
+            self.resolve(&member, Wanted::Member(&why), true);
+        }
+    }
+
+    /// Whether an import of `target` by an unreached package member would
+    /// bring in a top-level package the graph does not have yet (and that
+    /// is not builtin, frozen or stdlib). Such imports are deferred: whole
+    /// packages come along for their own dynamic imports, not to drag in
+    /// every optional integration they ship (pygments' Sphinx plugin would
+    /// bring docutils, numpy.distutils setuptools).
+    fn brings_new_package(&self, importer: &str, target: &str) -> bool {
+        let top = top_level(target);
+        let facts = &self.compiler.facts;
+        top != top_level(importer)
+            && !self.graph.nodes.contains_key(top)
+            && !facts.builtin.contains(top)
+            && !facts.frozen.contains(top)
+            && !matches!(self.stdlib.find_module(top), Ok(Some(_)))
+    }
+
+    /// Marks an unreached member as reached, now that a reached module
+    /// imports it, and follows the imports it deferred.
+    fn reach(&mut self, name: &str) {
+        let Some(node) = self.graph.nodes.get_mut(name) else {
+            return;
+        };
+        if node.reached {
+            return;
+        }
+        node.reached = true;
+        for target in self.deferred.remove(name).unwrap_or_default() {
+            self.resolve(&target, Wanted::By(name), true);
         }
     }
 
@@ -220,7 +287,15 @@ impl<'a> GraphBuilder<'a> {
     /// record nothing when they fail.
     fn resolve(&mut self, name: &str, wanted: Wanted<'_>, optional: bool) -> bool {
         let importer = wanted.who();
+        let reached = match wanted {
+            Wanted::By(importer) => self.graph.nodes.get(importer).is_none_or(|n| n.reached),
+            Wanted::Because(_) => true,
+            Wanted::Member(_) => false,
+        };
         if self.graph.nodes.contains_key(name) {
+            if reached {
+                self.reach(name);
+            }
             return true;
         }
         if self.is_excluded(name) {
@@ -238,7 +313,7 @@ impl<'a> GraphBuilder<'a> {
         let found = self.locate(name, wanted, optional);
         match found {
             Some((kind, origin)) => {
-                self.insert(name, kind, origin, wanted.reason());
+                self.insert(name, kind, origin, wanted.reason(), reached);
                 true
             }
             None => {
@@ -362,10 +437,25 @@ impl<'a> GraphBuilder<'a> {
             }
         };
         let is_package = matches!(kind, ModuleKind::Package | ModuleKind::NamespacePackage);
+        let reached = self.graph.nodes.get(name).is_some_and(|n| n.reached);
+        let defer = |builder: &mut Self, target: &str| {
+            let deferred = !reached && builder.brings_new_package(name, target);
+            if deferred {
+                builder
+                    .deferred
+                    .entry(name.to_owned())
+                    .or_default()
+                    .push(target.to_owned());
+            }
+            deferred
+        };
         for (target, level, fromlist) in &imports.imports {
             let Some(target) = absolute_name(name, is_package, target, *level) else {
                 continue;
             };
+            if defer(self, &target) {
+                continue;
+            }
             if !self.resolve(&target, Wanted::By(name), false) {
                 continue;
             }
@@ -389,7 +479,7 @@ impl<'a> GraphBuilder<'a> {
                 _ if target.starts_with('.') => None,
                 _ => Some(target.clone()),
             };
-            if let Some(t) = absolute {
+            if let Some(t) = absolute.filter(|t| !defer(self, t)) {
                 // A constant that merely looks like a module name (e.g. an
                 // argument of another call named import_module) must not
                 // produce a warning.
@@ -398,6 +488,11 @@ impl<'a> GraphBuilder<'a> {
         }
         Ok(())
     }
+}
+
+/// The top-level package of a dotted name.
+fn top_level(name: &str) -> &str {
+    name.split('.').next().unwrap_or(name)
 }
 
 /// Records that `importer` wanted `name`.
