@@ -201,7 +201,11 @@ fn collect_data(dir: &Path, rel_dir: &str, out: &mut Vec<(String, PathBuf)>, dep
             || file.ends_with(".pyc")
             || file.ends_with(".pyo")
             || EXTENSION_SUFFIXES.iter().any(|s| file.ends_with(s));
-        if !is_code && path.is_file() {
+        // Stubs and the PEP 561 marker are for type checkers, never read at
+        // run time; bundling them would give an app a data directory (and a
+        // first-start write) it has no use for.
+        let is_typing_only = file.ends_with(".pyi") || file == "py.typed";
+        if !is_code && !is_typing_only && path.is_file() {
             out.push((rel, path));
         }
     }
@@ -334,6 +338,26 @@ mod tests {
         );
         let data = package_data(&a.join("pkg"), "pkg");
         assert!(data.is_empty(), "only code in pkg: {data:?}");
+        fs::remove_dir_all(a).unwrap();
+    }
+
+    #[test]
+    fn package_data_keeps_run_time_files_and_leaves_out_code_tests_and_typing() {
+        let a = tree(&[
+            "pkg/__init__.py",
+            "pkg/__init__.pyi",
+            "pkg/py.typed",
+            "pkg/fonts/big.flf",
+            "pkg/cacert.pem",
+            "pkg/_speedups.cpython-311-x86_64-linux-gnu.so",
+            "pkg/__pycache__/x.cpython-311.pyc",
+            "pkg/tests/data.txt",
+        ]);
+        let data: Vec<String> = package_data(&a.join("pkg"), "pkg")
+            .into_iter()
+            .map(|(rel, _)| rel)
+            .collect();
+        assert_eq!(data, vec!["pkg/cacert.pem", "pkg/fonts/big.flf"]);
         fs::remove_dir_all(a).unwrap();
     }
 }
