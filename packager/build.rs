@@ -149,6 +149,8 @@ struct ManifestModule {
     source: String,
     imports: serde_json::Value,
     dynamic: serde_json::Value,
+    main_imports: serde_json::Value,
+    main_dynamic: serde_json::Value,
 }
 
 #[derive(Deserialize)]
@@ -209,7 +211,12 @@ fn build_stdlib_archive(workspace: &Path, out: &Path) {
             .unwrap_or_else(|e| panic!("stdlib module {}: {e}", m.name));
         imports.insert(
             m.name.clone(),
-            serde_json::json!({"imports": m.imports, "dynamic": m.dynamic}),
+            serde_json::json!({
+                "imports": m.imports,
+                "dynamic": m.dynamic,
+                "main_imports": m.main_imports,
+                "main_dynamic": m.main_dynamic,
+            }),
         );
     }
     let mut needed = serde_json::Map::new();

@@ -381,3 +381,58 @@ fn freeze_is_one_self_contained_file() {
         "{run:?}"
     );
 }
+
+/// Code under `if __name__ == "__main__":` runs only in the module run as
+/// main: its imports are followed there (the app's own entry point, or the
+/// module given with -m) and nowhere else (a helper's self-test).
+#[test]
+fn main_block_imports_are_followed_only_in_the_main_module() {
+    let dir = TempDir::new("mainblock");
+    let app_dir = dir.path().join("app");
+    fs::create_dir(&app_dir).unwrap();
+    fs::write(
+        app_dir.join("__main__.py"),
+        "import helper\nif __name__ == \"__main__\":\n    import for_main\n    print(for_main.X, helper.run())\n",
+    )
+    .unwrap();
+    fs::write(
+        app_dir.join("helper.py"),
+        "def run():\n    return 'helper ran'\n\nif __name__ == '__main__':\n    import helper_selftest\n    def check():\n        import helper_selftest_nested\n",
+    )
+    .unwrap();
+    fs::write(app_dir.join("for_main.py"), "X = 'main block ran'\n").unwrap();
+    fs::write(app_dir.join("helper_selftest.py"), "").unwrap();
+    fs::write(app_dir.join("helper_selftest_nested.py"), "").unwrap();
+    let listed = |exe: &Path| -> Vec<String> {
+        let out = freeze(&["--list-frozen", exe.to_str().unwrap()]);
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+            .collect()
+    };
+
+    let exe = freeze_ok(&[app_dir.to_str().unwrap()], dir.path(), "app.exe");
+    let modules = listed(&exe);
+    assert!(modules.contains(&"for_main".to_owned()), "{modules:?}");
+    assert!(modules.contains(&"helper".to_owned()), "{modules:?}");
+    assert!(
+        !modules.iter().any(|m| m.starts_with("helper_selftest")),
+        "{modules:?}"
+    );
+    let r = assert_same(&app_dir, &[app_dir.to_str().unwrap()], &exe, &[], b"");
+    assert_eq!(r.stdout, "main block ran helper ran\n");
+
+    // Run as main with -m, the helper's main block is live code.
+    let exe = freeze_ok(
+        &[app_dir.to_str().unwrap(), "-m", "helper"],
+        dir.path(),
+        "helper",
+    );
+    let modules = listed(&exe);
+    assert!(
+        modules.contains(&"helper_selftest".to_owned())
+            && modules.contains(&"helper_selftest_nested".to_owned()),
+        "{modules:?}"
+    );
+}

@@ -17,61 +17,119 @@ _IMPORT_NAME = "IMPORT_NAME"
 _DYNAMIC_IMPORTERS = {"import_module", "__import__"}
 
 
-def scan_imports(code):
-    """Imports a code object (and its nested code objects) may perform.
+_SKIPPED_OPS = ("CACHE", "EXTENDED_ARG", "PRECALL", "PUSH_NULL", "NOP")
+_MAIN_TEST = {("LOAD_NAME", "__name__"), ("LOAD_CONST", "__main__")}
 
-    Returns (imports, dynamic): imports are [name, level, fromlist] from
-    import statements; dynamic are [name, package] from constant
-    ``importlib.import_module("x")`` / ``__import__("x")`` calls.
-    """
+
+class _Found:
+    """Imports found in some code: statements and constant dynamic calls."""
+
+    def __init__(self):
+        self.imports = []
+        self.dynamic = []
+        self.seen = set()
+
+    def add_import(self, name, level, fromlist):
+        key = (name, level, tuple(fromlist) if fromlist else None)
+        if key not in self.seen:
+            self.seen.add(key)
+            self.imports.append([name, level, fromlist])
+
+
+def _main_blocks(code):
+    """Offset ranges of the bodies of ``if __name__ == "__main__":`` in
+    module-level code. Such a body runs only when the module is run as the
+    main program, never when it is imported."""
     import dis
 
-    imports = []
-    dynamic = []
-    seen = set()
-    stack = [code]
+    ins = [i for i in dis.get_instructions(code) if i.opname not in _SKIPPED_OPS]
+    blocks = []
+    for a, b, compare, jump in zip(ins, ins[1:], ins[2:], ins[3:]):
+        if (
+            {(a.opname, a.argval), (b.opname, b.argval)} == _MAIN_TEST
+            and compare.opname == "COMPARE_OP"
+            and compare.argval == "=="
+            and jump.opname in ("POP_JUMP_FORWARD_IF_FALSE", "POP_JUMP_IF_FALSE")
+            and isinstance(jump.argval, int)
+            and jump.argval > jump.offset
+        ):
+            blocks.append((jump.offset, jump.argval))
+    return blocks
+
+
+def _scan_code(co, found, main_found, main_blocks, main_code):
+    """Adds the imports of one code object (not its nested ones) to found,
+    or to main_found for instructions inside main_blocks; code objects
+    loaded inside main_blocks are added to main_code."""
+    import dis
+
+    window = []
+    for ins in dis.get_instructions(co):
+        op = ins.opname
+        in_main = any(start < ins.offset < end for start, end in main_blocks)
+        target = main_found if in_main else found
+        if op == _IMPORT_NAME:
+            level, fromlist = 0, None
+            consts = [w for w in window[-2:] if w.opname == "LOAD_CONST"]
+            if len(consts) == 2:
+                level = consts[0].argval if isinstance(consts[0].argval, int) else 0
+                fl = consts[1].argval
+                fromlist = list(fl) if isinstance(fl, tuple) else None
+            target.add_import(ins.argval, level, fromlist)
+        elif op == "LOAD_CONST" and hasattr(ins.argval, "co_code") and in_main:
+            main_code.add(id(ins.argval))
+        elif op == "LOAD_CONST" and isinstance(ins.argval, str) and window:
+            prev = window[-1]
+            if prev.opname in ("LOAD_METHOD", "LOAD_ATTR", "LOAD_NAME", "LOAD_GLOBAL") and (
+                prev.argval in _DYNAMIC_IMPORTERS
+            ):
+                target.dynamic.append([ins.argval, None])
+            elif (
+                len(window) >= 2
+                and prev.opname == "LOAD_CONST"
+                and isinstance(prev.argval, str)
+                and window[-2].opname in ("LOAD_METHOD", "LOAD_ATTR", "LOAD_NAME", "LOAD_GLOBAL")
+                and window[-2].argval == "import_module"
+                and prev.argval.startswith(".")
+            ):
+                # import_module(".x", "pkg"): the first const was recorded
+                # as relative; attach its package.
+                if target.dynamic and target.dynamic[-1][0] == prev.argval:
+                    target.dynamic[-1][1] = ins.argval
+        if op not in _SKIPPED_OPS:
+            window.append(ins)
+            if len(window) > 3:
+                del window[0]
+
+
+def scan_imports(code):
+    """Imports a module's code object (and its nested code objects) may
+    perform.
+
+    Returns a dict: ``imports`` are [name, level, fromlist] of import
+    statements; ``dynamic`` are [name, package] of constant
+    ``importlib.import_module("x")`` / ``__import__("x")`` calls;
+    ``main_imports`` and ``main_dynamic`` the same for code that runs only
+    when the module is the main program (its ``if __name__ == "__main__":``
+    blocks, and functions defined in them).
+    """
+    found, main_found = _Found(), _Found()
+    main_code = set()
+    blocks = _main_blocks(code)
+    stack = [(code, found, blocks)]
     while stack:
-        co = stack.pop()
-        window = []
-        for ins in dis.get_instructions(co):
-            op = ins.opname
-            if op == _IMPORT_NAME:
-                level, fromlist = 0, None
-                consts = [w for w in window[-2:] if w.opname == "LOAD_CONST"]
-                if len(consts) == 2:
-                    level = consts[0].argval if isinstance(consts[0].argval, int) else 0
-                    fl = consts[1].argval
-                    fromlist = list(fl) if isinstance(fl, tuple) else None
-                key = (ins.argval, level, tuple(fromlist) if fromlist else None)
-                if key not in seen:
-                    seen.add(key)
-                    imports.append([ins.argval, level, fromlist])
-            elif op == "LOAD_CONST" and isinstance(ins.argval, str) and window:
-                prev = window[-1]
-                if prev.opname in ("LOAD_METHOD", "LOAD_ATTR", "LOAD_NAME", "LOAD_GLOBAL") and (
-                    prev.argval in _DYNAMIC_IMPORTERS
-                ):
-                    dynamic.append([ins.argval, None])
-                elif (
-                    len(window) >= 2
-                    and prev.opname == "LOAD_CONST"
-                    and isinstance(prev.argval, str)
-                    and window[-2].opname in ("LOAD_METHOD", "LOAD_ATTR", "LOAD_NAME", "LOAD_GLOBAL")
-                    and window[-2].argval == "import_module"
-                    and prev.argval.startswith(".")
-                ):
-                    # import_module(".x", "pkg"): the first const was recorded
-                    # as relative; attach its package.
-                    if dynamic and dynamic[-1][0] == prev.argval:
-                        dynamic[-1][1] = ins.argval
-            if op not in ("CACHE", "EXTENDED_ARG", "PRECALL", "PUSH_NULL", "NOP"):
-                window.append(ins)
-                if len(window) > 3:
-                    del window[0]
+        co, sink, main_blocks = stack.pop()
+        _scan_code(co, sink, main_found, main_blocks, main_code)
         for const in co.co_consts:
             if hasattr(const, "co_code"):
-                stack.append(const)
-    return imports, dynamic
+                nested = main_found if sink is main_found or id(const) in main_code else sink
+                stack.append((const, nested, []))
+    return {
+        "imports": found.imports,
+        "dynamic": found.dynamic,
+        "main_imports": main_found.imports,
+        "main_dynamic": main_found.dynamic,
+    }
 
 
 def compile_module(source, filename, optimize):
@@ -100,8 +158,7 @@ def compile_module(source, filename, optimize):
     except ValueError as e:  # e.g. source code string cannot contain null bytes
         header = {"error": {"kind": "ValueError", "msg": str(e), "lineno": 0, "offset": 0, "text": ""}}
         return _reply(header, b"")
-    imports, dynamic = scan_imports(code)
-    return _reply({"imports": imports, "dynamic": dynamic}, marshal.dumps(code))
+    return _reply(scan_imports(code), marshal.dumps(code))
 
 
 def _reply(header, payload):
@@ -188,6 +245,8 @@ def build_stdlib(stdlib_dir, out_dir, extra_sources):
                 "source": blob(source),
                 "imports": header["imports"],
                 "dynamic": header["dynamic"],
+                "main_imports": header["main_imports"],
+                "main_dynamic": header["main_dynamic"],
             }
         )
 

@@ -29,10 +29,8 @@ pub struct SyntaxProblem {
 #[derive(Deserialize)]
 struct ReplyHeader {
     error: Option<SyntaxProblem>,
-    #[serde(default)]
-    imports: Vec<(String, u32, Option<Vec<String>>)>,
-    #[serde(default)]
-    dynamic: Vec<(String, Option<String>)>,
+    #[serde(flatten)]
+    imports: ModuleImports,
 }
 
 /// What the embedded interpreter says about itself.
@@ -129,9 +127,6 @@ fn parse_reply(reply: &[u8]) -> Result<std::result::Result<Compiled, SyntaxProbl
     }
     Ok(Ok(Compiled {
         code: reply[4 + len..].to_vec(),
-        imports: ModuleImports {
-            imports: header.imports,
-            dynamic: header.dynamic,
-        },
+        imports: header.imports,
     }))
 }

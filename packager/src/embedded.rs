@@ -18,11 +18,17 @@ static STDLIB_IMPORTS_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/stdli
 
 /// The imports of one module, as found in its code objects.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct ModuleImports {
     /// `[name, level, fromlist]` of each import statement.
     pub imports: Vec<(String, u32, Option<Vec<String>>)>,
     /// `[name, package]` of constant `importlib.import_module`/`__import__` calls.
     pub dynamic: Vec<(String, Option<String>)>,
+    /// The same two for code that runs only when the module is the main
+    /// program (`if __name__ == "__main__":` blocks): a stdlib module's
+    /// self-test (heapq's doctest run) is not needed when it is imported.
+    pub main_imports: Vec<(String, u32, Option<Vec<String>>)>,
+    pub main_dynamic: Vec<(String, Option<String>)>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -149,7 +149,7 @@ pub fn freeze(cli: &Cli) -> Result<()> {
     if let Some(file) = &entry.main_file {
         let module = finder.script(file, 0);
         builder.add_main_file(&entry.main_name, module);
-    } else if !builder.add_root(&entry.main_name, "the app's entry point (-m)") {
+    } else if !builder.add_main_module(&entry.main_name) {
         bail!(
             "-m {}: no such module in {} (searched there{} and the stdlib)",
             entry.main_name,

@@ -130,6 +130,9 @@ pub struct GraphBuilder<'a> {
     /// Imports of unreached members that would bring in a new top-level
     /// package: followed only if the member is reached after all.
     deferred: BTreeMap<String, Vec<String>>,
+    /// The module the app runs as `__main__`: the only one whose
+    /// `if __name__ == "__main__":` blocks are followed.
+    main: Option<String>,
 }
 
 impl<'a> GraphBuilder<'a> {
@@ -152,11 +155,13 @@ impl<'a> GraphBuilder<'a> {
             graph: ModuleGraph::default(),
             queue: VecDeque::new(),
             deferred: BTreeMap::new(),
+            main: None,
         }
     }
 
     /// Adds the app's main module under `name` from a file.
     pub fn add_main_file(&mut self, name: &str, module: FsModule) {
+        self.main = Some(name.to_owned());
         self.insert(
             name,
             module.kind,
@@ -164,6 +169,13 @@ impl<'a> GraphBuilder<'a> {
             "the app's entry point".into(),
             true,
         );
+    }
+
+    /// Adds the app's main module by name (`-m`); false if it cannot be
+    /// found.
+    pub fn add_main_module(&mut self, name: &str) -> bool {
+        self.main = Some(name.to_owned());
+        self.add_root(name, "the app's entry point (-m)")
     }
 
     /// Requires a module by name; false if it cannot be found.
@@ -449,7 +461,15 @@ impl<'a> GraphBuilder<'a> {
             }
             deferred
         };
-        for (target, level, fromlist) in &imports.imports {
+        // Code under `if __name__ == "__main__":` runs only in the module
+        // the app runs as main; anywhere else it is dead code.
+        let runs_as_main = self.main.as_deref() == Some(name);
+        let (main_imports, main_dynamic) = if runs_as_main {
+            (&imports.main_imports[..], &imports.main_dynamic[..])
+        } else {
+            (&[][..], &[][..])
+        };
+        for (target, level, fromlist) in imports.imports.iter().chain(main_imports) {
             let Some(target) = absolute_name(name, is_package, target, *level) else {
                 continue;
             };
@@ -470,7 +490,7 @@ impl<'a> GraphBuilder<'a> {
                 }
             }
         }
-        for (target, package) in &imports.dynamic {
+        for (target, package) in imports.dynamic.iter().chain(main_dynamic) {
             let absolute = match package {
                 Some(pkg) if target.starts_with('.') => {
                     let level = target.len() - target.trim_start_matches('.').len();
