@@ -619,6 +619,15 @@ impl<'a> Bundle<'a> {
         Ok(bytes)
     }
 
+    /// The bytes a blob occupies in the bundle, bounds-checked but neither
+    /// verified nor decompressed: lets a caller that maps the bundle give
+    /// those pages back once it has read the content.
+    pub fn stored_span(&self, blob: &BlobRef) -> Option<&'a [u8]> {
+        let start = usize::try_from(blob.offset).ok()?;
+        self.data
+            .get(start..start.checked_add(blob.stored_len as usize)?)
+    }
+
     /// The content of a blob: verified, and decompressed to exactly
     /// `raw_len` bytes. Uncompressed blobs are borrowed, not copied.
     pub fn blob(&self, blob: &BlobRef) -> Result<Cow<'a, [u8]>, BundleError> {

@@ -15,6 +15,7 @@ use std::sync::OnceLock;
 use freeze_bundle::{Bundle, ModuleKind};
 use pyo3_ffi as ffi;
 
+use crate::payload::read_blob_once;
 use crate::RuntimeError;
 
 extern "C" {
@@ -471,7 +472,7 @@ fn module_code(bundle: &Bundle<'static>, name: &str) -> Result<Vec<u8>, RuntimeE
     let code = entry
         .code
         .ok_or_else(|| RuntimeError::MissingModule(name.to_owned()))?;
-    Ok(bundle.blob(&code)?.into_owned())
+    Ok(read_blob_once(bundle, &code, <[u8]>::to_vec)?)
 }
 
 // ---------------------------------------------------------------------------
@@ -691,9 +692,9 @@ extern "C" fn freeze_code(_m: *mut ffi::PyObject, arg: *mut ffi::PyObject) -> *m
         let Some((served, name)) = served_arg(arg) else {
             return ptr::null_mut();
         };
-        let blob = match served.bundle.find_module(name) {
+        let code = match served.bundle.find_module(name) {
             Ok(Some(entry)) => match entry.code {
-                Some(code) => served.bundle.blob(&code),
+                Some(code) => Ok(code),
                 None => return raise_import_error(&format!("no code for {name} in the bundle")),
             },
             Ok(None) => {
@@ -701,11 +702,16 @@ extern "C" fn freeze_code(_m: *mut ffi::PyObject, arg: *mut ffi::PyObject) -> *m
             }
             Err(e) => Err(e),
         };
-        match blob {
-            Ok(bytes) => ffi::PyMarshal_ReadObjectFromString(
-                bytes.as_ptr().cast(),
-                bytes.len() as ffi::Py_ssize_t,
-            ),
+        let unmarshalled = code.and_then(|code| {
+            read_blob_once(&served.bundle, &code, |bytes| {
+                ffi::PyMarshal_ReadObjectFromString(
+                    bytes.as_ptr().cast(),
+                    bytes.len() as ffi::Py_ssize_t,
+                )
+            })
+        });
+        match unmarshalled {
+            Ok(object) => object,
             Err(e) => raise_import_error(&format!("cannot load {name} from the bundle: {e}")),
         }
     }
@@ -724,8 +730,8 @@ extern "C" fn freeze_source(_m: *mut ffi::PyObject, arg: *mut ffi::PyObject) -> 
                 return raise_import_error(&format!("bundle index is damaged at {name}: {e}"))
             }
         };
-        match source.map(|s| served.bundle.blob(&s)) {
-            Some(Ok(bytes)) => new_bytes(&bytes),
+        match source.map(|s| read_blob_once(&served.bundle, &s, |bytes| new_bytes(bytes))) {
+            Some(Ok(object)) => object,
             Some(Err(e)) => raise_import_error(&format!("cannot read the source of {name}: {e}")),
             None => py_none(),
         }
@@ -775,8 +781,8 @@ extern "C" fn freeze_data(_m: *mut ffi::PyObject, arg: *mut ffi::PyObject) -> *m
             return ptr::null_mut();
         };
         match served.bundle.find_file(path) {
-            Ok(Some(file)) => match served.bundle.blob(&file.data) {
-                Ok(bytes) => new_bytes(&bytes),
+            Ok(Some(file)) => match read_blob_once(&served.bundle, &file.data, |b| new_bytes(b)) {
+                Ok(object) => object,
                 Err(e) => {
                     let msg = CString::new(format!("cannot read {path} from the bundle: {e}"))
                         .unwrap_or_default();

@@ -1,6 +1,6 @@
 //! Finds the bundle inside the running executable.
 
-use freeze_bundle::Bundle;
+use freeze_bundle::{BlobRef, Bundle, BundleError};
 
 use crate::RuntimeError;
 
@@ -28,6 +28,49 @@ pub(crate) fn own_bundle(exe_path: &str) -> Result<Bundle<'static>, RuntimeError
     Ok(Bundle::parse(payload)?)
 }
 
+/// Reads a blob's content with `use_content`, then gives back the pages
+/// of the mapping that held it (see [`release`]): modules, sources and data
+/// files are read once, into objects of their own.
+pub(crate) fn read_blob_once<T>(
+    bundle: &Bundle<'_>,
+    blob: &BlobRef,
+    use_content: impl FnOnce(&[u8]) -> T,
+) -> Result<T, BundleError> {
+    let result = use_content(&bundle.blob(blob)?);
+    if let Some(span) = bundle.stored_span(blob) {
+        release(span);
+    }
+    Ok(result)
+}
+
+/// Gives back this process's mapping of the pages holding `bytes`, a part
+/// of the bundle read once and not needed again (a module's compressed
+/// code), so they stop counting toward RSS; the page cache keeps them.
+/// The range is widened to the kernel's fault-around window (64 KB), as
+/// the fault that read `bytes` mapped its neighbours too. A later read of
+/// a released page simply faults it in again.
+pub(crate) fn release(bytes: &[u8]) {
+    if let Some(&mapping) = MAPPED.get() {
+        release_within(mapping, bytes);
+    }
+}
+
+fn release_within((map_start, map_len): (usize, usize), bytes: &[u8]) {
+    let start = (bytes.as_ptr() as usize / FAULT_AROUND * FAULT_AROUND).max(map_start);
+    let end = (bytes.as_ptr() as usize + bytes.len())
+        .next_multiple_of(FAULT_AROUND)
+        .min(map_start + map_len);
+    if start < end {
+        // SAFETY: start..end lies inside our read-only shared file mapping
+        // (clamped above); MADV_DONTNEED on it only drops page table
+        // entries, and later reads fault the same file pages back in.
+        unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
+    }
+}
+
+/// Start and length of the mapping of the executable.
+static MAPPED: std::sync::OnceLock<(usize, usize)> = std::sync::OnceLock::new();
+const FAULT_AROUND: usize = 64 << 10;
 const HUGE_PAGE: usize = 2 << 20;
 const PAGE: usize = 4096;
 
@@ -80,6 +123,46 @@ fn map_out_of_huge_page_step(file: &std::fs::File, len: usize) -> std::io::Resul
     if mapped == libc::MAP_FAILED {
         return Err(std::io::Error::last_os_error());
     }
+    let _ = MAPPED.set((mapped as usize, len));
     // SAFETY: `len` readable bytes at `mapped`, valid for the process's life.
     Ok(unsafe { std::slice::from_raw_parts(mapped as *const u8, len) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Resident KiB of the mapping that starts at `start`, from smaps.
+    fn resident_kib(start: usize) -> u64 {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+        let header = format!("{start:x}-");
+        let mut lines = smaps.lines().skip_while(|l| !l.starts_with(&header));
+        lines.next().expect("the mapping is listed");
+        lines
+            .find_map(|l| l.strip_prefix("Rss:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("an Rss line")
+    }
+
+    #[test]
+    fn released_pages_leave_rss_and_read_back_the_same() {
+        let path = std::env::temp_dir().join(format!("freeze-release-{}", std::process::id()));
+        let content: Vec<u8> = (0..600_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        std::fs::write(&path, &content).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        let bytes = map_out_of_huge_page_step(&file, content.len()).unwrap();
+        let start = bytes.as_ptr() as usize;
+        assert!(bytes == &content[..]);
+        assert!(resident_kib(start) >= 500, "{}", resident_kib(start));
+
+        // A span in the middle: its fault-around windows go, the rest stays.
+        release_within((start, bytes.len()), &bytes[200_000..210_000]);
+        let after_span = resident_kib(start);
+        assert!((400..590).contains(&after_span), "{after_span}");
+        // The whole mapping.
+        release_within((start, bytes.len()), bytes);
+        assert_eq!(resident_kib(start), 0);
+        assert!(bytes == &content[..], "released pages read back the file");
+        std::fs::remove_file(&path).unwrap();
+    }
 }

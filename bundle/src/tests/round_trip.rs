@@ -4,8 +4,8 @@ use super::{
     compressible, sample_bundle, sample_files, sample_modules, write_bundle, Rng, PYTHON_MAGIC,
 };
 use crate::{
-    compress, Blob, Bundle, BundleError, BundleWriter, Codec, FileKind, MainMode, ModuleKind,
-    StoredBlob, FORMAT_VERSION, MAGIC,
+    compress, Blob, BlobRef, Bundle, BundleError, BundleWriter, Codec, FileKind, MainMode,
+    ModuleKind, StoredBlob, FORMAT_VERSION, MAGIC,
 };
 
 fn content(blob: &Blob) -> Vec<u8> {
@@ -181,6 +181,15 @@ fn codecs_follow_compressibility_and_given_blobs_are_kept_verbatim() {
     let given = compress(&compressible("engine code"), 3).expect("compress");
     let engine = module("app.core.engine").code.expect("code");
     assert_eq!(bundle.stored_blob(&engine).expect("stored"), given);
+    // stored_span: where those stored bytes lie, inside the bundle.
+    let span = bundle.stored_span(&engine).expect("in range");
+    assert_eq!(span, &given.bytes[..]);
+    assert!(bytes.as_ptr_range().contains(&span.as_ptr()));
+    let beyond = BlobRef {
+        offset: bytes.len() as u64,
+        ..engine
+    };
+    assert!(bundle.stored_span(&beyond).is_none());
 
     // stored_blob + Blob::Stored copies a bundle's blobs into another one.
     let mut writer = BundleWriter::new(PYTHON_MAGIC);
