@@ -143,17 +143,17 @@ fn extract(
             dirs.create(parent)
                 .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
         }
-        let bytes = bundle
-            .blob(&file.data)
-            .map_err(|e| format!("{}: {e}", file.path))?;
-        let mut out = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&target)
-            .map_err(|e| format!("cannot write {}: {e}", target.display()))?;
-        out.write_all(&bytes)
-            .map_err(|e| format!("cannot write {}: {e}", target.display()))?;
+        let write = |bytes: &[u8]| {
+            fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&target)
+                .and_then(|mut out| out.write_all(bytes))
+                .map_err(|e| format!("cannot write {}: {e}", target.display()))
+        };
+        crate::payload::read_blob_once(bundle, &file.data, write)
+            .map_err(|e| format!("{}: {e}", file.path))??;
     }
     fs::write(tmp.join(COMPLETE_MARKER), b"")
         .map_err(|e| format!("cannot finish {}: {e}", tmp.display()))

@@ -52,6 +52,7 @@ pub(crate) fn memory_file(
     bundle
         .blob_write_at(blob, |offset, piece| file.write_all_at(piece, offset))
         .map_err(|e| failed("unpacking", &e))?;
+    crate::payload::release_blob(bundle, blob);
     let needed = if blob.raw_len == 0 {
         Vec::new()
     } else {

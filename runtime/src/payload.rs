@@ -37,10 +37,16 @@ pub(crate) fn read_blob_once<T>(
     use_content: impl FnOnce(&[u8]) -> T,
 ) -> Result<T, BundleError> {
     let result = use_content(&bundle.blob(blob)?);
+    release_blob(bundle, blob);
+    Ok(result)
+}
+
+/// Gives back the pages of the mapping that hold `blob`'s stored bytes
+/// (see [`release`]), once its content has been read.
+pub(crate) fn release_blob(bundle: &Bundle<'_>, blob: &BlobRef) {
     if let Some(span) = bundle.stored_span(blob) {
         release(span);
     }
-    Ok(result)
 }
 
 /// Gives back this process's mapping of the pages holding `bytes`, a part
