@@ -112,7 +112,11 @@ fn read_module(
     for blob in [module.code, module.source].into_iter().flatten() {
         let content = bundle.blob(&blob)?;
         let stored = bundle.stored_blob(&blob)?;
-        if content.len() != blob.raw_len as usize || stored.bytes.len() != blob.stored_len as usize
+        // A verified blob lies inside the bundle, so its span is known.
+        let span = bundle.stored_span(&blob);
+        if content.len() != blob.raw_len as usize
+            || stored.bytes.len() != blob.stored_len as usize
+            || span != Some(&stored.bytes[..])
         {
             return Err(BundleError::Corrupt(format!(
                 "a blob of module {:?} has the wrong length",
