@@ -827,8 +827,9 @@ pub(crate) fn decompress(stored: &[u8], raw_len: u32, offset: u64) -> Result<Vec
     Ok(out)
 }
 
-/// Most threads one blob is decompressed on; frames are 4 MiB, so only
-/// blobs of tens of MB (OpenBLAS, libcrypto) use them all.
+/// Most threads one blob is decompressed on. Blobs of 4 MiB or more have at
+/// least two frames, of at most 16 MiB: libcrypto uses two threads, only a
+/// blob of over 48 MiB uses four.
 pub const MAX_DECOMPRESS_THREADS: usize = 4;
 
 type FrameSpan = (std::ops::Range<usize>, std::ops::Range<usize>);
