@@ -403,17 +403,8 @@ fn main_block_imports_are_followed_only_in_the_main_module() {
     fs::write(app_dir.join("for_main.py"), "X = 'main block ran'\n").unwrap();
     fs::write(app_dir.join("helper_selftest.py"), "").unwrap();
     fs::write(app_dir.join("helper_selftest_nested.py"), "").unwrap();
-    let listed = |exe: &Path| -> Vec<String> {
-        let out = freeze(&["--list-frozen", exe.to_str().unwrap()]);
-        assert!(out.status.success());
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
-            .collect()
-    };
-
     let exe = freeze_ok(&[app_dir.to_str().unwrap()], dir.path(), "app.exe");
-    let modules = listed(&exe);
+    let modules = frozen_names(&exe);
     assert!(modules.contains(&"for_main".to_owned()), "{modules:?}");
     assert!(modules.contains(&"helper".to_owned()), "{modules:?}");
     assert!(
@@ -429,7 +420,7 @@ fn main_block_imports_are_followed_only_in_the_main_module() {
         dir.path(),
         "helper",
     );
-    let modules = listed(&exe);
+    let modules = frozen_names(&exe);
     assert!(
         modules.contains(&"helper_selftest".to_owned())
             && modules.contains(&"helper_selftest_nested".to_owned()),

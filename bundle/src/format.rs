@@ -174,14 +174,16 @@ impl Codec {
         }
     }
 
-    pub(crate) fn to_u8(self) -> u8 {
+    /// The codec's byte in a blob record.
+    pub fn to_u8(self) -> u8 {
         match self {
             Codec::Stored => 0,
             Codec::Zstd => 1,
         }
     }
 
-    pub(crate) fn from_u8(value: u8) -> Option<Self> {
+    /// The codec a blob record's byte names, if any.
+    pub fn from_u8(value: u8) -> Option<Self> {
         match value {
             0 => Some(Codec::Stored),
             1 => Some(Codec::Zstd),

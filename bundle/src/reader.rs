@@ -606,10 +606,9 @@ impl<'a> Bundle<'a> {
     /// Stored bytes of a blob, bounds-checked and checksum-verified.
     fn verified_stored_bytes(&self, blob: &BlobRef) -> Result<&'a [u8], BundleError> {
         self.check_blob_shape(blob)?;
-        let start = to_usize(blob.offset, "blob offset")?;
-        let bytes = start
-            .checked_add(blob.stored_len as usize)
-            .and_then(|end| self.data.get(start..end))
+        to_usize(blob.offset, "blob offset")?;
+        let bytes = self
+            .stored_span(blob)
             .ok_or_else(|| corrupt(format!("blob at data offset {} out of range", blob.offset)))?;
         if xxh3_64(bytes) != blob.checksum {
             return Err(BundleError::ChecksumMismatch {

@@ -36,13 +36,11 @@ class _Found:
             self.imports.append([name, level, fromlist])
 
 
-def _main_blocks(code):
+def _main_blocks(instructions):
     """Offset ranges of the bodies of ``if __name__ == "__main__":`` in
     module-level code. Such a body runs only when the module is run as the
     main program, never when it is imported."""
-    import dis
-
-    ins = [i for i in dis.get_instructions(code) if i.opname not in _SKIPPED_OPS]
+    ins = [i for i in instructions if i.opname not in _SKIPPED_OPS]
     blocks = []
     for a, b, compare, jump in zip(ins, ins[1:], ins[2:], ins[3:]):
         if (
@@ -57,14 +55,12 @@ def _main_blocks(code):
     return blocks
 
 
-def _scan_code(co, found, main_found, main_blocks, main_code):
-    """Adds the imports of one code object (not its nested ones) to found,
-    or to main_found for instructions inside main_blocks; code objects
-    loaded inside main_blocks are added to main_code."""
-    import dis
-
+def _scan_code(instructions, found, main_found, main_blocks, main_code):
+    """Adds the imports of one code object's instructions (not its nested
+    code objects') to found, or to main_found for instructions inside
+    main_blocks; code objects loaded inside main_blocks go to main_code."""
     window = []
-    for ins in dis.get_instructions(co):
+    for ins in instructions:
         op = ins.opname
         in_main = any(start < ins.offset < end for start, end in main_blocks)
         target = main_found if in_main else found
@@ -113,17 +109,20 @@ def scan_imports(code):
     when the module is the main program (its ``if __name__ == "__main__":``
     blocks, and functions defined in them).
     """
+    import dis
+
     found, main_found = _Found(), _Found()
     main_code = set()
-    blocks = _main_blocks(code)
-    stack = [(code, found, blocks)]
+    stack = [(code, found, True)]
     while stack:
-        co, sink, main_blocks = stack.pop()
-        _scan_code(co, sink, main_found, main_blocks, main_code)
+        co, sink, is_module = stack.pop()
+        instructions = list(dis.get_instructions(co))
+        main_blocks = _main_blocks(instructions) if is_module else []
+        _scan_code(instructions, sink, main_found, main_blocks, main_code)
         for const in co.co_consts:
             if hasattr(const, "co_code"):
                 nested = main_found if sink is main_found or id(const) in main_code else sink
-                stack.append((const, nested, []))
+                stack.append((const, nested, False))
     return {
         "imports": found.imports,
         "dynamic": found.dynamic,

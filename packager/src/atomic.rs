@@ -7,9 +7,15 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-/// Writes `data` to `path` through a temporary file in the same directory
-/// and a rename, so readers see either the old file or the complete new one.
+/// Writes `data` to `path` as an executable (see [`write_file`]).
 pub fn write_executable(path: &Path, data: &[u8]) -> Result<()> {
+    write_file(path, &[data], 0o755)
+}
+
+/// Writes the concatenation of `parts` to `path` with permissions `mode`,
+/// through a temporary file in the same directory and a rename, so readers
+/// see either the old file or the complete new one.
+pub fn write_file(path: &Path, parts: &[&[u8]], mode: u32) -> Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -25,20 +31,17 @@ pub fn write_executable(path: &Path, data: &[u8]) -> Result<()> {
     let result = (|| -> Result<()> {
         let mut file = fs::File::create(&tmp)
             .with_context(|| format!("cannot create a file in {}", dir.display()))?;
-        file.write_all(data)
-            .with_context(|| format!("cannot write {}", tmp.display()))?;
-        file.set_permissions(fs::Permissions::from_mode(0o755))
-            .with_context(|| format!("cannot make {} executable", tmp.display()))?;
+        for part in parts {
+            file.write_all(part)
+                .with_context(|| format!("cannot write {}", tmp.display()))?;
+        }
+        file.set_permissions(fs::Permissions::from_mode(mode))
+            .with_context(|| format!("cannot set the permissions of {}", tmp.display()))?;
         // No fsync: the rename alone makes the swap atomic for readers, and
         // durability across a power cut is not worth ~0.3 s per freeze of a
         // 37 MB app (compilers and linkers make the same choice; a lost
         // output is rebuilt). ext4 also flushes a file renamed over another.
-        fs::rename(&tmp, path).with_context(|| {
-            format!(
-                "cannot move the executable into place at {}",
-                path.display()
-            )
-        })
+        fs::rename(&tmp, path).with_context(|| format!("cannot move {} into place", path.display()))
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);

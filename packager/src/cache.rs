@@ -16,7 +16,6 @@
 //! only costs speed; it is never an error.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use freeze_bundle::{Codec, CompressionCache, StoredBlob};
@@ -58,14 +57,14 @@ impl BuildCache {
         self.dir.join(kind).join(&hex[..2]).join(hex)
     }
 
-    fn get(&self, kind: &str, key: u128) -> Option<Vec<u8>> {
+    fn load(&self, kind: &str, key: u128) -> Option<Vec<u8>> {
         let bytes = fs::read(self.path(kind, key)).ok()?;
         let payload = bytes.get(16..)?;
         let checksum = u64::from_le_bytes(bytes.get(8..16)?.try_into().ok()?);
         (bytes.get(..8)? == ENTRY_MAGIC && xxh3_64(payload) == checksum).then(|| payload.to_vec())
     }
 
-    fn put(&self, kind: &str, key: u128, payload: &[u8]) {
+    fn store(&self, kind: &str, key: u128, payload: &[u8]) {
         let path = self.path(kind, key);
         let _ = write_entry(&path, payload);
     }
@@ -88,70 +87,37 @@ impl BuildCache {
 
     /// The compiler's reply for a module compiled before.
     pub fn compiled(&self, key: u128) -> Option<Vec<u8>> {
-        self.get("code", key)
+        self.load("code", key)
     }
 
     pub fn store_compiled(&self, key: u128, reply: &[u8]) {
-        self.put("code", key, reply);
+        self.store("code", key, reply);
     }
 }
 
-fn write_entry(path: &Path, payload: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)?;
-    let mut tmp = tempfile_in(dir)?;
-    tmp.1.write_all(ENTRY_MAGIC)?;
-    tmp.1.write_all(&xxh3_64(payload).to_le_bytes())?;
-    tmp.1.write_all(payload)?;
-    drop(tmp.1);
-    fs::rename(&tmp.0, path).inspect_err(|_| {
-        let _ = fs::remove_file(&tmp.0);
-    })
-}
-
-/// A new file beside the entry, named so that concurrent writers differ.
-fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, fs::File)> {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let name = format!(
-        ".tmp-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
-    let path = dir.join(name);
-    let file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)?;
-    Ok((path, file))
+fn write_entry(path: &Path, payload: &[u8]) -> anyhow::Result<()> {
+    fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
+    let checksum = xxh3_64(payload).to_le_bytes();
+    crate::atomic::write_file(path, &[ENTRY_MAGIC, &checksum, payload], 0o644)
 }
 
 impl CompressionCache for BuildCache {
     fn get(&self, key: u128) -> Option<StoredBlob> {
-        let payload = BuildCache::get(self, "blob", key)?;
+        let payload = self.load("blob", key)?;
         let (head, bytes) = payload.split_at_checked(5)?;
-        let codec = match head[0] {
-            0 => Codec::Stored,
-            1 => Codec::Zstd,
-            _ => return None,
-        };
         Some(StoredBlob {
-            codec,
+            codec: Codec::from_u8(head[0])?,
             raw_len: u32::from_le_bytes(head[1..5].try_into().ok()?),
             bytes: bytes.to_vec(),
         })
     }
 
     fn put(&self, key: u128, blob: &StoredBlob) {
-        let codec = match blob.codec {
-            Codec::Stored => 0u8,
-            Codec::Zstd => 1u8,
-        };
         let mut payload = Vec::with_capacity(5 + blob.bytes.len());
-        payload.push(codec);
+        payload.push(blob.codec.to_u8());
         payload.extend_from_slice(&blob.raw_len.to_le_bytes());
         payload.extend_from_slice(&blob.bytes);
-        BuildCache::put(self, "blob", key, &payload);
+        self.store("blob", key, &payload);
     }
 }
 

@@ -574,10 +574,9 @@ fn copy_stdlib_file(
     Ok(writer.add_file(file.path, file.kind, file.aux, blob)?)
 }
 
-/// Adds the shared libraries a stdlib extension needs, from the archive
-/// (where build.rs put the build machine's copies), dependencies first.
-/// Adds the archive's libraries that stdlib extension or library `object`
-/// (a module name or an archive path) needs, theirs first.
+/// Adds the archive's libraries (build.rs put the build machine's copies
+/// there) that stdlib extension or library `object` (a module name or an
+/// archive path) needs, theirs first.
 fn add_stdlib_libraries(
     writer: &mut BundleWriter,
     stdlib: &Bundle<'static>,

@@ -29,8 +29,8 @@ pub(crate) fn own_bundle(exe_path: &str) -> Result<Bundle<'static>, RuntimeError
 }
 
 /// Reads a blob's content with `use_content`, then gives back the pages
-/// of the mapping that held it (see [`release`]): modules, sources and data
-/// files are read once, into objects of their own.
+/// of the mapping that held it (see [`release_blob`]): modules, sources and
+/// data files are read once, into objects of their own.
 pub(crate) fn read_blob_once<T>(
     bundle: &Bundle<'_>,
     blob: &BlobRef,
@@ -41,23 +41,16 @@ pub(crate) fn read_blob_once<T>(
     Ok(result)
 }
 
-/// Gives back the pages of the mapping that hold `blob`'s stored bytes
-/// (see [`release`]), once its content has been read.
+/// Gives back this process's mapping of the pages holding `blob`'s stored
+/// bytes, once its content has been read and is not needed again, so they
+/// stop counting toward RSS; the page cache keeps them. The range is
+/// widened to the kernel's fault-around window (64 KB), as the fault that
+/// read the blob mapped its neighbours too. A later read of a released
+/// page simply faults it in again. Does nothing for a bundle that is not
+/// the executable's mapping (a test's bundle in memory).
 pub(crate) fn release_blob(bundle: &Bundle<'_>, blob: &BlobRef) {
-    if let Some(span) = bundle.stored_span(blob) {
-        release(span);
-    }
-}
-
-/// Gives back this process's mapping of the pages holding `bytes`, a part
-/// of the bundle read once and not needed again (a module's compressed
-/// code), so they stop counting toward RSS; the page cache keeps them.
-/// The range is widened to the kernel's fault-around window (64 KB), as
-/// the fault that read `bytes` mapped its neighbours too. A later read of
-/// a released page simply faults it in again.
-pub(crate) fn release(bytes: &[u8]) {
-    if let Some(&mapping) = MAPPED.get() {
-        release_within(mapping, bytes);
+    if let (Some(&mapping), Some(span)) = (MAPPED.get(), bundle.stored_span(blob)) {
+        release_within(mapping, span);
     }
 }
 

@@ -64,6 +64,15 @@ pub fn freeze(args: &[&str]) -> Output {
         .expect("run freeze")
 }
 
+/// Runs `freeze` with `args`, checks that it succeeded, and returns what it
+/// printed on stderr (warnings, `-v` output).
+pub fn freeze_succeeds(args: &[&str]) -> String {
+    let result = freeze(args);
+    let stderr = String::from_utf8_lossy(&result.stderr).into_owned();
+    assert!(result.status.success(), "freeze {args:?} failed:\n{stderr}");
+    stderr
+}
+
 /// Freezes `app_args` into `dir/name` and returns the executable's path,
 /// after checking that freeze succeeded.
 pub fn freeze_ok(app_args: &[&str], dir: &Path, name: &str) -> PathBuf {
@@ -72,13 +81,26 @@ pub fn freeze_ok(app_args: &[&str], dir: &Path, name: &str) -> PathBuf {
     let out_s = out.to_str().unwrap().to_owned();
     args.push("-o");
     args.push(&out_s);
-    let result = freeze(&args);
-    assert!(
-        result.status.success(),
-        "freeze {args:?} failed:\n{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
+    freeze_succeeds(&args);
     out
+}
+
+/// The names of the entries (modules and files) a frozen executable holds,
+/// from `freeze --list-frozen --json`.
+pub fn frozen_names(exe: &Path) -> Vec<String> {
+    let out = freeze(&["--list-frozen", exe.to_str().unwrap(), "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    doc["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 /// Freezes `args` into the executable `name` once per test binary; it lives
