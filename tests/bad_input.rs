@@ -219,14 +219,16 @@ fn find_payload_start(exe: &[u8]) -> usize {
 #[test]
 fn strict_fails_on_unresolved_imports_and_warnings_name_the_importer() {
     let dir = TempDir::new("strict");
-    let app_dir = dir.path().join("app");
-    fs::create_dir(&app_dir).unwrap();
-    fs::write(app_dir.join("__main__.py"), "import helper\n").unwrap();
-    fs::write(
-        app_dir.join("helper.py"),
-        "try:\n    import not_installed_anywhere\nexcept ImportError:\n    pass\n",
-    )
-    .unwrap();
+    let app_dir = write_app(
+        dir.path(),
+        &[
+            ("__main__.py", "import helper\n"),
+            (
+                "helper.py",
+                "try:\n    import not_installed_anywhere\nexcept ImportError:\n    pass\n",
+            ),
+        ],
+    );
     let out = dir.path().join("out");
     let o = freeze(&[app_dir.to_str().unwrap(), "-o", out.to_str().unwrap()]);
     assert!(o.status.success());

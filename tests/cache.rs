@@ -8,7 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{freeze_bin, TempDir};
+use common::{freeze_bin, write_app, TempDir};
 
 fn freeze_with_cache(app: &Path, out: &Path, cache: &Path, extra: &[&str]) {
     let result = Command::new(freeze_bin())
@@ -55,14 +55,16 @@ fn run(exe: &Path) -> String {
 #[test]
 fn rebuilds_from_the_cache_are_identical_and_follow_source_changes() {
     let tmp = TempDir::new("cache");
-    let app = tmp.path().join("app");
-    fs::create_dir_all(&app).unwrap();
-    fs::write(
-        app.join("__main__.py"),
-        "import helper, json\nprint(json.dumps(helper.VALUE))\n",
-    )
-    .unwrap();
-    fs::write(app.join("helper.py"), "VALUE = {'answer': 42}\n").unwrap();
+    let app = write_app(
+        tmp.path(),
+        &[
+            (
+                "__main__.py",
+                "import helper, json\nprint(json.dumps(helper.VALUE))\n",
+            ),
+            ("helper.py", "VALUE = {'answer': 42}\n"),
+        ],
+    );
     let cache = tmp.path().join("cache");
 
     let first = tmp.path().join("first");

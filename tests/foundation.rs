@@ -388,21 +388,22 @@ fn freeze_is_one_self_contained_file() {
 #[test]
 fn main_block_imports_are_followed_only_in_the_main_module() {
     let dir = TempDir::new("mainblock");
-    let app_dir = dir.path().join("app");
-    fs::create_dir(&app_dir).unwrap();
-    fs::write(
-        app_dir.join("__main__.py"),
-        "import helper\nif __name__ == \"__main__\":\n    import for_main\n    print(for_main.X, helper.run())\n",
-    )
-    .unwrap();
-    fs::write(
-        app_dir.join("helper.py"),
-        "def run():\n    return 'helper ran'\n\nif __name__ == '__main__':\n    import helper_selftest\n    def check():\n        import helper_selftest_nested\n",
-    )
-    .unwrap();
-    fs::write(app_dir.join("for_main.py"), "X = 'main block ran'\n").unwrap();
-    fs::write(app_dir.join("helper_selftest.py"), "").unwrap();
-    fs::write(app_dir.join("helper_selftest_nested.py"), "").unwrap();
+    let app_dir = write_app(
+        dir.path(),
+        &[
+            (
+                "__main__.py",
+                "import helper\nif __name__ == \"__main__\":\n    import for_main\n    print(for_main.X, helper.run())\n",
+            ),
+            (
+                "helper.py",
+                "def run():\n    return 'helper ran'\n\nif __name__ == '__main__':\n    import helper_selftest\n    def check():\n        import helper_selftest_nested\n",
+            ),
+            ("for_main.py", "X = 'main block ran'\n"),
+            ("helper_selftest.py", ""),
+            ("helper_selftest_nested.py", ""),
+        ],
+    );
     let exe = freeze_ok(&[app_dir.to_str().unwrap()], dir.path(), "app.exe");
     let modules = frozen_names(&exe);
     assert!(modules.contains(&"for_main".to_owned()), "{modules:?}");

@@ -364,13 +364,13 @@ fn optional_integrations_of_whole_packages_stay_out_unless_reached() {
     let venv = test_venv();
     let dir = TempDir::new("leftout");
     let python = venv.join("bin/python");
-    let app_dir = dir.path().join("app");
-    fs::create_dir_all(&app_dir).unwrap();
-    fs::write(
-        app_dir.join("__main__.py"),
-        "import pygments.lexers\nprint(pygments.lexers.get_lexer_by_name('rst').name)\n",
-    )
-    .unwrap();
+    let app_dir = write_app(
+        dir.path(),
+        &[(
+            "__main__.py",
+            "import pygments.lexers\nprint(pygments.lexers.get_lexer_by_name('rst').name)\n",
+        )],
+    );
     let out = dir.path().join("lexers");
     let stderr = freeze_succeeds(&[
         app_dir.to_str().unwrap(),

@@ -156,6 +156,18 @@ pub fn write_executable(path: &Path, bytes: &[u8]) {
     fs::remove_file(&staging).unwrap();
 }
 
+/// Writes an app directory `parent/app` holding `files` (relative path,
+/// text), and returns its path.
+pub fn write_app(parent: &Path, files: &[(&str, &str)]) -> PathBuf {
+    let app = parent.join("app");
+    for (rel, text) in files {
+        let path = app.join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+    app
+}
+
 /// Copies `exe` alone into a fresh empty directory and returns (dir, copy).
 pub fn isolate(exe: &Path, tag: &str) -> (TempDir, PathBuf) {
     let dir = TempDir::new(tag);
