@@ -18,11 +18,20 @@ impl Scratch {
         Scratch(dir)
     }
 
+    /// Written by `install` in a child process: a write descriptor opened
+    /// here would leak into the children other test threads fork meanwhile,
+    /// and running the file would then fail with ETXTBSY.
     fn write_executable(&self, name: &str, bytes: &[u8]) -> PathBuf {
-        use std::os::unix::fs::PermissionsExt;
+        let staging = self.0.join(format!("{name}.staging"));
+        std::fs::write(&staging, bytes).expect("write");
         let path = self.0.join(name);
-        std::fs::write(&path, bytes).expect("write");
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let installed = Command::new("install")
+            .args(["-m", "755"])
+            .arg(&staging)
+            .arg(&path)
+            .status()
+            .expect("run install");
+        assert!(installed.success(), "install {}", path.display());
         path
     }
 }
