@@ -24,9 +24,10 @@ fn check(args: &[&str]) -> Run {
     assert_same(&app_dir, &[app_dir.to_str().unwrap()], behave(), args, b"")
 }
 
+static HELLO: OnceLock<PathBuf> = OnceLock::new();
+
 #[test]
 fn hello_example_matches_python() {
-    static HELLO: OnceLock<PathBuf> = OnceLock::new();
     let exe = frozen_once(&HELLO, "hello", &[app("examples/hello").to_str().unwrap()]);
     let run = assert_same(
         &app("examples/hello"),
@@ -427,4 +428,76 @@ fn main_block_imports_are_followed_only_in_the_main_module() {
             && modules.contains(&"helper_selftest_nested".to_owned()),
         "{modules:?}"
     );
+}
+
+/// Imports the stdlib makes only for help(), self-tests and its modules'
+/// own command lines are not followed: a hello bundles neither pydoc nor
+/// doctest, unittest, pdb, argparse or OpenSSL. help() then says how to get
+/// pydoc, and works once it is bundled.
+#[test]
+fn help_and_stdlib_self_tests_are_not_bundled_unless_imported() {
+    let dir = TempDir::new("unfollowed");
+    let hello = app("examples/hello");
+    let exe = frozen_once(&HELLO, "hello", &[hello.to_str().unwrap()]);
+    let modules = frozen_names(exe);
+    for left_out in [
+        "pydoc",
+        "doctest",
+        "unittest",
+        "pdb",
+        "argparse",
+        "statistics",
+        "_hashlib",
+        "importlib.metadata",
+        "pathlib",
+    ] {
+        assert!(
+            !modules.iter().any(|m| m == left_out),
+            "{left_out} bundled: {modules:?}"
+        );
+    }
+    // What the app itself runs stays: the traceback machinery and codecs.
+    for kept in ["traceback", "linecache", "encodings.idna", "_codecs_jp"] {
+        assert!(
+            modules.iter().any(|m| m == kept),
+            "{kept} missing: {modules:?}"
+        );
+    }
+    let verbose = freeze_succeeds(&[
+        hello.to_str().unwrap(),
+        "-v",
+        "-o",
+        dir.path().join("verbose").to_str().unwrap(),
+    ]);
+    assert!(
+        verbose.contains("not followed: pydoc (imported by _freeze_importer, _sitebuiltins")
+            && verbose.contains("--hidden-import pydoc"),
+        "{verbose}"
+    );
+
+    let app_dir = write_app(
+        dir.path(),
+        &[(
+            "__main__.py",
+            "import sys\nprint(repr(help))\ntry:\n    help(len)\nexcept ModuleNotFoundError as e:\n    print('no help:', e, e.name)\n    sys.exit(3)\n",
+        )],
+    );
+    let exe = freeze_ok(&[app_dir.to_str().unwrap()], dir.path(), "nohelp");
+    let run = run_env_i(&exe, &[], dir.path(), b"");
+    assert_eq!(run.code, Some(3), "{run:?}");
+    assert_eq!(
+        run.stdout,
+        "Type help() for interactive help, or help(object) for help about object.\n\
+         no help: help() needs pydoc, which this frozen app does not bundle; \
+         freeze it again with --hidden-import pydoc pydoc\n"
+    );
+
+    // With pydoc bundled, help() prints what python's does.
+    let exe = freeze_ok(
+        &[app_dir.to_str().unwrap(), "--hidden-import", "pydoc"],
+        dir.path(),
+        "withhelp",
+    );
+    let run = assert_same(&app_dir, &[app_dir.to_str().unwrap()], &exe, &[], b"");
+    assert!(run.stdout.contains("len(obj, /)"), "{run:?}");
 }

@@ -280,6 +280,15 @@ fn report_problems(graph: &ModuleGraph, cli: &Cli) -> Result<()> {
             );
         }
     }
+    for (name, who) in &graph.unfollowed {
+        if cli.verbose {
+            eprintln!(
+                "  not followed: {name} (imported by {} only for help(), a self-test, a command \
+                 line or a fallback; include it with --hidden-import {name})",
+                who.iter().cloned().collect::<Vec<_>>().join(", ")
+            );
+        }
+    }
     for (name, who) in &graph.excluded {
         if cli.verbose {
             eprintln!(

@@ -63,6 +63,9 @@ pub struct ModuleGraph {
     /// them (e.g. docutils, imported by pygments' Sphinx plugin), with those
     /// importers.
     pub left_out: BTreeMap<String, BTreeSet<String>>,
+    /// Stdlib imports not followed by policy (`UNFOLLOWED_STDLIB_IMPORTS`)
+    /// and found nowhere else in the graph, with their importers.
+    pub unfollowed: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl ModuleGraph {
@@ -201,6 +204,10 @@ impl<'a> GraphBuilder<'a> {
                 }
             }
         }
+        let nodes = &self.graph.nodes;
+        self.graph
+            .unfollowed
+            .retain(|name, _| !nodes.contains_key(name));
         Ok(self.graph)
     }
 
@@ -469,10 +476,18 @@ impl<'a> GraphBuilder<'a> {
         } else {
             (&[][..], &[][..])
         };
+        let from_stdlib = matches!(
+            self.graph.nodes.get(name).map(|n| &n.origin),
+            Some(Origin::Stdlib | Origin::Frozen)
+        );
         for (target, level, fromlist) in imports.imports.iter().chain(main_imports) {
             let Some(target) = absolute_name(name, is_package, target, *level) else {
                 continue;
             };
+            if from_stdlib && is_unfollowed_stdlib_import(name, &target) {
+                note(&mut self.graph.unfollowed, &target, name);
+                continue;
+            }
             if defer(self, &target) {
                 continue;
             }
@@ -508,6 +523,58 @@ impl<'a> GraphBuilder<'a> {
         }
         Ok(())
     }
+}
+
+/// Imports in the stdlib that serve only interactive help, self-tests and
+/// the modules' own command lines (functions their `__main__` blocks call):
+/// following them would bring pydoc, doctest, unittest, pdb and what those
+/// import (asyncio, multiprocessing, ssl, http...) into every app, for code
+/// an app does not run. PyInstaller's hooks leave out the same
+/// (`excludedimports`). A module here is still bundled when anything else
+/// imports it, or with `--hidden-import`.
+const UNFOLLOWED_STDLIB_IMPORTS: &[(&str, &[&str])] = &[
+    // Our importer's metadata and resource readers import the first three
+    // when importlib.metadata or importlib.resources call them, that is once
+    // the app has imported those; its help() imports pydoc when called, and
+    // says how to bundle it when it is missing.
+    (
+        "_freeze_importer",
+        &[
+            "importlib.metadata",
+            "importlib.resources.abc",
+            "pathlib",
+            "pydoc",
+        ],
+    ),
+    // The same in the path-based finder and the file loader.
+    (
+        "importlib._bootstrap_external",
+        &["importlib.metadata", "importlib.readers"],
+    ),
+    // site's help(), replaced by our importer's.
+    ("_sitebuiltins", &["pydoc"]),
+    // Self-tests (`_test()`, `_test_generator()`...).
+    ("difflib", &["doctest"]),
+    ("heapq", &["doctest"]),
+    ("pickle", &["argparse", "doctest", "pprint"]),
+    ("random", &["statistics"]),
+    // Command lines (`main()`), run by `python -m MODULE`.
+    ("ast", &["argparse"]),
+    ("dis", &["argparse"]),
+    ("gzip", &["argparse"]),
+    ("inspect", &["argparse"]),
+    ("tarfile", &["argparse"]),
+    ("tokenize", &["argparse"]),
+    ("zipfile", &["argparse"]),
+    // random's fallback when the builtin `_sha512` is missing; it is
+    // builtin in the interpreter freeze embeds.
+    ("random", &["hashlib"]),
+];
+
+fn is_unfollowed_stdlib_import(importer: &str, target: &str) -> bool {
+    UNFOLLOWED_STDLIB_IMPORTS
+        .iter()
+        .any(|(from, targets)| *from == importer && targets.contains(&target))
 }
 
 /// The top-level package of a dotted name.

@@ -571,7 +571,7 @@ def _install_site_builtins():
 
     builtins.exit = _sitebuiltins.Quitter("exit", "Ctrl-D (i.e. EOF)")
     builtins.quit = _sitebuiltins.Quitter("quit", "Ctrl-D (i.e. EOF)")
-    builtins.help = _sitebuiltins._Helper()
+    builtins.help = _Helper()
     builtins.copyright = _Printer("copyright", sys.copyright)
     builtins.credits = _Printer(
         "credits",
@@ -579,6 +579,30 @@ def _install_site_builtins():
         "    for supporting Python development.  See www.python.org for more information.",
     )
     builtins.license = _Printer("license", "See https://www.python.org/psf/license/")
+
+
+class _Helper:
+    # site's help(), which imports pydoc when called. freeze bundles pydoc
+    # only when the app imports it (it would bring in half the stdlib), so
+    # say how to get it rather than fail with a bare ModuleNotFoundError.
+    def __repr__(self):
+        return (
+            "Type help() for interactive help, "
+            "or help(object) for help about object."
+        )
+
+    def __call__(self, *args, **kwds):
+        try:
+            import pydoc
+        except ModuleNotFoundError as e:
+            if e.name != "pydoc":
+                raise
+            raise ModuleNotFoundError(
+                "help() needs pydoc, which this frozen app does not bundle; "
+                "freeze it again with --hidden-import pydoc",
+                name="pydoc",
+            ) from None
+        return pydoc.help(*args, **kwds)
 
 
 class _Printer:
