@@ -318,3 +318,49 @@ fn bundle_for_another_python_is_refused_at_run_time() {
     );
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
 }
+
+/// An executable with a compressed runtime whose runtime section is
+/// damaged or cut off fails with one clear line and status 2, never by
+/// running damaged code.
+#[test]
+fn damaged_compressed_runtime_is_refused_at_start() {
+    let dir = TempDir::new("damaged-runtime");
+    let exe = freeze_ok(
+        &[
+            app("examples/hello").to_str().unwrap(),
+            "--compress-runtime",
+        ],
+        dir.path(),
+        "hello",
+    );
+    let good = fs::read(&exe).unwrap();
+    let runtime = freeze_bundle::find_runtime_in_elf(&good)
+        .unwrap()
+        .expect("a .freeze-runtime section");
+    let start = runtime.as_ptr() as usize - good.as_ptr() as usize;
+    let len = runtime.len();
+    for offset in [start + 2, start + 40, start + len / 3, start + len - 5] {
+        let mut bad = good.clone();
+        bad[offset] ^= 0x10;
+        let p = dir.path().join(format!("flip{offset}"));
+        common::write_executable(&p, &bad);
+        let run = run_env_i(&p, &[], dir.path(), b"");
+        assert_eq!(run.code, Some(2), "flip at {offset}: {run:?}");
+        assert!(
+            run.stderr.contains("cannot start the runtime")
+                && run.stderr.contains(".freeze-runtime section is damaged"),
+            "flip at {offset}: {}",
+            run.stderr
+        );
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    }
+    let cut = dir.path().join("cut");
+    common::write_executable(&cut, &good[..start + len / 2]);
+    let run = run_env_i(&cut, &[], dir.path(), b"");
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(
+        run.stderr.contains("cannot start the runtime"),
+        "{}",
+        run.stderr
+    );
+}

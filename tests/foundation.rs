@@ -501,3 +501,91 @@ fn help_and_stdlib_self_tests_are_not_bundled_unless_imported() {
     let run = assert_same(&app_dir, &[app_dir.to_str().unwrap()], &exe, &[], b"");
     assert!(run.stdout.contains("len(obj, /)"), "{run:?}");
 }
+
+/// `--compress-runtime`: a small loader unpacks the compressed runtime into
+/// memory and runs it. The app behaves as python runs it, `sys.executable`
+/// is the executable (so child processes run the loader again), the
+/// loader's variable never reaches the app, and nothing is written to disk.
+#[test]
+fn compressed_runtime_behaves_the_same_from_memory() {
+    let dir = TempDir::new("compressed");
+    let behave_dir = app("tests/apps/behave");
+    let exe = freeze_ok(
+        &[behave_dir.to_str().unwrap(), "--compress-runtime"],
+        dir.path(),
+        "behave-small",
+    );
+    let plain_len = fs::metadata(behave()).unwrap().len();
+    let small_len = fs::metadata(&exe).unwrap().len();
+    assert!(
+        small_len + 4_000_000 < plain_len,
+        "compressed {small_len} bytes vs {plain_len}"
+    );
+    let listing = freeze(&["--list-frozen", exe.to_str().unwrap()]);
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    assert!(listing.contains("(runtime compressed: 2."), "{listing}");
+
+    let args = [behave_dir.to_str().unwrap()];
+    assert_eq!(
+        assert_same(&behave_dir, &args, &exe, &["argv", "a b", "--x=ü"], b"").code,
+        Some(0)
+    );
+    let r = assert_same(&behave_dir, &args, &exe, &["raise"], b"");
+    assert_eq!(r.code, Some(1));
+    assert!(
+        r.stderr.contains("raise ValueError(\"deep failure\")"),
+        "{r:?}"
+    );
+    assert_eq!(
+        assert_same(&behave_dir, &args, &exe, &["exit", "3"], b"").code,
+        Some(3)
+    );
+    assert_eq!(
+        assert_same(&behave_dir, &args, &exe, &["interrupt"], b"").signal,
+        Some(libc::SIGINT)
+    );
+    let r = run_env_i(&exe, &["frozen"], dir.path(), b"");
+    assert_eq!(
+        r.stdout, "frozen True\nexecutable True\nfile True\npkgfile True False\n",
+        "{r:?}"
+    );
+
+    // The executable runs itself again as a child; neither sees the
+    // loader's variable.
+    let probe = write_app(
+        dir.path(),
+        &[(
+            "__main__.py",
+            "import os, subprocess, sys\n\
+             seen = os.environ.get('FREEZE_LOADED_FROM')\n\
+             if sys.argv[1:] == ['child']:\n    print('child', seen, sys.executable)\n    sys.exit(7)\n\
+             r = subprocess.run([sys.executable, 'child'], capture_output=True, text=True)\n\
+             print(r.stdout.strip(), r.returncode, seen)\n",
+        )],
+    );
+    let exe = freeze_ok(
+        &[probe.to_str().unwrap(), "--compress-runtime"],
+        dir.path(),
+        "probe",
+    );
+    let r = run_env_i(&exe, &[], dir.path(), b"");
+    assert_eq!(
+        r.stdout,
+        format!("child None {} 7 None\n", exe.display()),
+        "{r:?}"
+    );
+
+    let files = strace_files(&exe, &[], dir.path());
+    let own_dir = dir.path().to_string_lossy().into_owned();
+    let touched: Vec<&String> = files
+        .iter()
+        .filter(|f| {
+            f.ends_with(".py")
+                || f.ends_with(".pyc")
+                || f.contains("freeze/data-")
+                || (f.starts_with("/tmp/") && !f.starts_with(&own_dir))
+                || f.starts_with("/dev/shm")
+        })
+        .collect();
+    assert!(touched.is_empty(), "touched {touched:?}");
+}

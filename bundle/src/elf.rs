@@ -16,7 +16,7 @@ use goblin::elf::section_header::{
 };
 
 use crate::error::ElfError;
-use crate::format::SECTION_NAME;
+use crate::format::{RUNTIME_SECTION_NAME, SECTION_NAME};
 
 const ELF_HEADER_LEN: usize = 64;
 const SECTION_HEADER_LEN: usize = 64;
@@ -25,9 +25,6 @@ const SECTION_HEADER_LEN: usize = 64;
 /// file. 16 bytes suits any word-sized read; nothing maps the payload on its
 /// own, so page alignment would only waste space.
 const PAYLOAD_ALIGN: u64 = 16;
-/// `SECTION_NAME` as it appears in the section name table, so that finding
-/// it is a plain byte comparison.
-const PAYLOAD_SECTION_NAME_NUL: &[u8] = b".freeze\0";
 /// The section header table holds 8-byte fields.
 const SECTION_TABLE_ALIGN: usize = 8;
 
@@ -232,13 +229,13 @@ impl<'e> SectionTable<'e> {
         Ok(Some((header, names)))
     }
 
-    /// Index and header of the `.freeze` section. Checks every section's
-    /// name offset, and refuses two sections of that name.
-    fn find_payload_section(
+    /// Index and header of the section called `wanted`. Checks every
+    /// section's name offset, and refuses two sections of that name.
+    fn find_named(
         &self,
         names: &[u8],
+        wanted: &str,
     ) -> Result<Option<(usize, SectionHeader)>, ElfError> {
-        let wanted = PAYLOAD_SECTION_NAME_NUL;
         let mut found = None;
         for index in 0..self.count() {
             let header = self.header(index)?;
@@ -249,13 +246,13 @@ impl<'e> SectionTable<'e> {
                     names.len()
                 )));
             }
-            let is_payload = name_start
-                .checked_add(wanted.len())
-                .and_then(|end| names.get(name_start..end))
-                == Some(wanted);
-            if is_payload {
+            // The name, then its terminating NUL: a plain byte comparison.
+            let name_end = name_start.saturating_add(wanted.len());
+            let matches = names.get(name_start..name_end) == Some(wanted.as_bytes())
+                && names.get(name_end) == Some(&0);
+            if matches {
                 if found.is_some() {
-                    return Err(malformed(format!("more than one {SECTION_NAME} section")));
+                    return Err(malformed(format!("more than one {wanted} section")));
                 }
                 found = Some((index, header));
             }
@@ -268,22 +265,33 @@ impl<'e> SectionTable<'e> {
 /// ELF file without one. Reads only the ELF header, the section header table
 /// and the section name table.
 pub fn find_in_elf(exe: &[u8]) -> Result<Option<&[u8]>, ElfError> {
+    find_section(exe, SECTION_NAME)
+}
+
+/// The compressed runtime stored in the `.freeze-runtime` section of an
+/// executable written by [`embed_in_loader`]; `Ok(None)` for a valid ELF
+/// file without one (an executable whose runtime is not compressed).
+pub fn find_runtime_in_elf(exe: &[u8]) -> Result<Option<&[u8]>, ElfError> {
+    find_section(exe, RUNTIME_SECTION_NAME)
+}
+
+fn find_section<'e>(exe: &'e [u8], name: &str) -> Result<Option<&'e [u8]>, ElfError> {
     let table = SectionTable::read(exe)?;
     let Some((_, names)) = table.names(exe)? else {
         return Ok(None);
     };
-    let Some((_, section)) = table.find_payload_section(names)? else {
+    let Some((_, section)) = table.find_named(names, name)? else {
         return Ok(None);
     };
     if section.kind != SHT_PROGBITS {
         return Err(malformed(format!(
-            "the {SECTION_NAME} section has type {}, expected PROGBITS",
+            "the {name} section has type {}, expected PROGBITS",
             section.kind
         )));
     }
     section.contents(exe).map(Some).ok_or_else(|| {
         malformed(format!(
-            "the {SECTION_NAME} section ({} bytes at offset {}) extends past the end of the file",
+            "the {name} section ({} bytes at offset {}) extends past the end of the file",
             section.size, section.offset
         ))
     })
@@ -308,6 +316,21 @@ fn patch(out: &mut [u8], at: usize, bytes: &[u8]) -> Result<(), ElfError> {
 /// `stub` followed by `payload` in a new `.freeze` section. The stub's bytes
 /// are kept as they are; see the module documentation.
 pub fn embed_in_elf(stub: &[u8], payload: &[u8]) -> Result<Vec<u8>, ElfError> {
+    embed_sections(stub, &[(SECTION_NAME, payload)])
+}
+
+/// `loader` followed by `runtime` (the stub, compressed) in a new
+/// `.freeze-runtime` section and `payload` in a new `.freeze` section: an
+/// executable whose loader unpacks the runtime into memory and runs it.
+pub fn embed_in_loader(loader: &[u8], runtime: &[u8], payload: &[u8]) -> Result<Vec<u8>, ElfError> {
+    embed_sections(
+        loader,
+        &[(RUNTIME_SECTION_NAME, runtime), (SECTION_NAME, payload)],
+    )
+}
+
+/// `stub` followed by one new section per `(name, contents)`.
+fn embed_sections(stub: &[u8], added: &[(&str, &[u8])]) -> Result<Vec<u8>, ElfError> {
     let table = SectionTable::read(stub)?;
     if table.e_type != ET_EXEC && table.e_type != ET_DYN {
         return Err(ElfError::Unsupported(format!(
@@ -317,8 +340,10 @@ pub fn embed_in_elf(stub: &[u8], payload: &[u8]) -> Result<Vec<u8>, ElfError> {
     }
     let old_names = table.names(stub)?;
     if let Some((_, names)) = old_names {
-        if table.find_payload_section(names)?.is_some() {
-            return Err(ElfError::AlreadyEmbedded);
+        for (name, _) in added {
+            if table.find_named(names, name)?.is_some() {
+                return Err(ElfError::AlreadyEmbedded);
+            }
         }
     }
 
@@ -351,21 +376,44 @@ pub fn embed_in_elf(stub: &[u8], payload: &[u8]) -> Result<Vec<u8>, ElfError> {
             sections.len() - 1
         }
     };
-    let payload_name =
-        u32::try_from(names.len()).map_err(|_| ElfError::TooLarge("section name table".into()))?;
-    names.extend_from_slice(SECTION_NAME.as_bytes());
-    names.push(0);
+    let mut added_names = Vec::with_capacity(added.len());
+    for (name, _) in added {
+        added_names.push(
+            u32::try_from(names.len())
+                .map_err(|_| ElfError::TooLarge("section name table".into()))?,
+        );
+        names.extend_from_slice(name.as_bytes());
+        names.push(0);
+    }
 
+    let added_len = added
+        .iter()
+        .map(|(_, bytes)| bytes.len() + 16)
+        .sum::<usize>();
     let mut out = Vec::with_capacity(
         stub.len()
-            .saturating_add(payload.len())
+            .saturating_add(added_len)
             .saturating_add(names.len())
-            .saturating_add((sections.len() + 1) * SECTION_HEADER_LEN + 64),
+            .saturating_add((sections.len() + added.len()) * SECTION_HEADER_LEN + 64),
     );
     out.extend_from_slice(stub);
-    pad_to(&mut out, PAYLOAD_ALIGN as usize);
-    let payload_offset = out.len() as u64;
-    out.extend_from_slice(payload);
+    let mut added_headers = Vec::with_capacity(added.len());
+    for ((_, bytes), name) in added.iter().zip(added_names) {
+        pad_to(&mut out, PAYLOAD_ALIGN as usize);
+        added_headers.push(SectionHeader {
+            name,
+            kind: SHT_PROGBITS,
+            flags: 0,
+            addr: 0,
+            offset: out.len() as u64,
+            size: bytes.len() as u64,
+            link: 0,
+            info: 0,
+            addralign: PAYLOAD_ALIGN,
+            entsize: 0,
+        });
+        out.extend_from_slice(bytes);
+    }
     let names_offset = out.len() as u64;
     out.extend_from_slice(&names);
 
@@ -374,18 +422,7 @@ pub fn embed_in_elf(stub: &[u8], payload: &[u8]) -> Result<Vec<u8>, ElfError> {
         .ok_or_else(|| malformed("section name table index is out of range"))?;
     names_header.offset = names_offset;
     names_header.size = names.len() as u64;
-    sections.push(SectionHeader {
-        name: payload_name,
-        kind: SHT_PROGBITS,
-        flags: 0,
-        addr: 0,
-        offset: payload_offset,
-        size: payload.len() as u64,
-        link: 0,
-        info: 0,
-        addralign: PAYLOAD_ALIGN,
-        entsize: 0,
-    });
+    sections.extend(added_headers);
 
     // Counts and indices that do not fit the header's 16-bit fields go to
     // section 0 (ELF extended numbering).

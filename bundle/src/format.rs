@@ -11,6 +11,17 @@ pub const MAGIC: [u8; 8] = *b"FRZBNDL\0";
 pub const FORMAT_VERSION: u16 = 1;
 /// Name of the ELF section that holds the bundle inside an executable.
 pub const SECTION_NAME: &str = ".freeze";
+/// The ELF section holding the zstd-compressed runtime stub in executables
+/// built with a compressed runtime (`freeze --compress-runtime`).
+pub const RUNTIME_SECTION_NAME: &str = ".freeze-runtime";
+/// The name of the memory file the loader unpacks the runtime into; the
+/// runtime sees it as `/proc/self/exe` (`/memfd:freeze-runtime (deleted)`).
+pub const RUNTIME_MEMFD_NAME: &str = "freeze-runtime";
+/// The environment variable through which the loader tells the runtime the
+/// path of the executable it was started as (which holds the bundle). The
+/// runtime honours it only when it runs from the loader's memory file, and
+/// removes it before the app starts.
+pub const LOADED_FROM_ENV: &str = "FREEZE_LOADED_FROM";
 
 pub(crate) const HEADER_LEN: usize = 96;
 /// The header checksum covers every header byte before the checksum itself.

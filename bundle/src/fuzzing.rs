@@ -3,7 +3,7 @@
 //! (`bundle/fuzz`) and the unit tests, so the fuzz logic runs in every
 //! `cargo test`.
 
-use crate::elf::find_in_elf;
+use crate::elf::{find_in_elf, find_runtime_in_elf};
 use crate::error::{BundleError, ElfError};
 use crate::format::{BlobRecord, BLOB_RECORD_LEN, FILE_RECORD_LEN, HEADER_LEN, MODULE_RECORD_LEN};
 use crate::reader::{Bundle, FileEntry, ModuleEntry};
@@ -46,6 +46,9 @@ pub struct UntrustedWalk {
     /// `Ok(None)`: an ELF file without a `.freeze` section; `Ok(Some(..))`:
     /// the walk of the embedded bundle.
     pub as_elf: Result<Option<Result<BundleWalk, BundleError>>, ElfError>,
+    /// The size of the `.freeze-runtime` section (the compressed runtime of
+    /// `--compress-runtime` executables), if the bytes are an ELF file.
+    pub runtime_len: Result<Option<usize>, ElfError>,
 }
 
 impl UntrustedWalk {
@@ -77,6 +80,7 @@ pub fn walk_untrusted(bytes: &[u8]) -> UntrustedWalk {
     UntrustedWalk {
         as_bundle: walk_bundle(bytes),
         as_elf: find_in_elf(bytes).map(|payload| payload.map(walk_bundle)),
+        runtime_len: find_runtime_in_elf(bytes).map(|runtime| runtime.map(<[u8]>::len)),
     }
 }
 

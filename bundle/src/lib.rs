@@ -5,7 +5,9 @@
 //! optionally source), data files and shared libraries. The packager writes
 //! it with [`BundleWriter`] and embeds it in the runtime stub with
 //! [`embed_in_elf`]; at startup the runtime finds it with [`find_in_elf`] and
-//! reads it in place with [`Bundle`]. The byte layout is specified in
+//! reads it in place with [`Bundle`]. An executable with a compressed
+//! runtime is a small loader with the compressed stub and the bundle in two
+//! sections ([`embed_in_loader`], [`find_runtime_in_elf`]). The byte layout is specified in
 //! `docs/bundle-format.md`.
 
 mod elf;
@@ -15,11 +17,11 @@ pub mod fuzzing;
 mod reader;
 mod writer;
 
-pub use elf::{embed_in_elf, find_in_elf};
+pub use elf::{embed_in_elf, embed_in_loader, find_in_elf, find_runtime_in_elf};
 pub use error::{BundleError, ElfError};
 pub use format::{
-    Blob, BlobRef, Codec, FileKind, MainMode, ModuleKind, StoredBlob, FORMAT_VERSION, MAGIC,
-    SECTION_NAME,
+    Blob, BlobRef, Codec, FileKind, MainMode, ModuleKind, StoredBlob, FORMAT_VERSION,
+    LOADED_FROM_ENV, MAGIC, RUNTIME_MEMFD_NAME, RUNTIME_SECTION_NAME, SECTION_NAME,
 };
 pub use reader::{Bundle, FileEntry, ModuleEntry, MAX_DECOMPRESS_THREADS};
 pub use writer::{

@@ -1,5 +1,5 @@
-//! What the `freeze` binary carries inside itself: the runtime stub and the
-//! precompiled stdlib archive of the embedded CPython (see build.rs).
+//! What the `freeze` binary carries inside itself: the runtime stub (also
+//! compressed, with its loader) and the precompiled stdlib archive of the embedded CPython (see build.rs).
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -9,6 +9,11 @@ use serde::Deserialize;
 
 /// The runtime stub: every frozen app is a copy of it plus a bundle.
 pub static STUB: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/freeze-stub"));
+
+/// The runtime stub, zstd-compressed, and the loader that unpacks it into
+/// memory and runs it: what `--compress-runtime` executables are made of.
+pub static COMPRESSED_STUB: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/freeze-stub.zst"));
+pub static LOADER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/freeze-loader"));
 
 /// The stdlib archive (bundle format): every stdlib module compiled by the
 /// embedded CPython, with source and package data.

@@ -188,8 +188,13 @@ pub fn freeze(cli: &Cli) -> Result<()> {
         add_data: &add_data,
     };
     let payload = write_bundle(&graph, &stdlib, &root_dirs, &entry, cli, &extra, cache)?;
-    let exe = freeze_bundle::embed_in_elf(embedded::STUB, &payload)
-        .context("cannot add the bundle to the runtime stub")?;
+    let exe = if cli.compress_runtime {
+        freeze_bundle::embed_in_loader(embedded::LOADER, embedded::COMPRESSED_STUB, &payload)
+            .context("cannot add the runtime and the bundle to the loader")?
+    } else {
+        freeze_bundle::embed_in_elf(embedded::STUB, &payload)
+            .context("cannot add the bundle to the runtime stub")?
+    };
     crate::atomic::write_executable(out, &exe)?;
 
     if cli.verbose {

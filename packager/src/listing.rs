@@ -24,6 +24,8 @@ pub fn list_frozen(exe: &Path, as_json: bool) -> Result<()> {
         ),
         Err(e) => bail!("{}: {e}", exe.display()),
     };
+    let runtime = freeze_bundle::find_runtime_in_elf(&data)
+        .with_context(|| format!("{} is damaged", exe.display()))?;
     let bundle = Bundle::parse(payload)
         .with_context(|| format!("bundle in {} is damaged", exe.display()))?;
     bundle
@@ -80,6 +82,7 @@ pub fn list_frozen(exe: &Path, as_json: bool) -> Result<()> {
             "python_magic": freeze_runtime::magic_hex(bundle.python_magic()),
             "main": main_json,
             "bundle_size": payload.len(),
+            "compressed_runtime_size": runtime.map(<[u8]>::len),
             "executable_size": data.len(),
             "entries": entries,
         });
@@ -128,9 +131,13 @@ pub fn list_frozen(exe: &Path, as_json: bool) -> Result<()> {
         .iter()
         .map(|r| stored(&r.code) + stored(&r.source))
         .sum();
+    let runtime_note = match runtime {
+        Some(r) => format!(" (runtime compressed: {:.1} MB)", r.len() as f64 / 1e6),
+        None => String::new(),
+    };
     writeln!(
         out,
-        "{modules} modules, {files} files; bundle {:.1} MB ({total_stored} bytes of blobs) in a {:.1} MB executable; main: {}",
+        "{modules} modules, {files} files; bundle {:.1} MB ({total_stored} bytes of blobs) in a {:.1} MB executable{runtime_note}; main: {}",
         payload.len() as f64 / 1e6,
         data.len() as f64 / 1e6,
         match main {

@@ -4,7 +4,7 @@
 use std::ffi::{c_int, CString};
 use std::os::unix::ffi::OsStrExt;
 
-use freeze_bundle::MainMode;
+use freeze_bundle::{MainMode, LOADED_FROM_ENV, RUNTIME_MEMFD_NAME};
 
 use crate::cpython::{self, BootConfig, MainRun};
 use crate::{magic_hex, payload, RuntimeError, PYTHON_MAGIC, PYTHON_VERSION};
@@ -15,10 +15,16 @@ const STATUS_UNUSABLE: c_int = 2;
 
 /// The `main` of every frozen executable: returns the process exit status.
 pub fn run_app() -> c_int {
-    let exe = std::fs::read_link("/proc/self/exe")
+    let running = std::fs::read_link("/proc/self/exe")
         .map(|p| p.to_string_lossy().into_owned())
         .unwrap_or_else(|_| std::env::args().next().unwrap_or_default());
-    match boot_app(&exe) {
+    // The file holding the bundle: this process's own executable, or the
+    // one a loader was started as.
+    let (exe, bundle_file) = match loaded_from(&running) {
+        Some(exe) => (exe.clone(), exe),
+        None => (running, "/proc/self/exe".to_owned()),
+    };
+    match boot_app(&exe, &bundle_file) {
         Ok(main) => cpython::run_main_and_finalize(main),
         Err(e) => {
             eprintln!("{exe}: {e}");
@@ -27,8 +33,23 @@ pub fn run_app() -> c_int {
     }
 }
 
-fn boot_app(exe: &str) -> Result<MainRun<'static>, RuntimeError> {
-    let bundle = payload::own_bundle(exe)?;
+/// When this runtime was unpacked and started by the loader of an
+/// executable with a compressed runtime (see `loader/`), the path of that
+/// executable: it holds the bundle, and is what `sys.executable` names and
+/// child processes run. The loader's variable is removed either way, so
+/// the app and its children never see it.
+fn loaded_from(running: &str) -> Option<String> {
+    let from = std::env::var_os(LOADED_FROM_ENV)?;
+    std::env::remove_var(LOADED_FROM_ENV);
+    // Only the loader's memory file may be told where its bundle is: an
+    // ordinary frozen executable always reads its own.
+    let memfd = format!("/memfd:{RUNTIME_MEMFD_NAME}");
+    let is_loaded = running == memfd || running.starts_with(&format!("{memfd} "));
+    is_loaded.then(|| from.to_string_lossy().into_owned())
+}
+
+fn boot_app(exe: &str, bundle_file: &str) -> Result<MainRun<'static>, RuntimeError> {
+    let bundle = payload::own_bundle(exe, bundle_file)?;
     if bundle.python_magic() != PYTHON_MAGIC {
         return Err(RuntimeError::PythonMismatch {
             found: magic_hex(bundle.python_magic()),

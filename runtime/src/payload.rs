@@ -4,12 +4,13 @@ use freeze_bundle::{BlobRef, Bundle, BundleError};
 
 use crate::RuntimeError;
 
-/// Maps the running executable and parses the bundle in its `.freeze`
-/// section. The mapping is lazy: only the pages actually read (ELF header,
+/// Maps the executable `file` (`/proc/self/exe`, or the executable a
+/// loader was started as; `exe_path` names it in messages) and parses the
+/// bundle in its `.freeze` section. The mapping is lazy: only the pages actually read (ELF header,
 /// section headers, bundle index, the blobs of imported modules) are faulted
 /// in, so start time does not grow with the bundle's size.
-pub(crate) fn own_bundle(exe_path: &str) -> Result<Bundle<'static>, RuntimeError> {
-    let file = std::fs::File::open("/proc/self/exe").map_err(|source| RuntimeError::Exe {
+pub(crate) fn own_bundle(exe_path: &str, file: &str) -> Result<Bundle<'static>, RuntimeError> {
+    let file = std::fs::File::open(file).map_err(|source| RuntimeError::Exe {
         path: exe_path.to_owned(),
         source,
     })?;

@@ -3,7 +3,10 @@ use std::process::Command;
 
 use super::{sample_bundle, small_bundle};
 use crate::fuzzing::walk_untrusted;
-use crate::{embed_in_elf, find_in_elf, Bundle, ElfError, SECTION_NAME};
+use crate::{
+    embed_in_elf, embed_in_loader, find_in_elf, find_runtime_in_elf, Bundle, ElfError,
+    RUNTIME_SECTION_NAME, SECTION_NAME,
+};
 
 const REAL_ELF: &str = "/bin/true";
 
@@ -223,6 +226,48 @@ fn strip_keeps_the_payload() {
             .expect("payload survives strip"),
         payload.as_slice()
     );
+}
+
+#[test]
+fn a_loader_carries_the_runtime_and_the_bundle_in_two_sections() {
+    let loader = real_elf();
+    let payload = sample_bundle();
+    let runtime = b"compressed runtime bytes".repeat(100);
+    let exe = embed_in_loader(&loader, &runtime, &payload).expect("embed");
+    assert_stub_preserved(&loader, &exe);
+    assert_eq!(
+        find_runtime_in_elf(&exe).expect("find").expect("a runtime"),
+        runtime.as_slice()
+    );
+    let found = find_in_elf(&exe).expect("find").expect("a payload");
+    assert_eq!(found, payload.as_slice());
+    for section in [found, find_runtime_in_elf(&exe).unwrap().unwrap()] {
+        assert_eq!((section.as_ptr() as usize - exe.as_ptr() as usize) % 16, 0);
+    }
+    // A plain frozen executable has no runtime section.
+    let plain = embed_in_elf(&loader, &payload).expect("embed");
+    assert_eq!(find_runtime_in_elf(&plain).expect("find"), None);
+
+    // goblin's full parser sees both sections.
+    let parsed = goblin::elf::Elf::parse(&exe).expect("goblin parses the result");
+    let names: Vec<&str> = parsed
+        .section_headers
+        .iter()
+        .filter_map(|h| parsed.shdr_strtab.get_at(h.sh_name))
+        .collect();
+    assert!(names.contains(&SECTION_NAME) && names.contains(&RUNTIME_SECTION_NAME));
+    let scratch = Scratch::new("loader");
+    let path = scratch.write_executable("loader", &exe);
+    assert!(runs_successfully(&path));
+    // Either section already present is refused.
+    assert!(matches!(
+        embed_in_loader(&exe, b"x", b"y"),
+        Err(ElfError::AlreadyEmbedded)
+    ));
+    assert!(matches!(
+        embed_in_loader(&plain, b"x", b"y"),
+        Err(ElfError::AlreadyEmbedded)
+    ));
 }
 
 #[test]
