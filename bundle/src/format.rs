@@ -22,6 +22,10 @@ pub const RUNTIME_MEMFD_NAME: &str = "freeze-runtime";
 /// runtime honours it only when it runs from the loader's memory file, and
 /// removes it before the app starts.
 pub const LOADED_FROM_ENV: &str = "FREEZE_LOADED_FROM";
+/// Exit status of an executable that cannot run its app (no or a damaged
+/// bundle or runtime), from the loader or the runtime alike: python's
+/// status for "can't open file".
+pub const STATUS_UNUSABLE: i32 = 2;
 
 pub(crate) const HEADER_LEN: usize = 96;
 /// The header checksum covers every header byte before the checksum itself.

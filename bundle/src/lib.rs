@@ -22,6 +22,7 @@ pub use error::{BundleError, ElfError};
 pub use format::{
     Blob, BlobRef, Codec, FileKind, MainMode, ModuleKind, StoredBlob, FORMAT_VERSION,
     LOADED_FROM_ENV, MAGIC, RUNTIME_MEMFD_NAME, RUNTIME_SECTION_NAME, SECTION_NAME,
+    STATUS_UNUSABLE,
 };
 pub use reader::{Bundle, FileEntry, ModuleEntry, MAX_DECOMPRESS_THREADS};
 pub use writer::{

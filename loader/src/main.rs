@@ -19,11 +19,7 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd};
 use std::path::{Path, PathBuf};
 
-use freeze_bundle::{find_runtime_in_elf, LOADED_FROM_ENV, RUNTIME_MEMFD_NAME};
-
-/// Exit status when the executable itself is unusable (the runtime's, and
-/// python's status for "can't open file").
-const STATUS_UNUSABLE: c_int = 2;
+use freeze_bundle::{find_runtime_in_elf, LOADED_FROM_ENV, RUNTIME_MEMFD_NAME, STATUS_UNUSABLE};
 
 #[no_mangle]
 pub extern "C" fn main(_argc: c_int, argv: *const *const c_char) -> c_int {

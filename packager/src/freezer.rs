@@ -254,10 +254,7 @@ fn report_problems(graph: &ModuleGraph, cli: &Cli) -> Result<()> {
     let missing = graph.reportable_missing();
     if cli.verbose {
         for (name, who) in &graph.missing {
-            eprintln!(
-                "  not found: {name} (imported by {})",
-                who.iter().cloned().collect::<Vec<_>>().join(", ")
-            );
+            eprintln!("  not found: {name} (imported by {})", joined(who));
         }
     }
     if !missing.is_empty() {
@@ -276,33 +273,34 @@ fn report_problems(graph: &ModuleGraph, cli: &Cli) -> Result<()> {
             lines.join("\n")
         );
     }
-    for (name, who) in &graph.left_out {
-        if cli.verbose {
+    if cli.verbose {
+        for (name, who) in &graph.left_out {
             eprintln!(
                 "  left out: {name} (imported only by {}, which nothing the app runs imports; \
                  include it with --hidden-import {name})",
-                who.iter().cloned().collect::<Vec<_>>().join(", ")
+                joined(who)
             );
         }
-    }
-    for (name, who) in &graph.unfollowed {
-        if cli.verbose {
+        for (name, who) in &graph.unfollowed {
             eprintln!(
                 "  not followed: {name} (imported by {} only for help(), a self-test, a command \
                  line or a fallback; include it with --hidden-import {name})",
-                who.iter().cloned().collect::<Vec<_>>().join(", ")
+                joined(who)
             );
         }
-    }
-    for (name, who) in &graph.excluded {
-        if cli.verbose {
-            eprintln!(
-                "  excluded: {name} (wanted by {})",
-                who.iter().cloned().collect::<Vec<_>>().join(", ")
-            );
+        for (name, who) in &graph.excluded {
+            eprintln!("  excluded: {name} (wanted by {})", joined(who));
         }
     }
     Ok(())
+}
+
+/// The modules of a graph report, comma-separated.
+fn joined(who: &std::collections::BTreeSet<String>) -> String {
+    who.iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn check_not_overwriting_input(out: &Path, app: &Path, graph: &ModuleGraph) -> Result<()> {

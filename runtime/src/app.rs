@@ -4,14 +4,10 @@
 use std::ffi::{c_int, CString};
 use std::os::unix::ffi::OsStrExt;
 
-use freeze_bundle::{MainMode, LOADED_FROM_ENV, RUNTIME_MEMFD_NAME};
+use freeze_bundle::{MainMode, LOADED_FROM_ENV, RUNTIME_MEMFD_NAME, STATUS_UNUSABLE};
 
 use crate::cpython::{self, BootConfig, MainRun};
 use crate::{magic_hex, payload, RuntimeError, PYTHON_MAGIC, PYTHON_VERSION};
-
-/// Exit status when the executable itself is unusable (python's status for
-/// "can't open file").
-const STATUS_UNUSABLE: c_int = 2;
 
 /// The `main` of every frozen executable: returns the process exit status.
 pub fn run_app() -> c_int {
