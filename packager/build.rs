@@ -279,7 +279,8 @@ fn build_stdlib_archive(workspace: &Path, out: &Path) {
     let _ = fs::remove_dir_all(&work);
 }
 
-/// Adds the stdlib's extension modules (lib-dynload) and the shared
+/// Adds the stdlib's extension modules (lib-dynload, and those the stub
+/// does not build in) and the shared
 /// libraries they need that a Linux system may lack (libssl, libsqlite3,
 /// libmpdec, libffi, ...), all taken from the build machine's CPython.
 /// `needed` gets the `DT_NEEDED` list of each extension (by module name)
@@ -297,8 +298,16 @@ fn add_lib_dynload(
     let dynload =
         PathBuf::from(env::var("DEP_FREEZE_PYTHON_DYNLOAD").expect("lib-dynload dir from runtime"));
     println!("cargo:rerun-if-changed={}", dynload.display());
-    let mut entries: Vec<PathBuf> = fs::read_dir(&dynload)
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dynload.display()))
+    // Plus the modules Debian builds into libpython that the stub leaves out
+    // (unicodedata), linked by the runtime's build script.
+    let not_built_in = PathBuf::from(
+        env::var("DEP_FREEZE_PYTHON_EXTENSIONS").expect("extensions dir from runtime"),
+    );
+    let mut entries: Vec<PathBuf> = [&dynload, &not_built_in]
+        .iter()
+        .flat_map(|dir| {
+            fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        })
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "so"))
         .collect();

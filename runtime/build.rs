@@ -1,6 +1,8 @@
 //! Locates Debian's static CPython (`libpython3.11-pic.a`, or
 //! `libpython3.11.a` for the non-PIE stub) and links it into whatever binary
-//! depends on this crate.
+//! depends on this crate, without the modules the runtime leaves out
+//! (`NOT_BUILT_IN`), which it builds as extension modules for the stdlib
+//! archive instead.
 //!
 //! The interpreter we embed is the one whose static library we find; its
 //! `sysconfig` tells where the library lives and which system libraries it
@@ -41,17 +43,11 @@ fn main() {
     }
     println!("cargo:rerun-if-changed={}", lib.display());
 
-    println!("cargo:rustc-link-search=native={}", info.libpl);
-    // whole-archive: third-party extension modules may need any API symbol,
-    // not just those our own code references.
-    println!("cargo:rustc-link-lib=static:+whole-archive,-bundle={lib_name}");
-    for lib in info.system_libs {
-        println!("cargo:rustc-link-lib=dylib={lib}");
-    }
+    let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let extensions = link_libpython(&info, &lib, &out);
 
     // Extension modules resolve the C API against the executable: export
     // exactly the symbols libpython3.11.so exports, not our Rust symbols.
-    let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let list = out.join("python-exports.ld");
     fs::write(&list, "{ Py*; _Py*; };\n").expect("write linker dynamic list");
     // Read by dependents' build scripts as DEP_FREEZE_PYTHON_DYNAMIC_LIST.
@@ -60,8 +56,137 @@ fn main() {
     println!("cargo:version={}", info.version);
     println!("cargo:stdlib={}", info.stdlib);
     println!("cargo:dynload={}", info.dynload);
+    // Read by the packager's build script as DEP_FREEZE_PYTHON_EXTENSIONS.
+    println!("cargo:extensions={}", extensions.display());
     println!("cargo:rustc-env=FREEZE_PYTHON_MAGIC={}", info.magic);
     println!("cargo:rustc-env=FREEZE_PYTHON_VERSION={}", info.version);
+}
+
+/// Links `lib` (whole) into whatever depends on this crate, except the
+/// modules of [`NOT_BUILT_IN`]: those are linked from the PIC build's objects
+/// into extension modules in the returned directory, and the builtin-module
+/// table (`config.c`) is recompiled without them.
+fn link_libpython(info: &PythonInfo, lib: &Path, out: &Path) -> PathBuf {
+    let config_c = Path::new(&info.libpl).join("config.c");
+    println!("cargo:rerun-if-changed={}", config_c.display());
+    let pic_lib = Path::new(&info.libpl).join("libpython3.11-pic.a");
+    let extensions = out.join("extensions");
+    let _ = fs::remove_dir_all(&extensions);
+    fs::create_dir_all(&extensions).expect("create OUT_DIR/extensions");
+    let members = archive_members(lib);
+    let mut moved = Vec::new();
+    let mut moved_modules = Vec::new();
+    for (module, object) in NOT_BUILT_IN {
+        if members.iter().any(|m| m == object) {
+            let target = extensions.join(format!("{module}{}", info.ext_suffix));
+            build_extension(&pic_lib, object, &target);
+            moved.push(*object);
+            moved_modules.push(*module);
+        }
+    }
+    let archive = out.join("libfreeze-python.a");
+    fs::copy(lib, &archive).unwrap_or_else(|e| fail(&format!("copy {}: {e}", lib.display())));
+    let mut drop = vec!["config.o"];
+    drop.extend(&moved);
+    run(cc::Build::new()
+        .get_archiver()
+        .arg("d")
+        .arg(&archive)
+        .args(&drop));
+    let config = fs::read_to_string(&config_c).unwrap_or_else(|e| {
+        fail(&format!(
+            "cannot read {}: {e}; {APT_HINT}",
+            config_c.display()
+        ))
+    });
+    let config: String = config
+        .lines()
+        .filter(|line| {
+            !moved_modules
+                .iter()
+                .any(|module| mentions(line, &format!("PyInit_{module}")))
+        })
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let config_c = out.join("config.c");
+    fs::write(&config_c, config).expect("write OUT_DIR/config.c");
+    cc::Build::new()
+        .file(&config_c)
+        .include(&info.include)
+        .pic(true)
+        .cargo_metadata(false)
+        .compile("freeze-python-config");
+
+    println!("cargo:rustc-link-search=native={}", out.display());
+    // whole-archive: third-party extension modules may need any API symbol,
+    // not just those our own code references.
+    println!("cargo:rustc-link-lib=static:+whole-archive,-bundle=freeze-python");
+    println!("cargo:rustc-link-lib=static:+whole-archive,-bundle=freeze-python-config");
+    for lib in &info.system_libs {
+        println!("cargo:rustc-link-lib=dylib={lib}");
+    }
+    extensions
+}
+
+/// Modules Debian builds into libpython that the runtime leaves out, with
+/// the archive member that implements each. They become extension modules of
+/// the stdlib archive, bundled (compressed) with the apps whose imports reach
+/// them. unicodedata is 1.1 MB of Unicode tables, 15% of the runtime; the
+/// `idna` codec imports it, so most apps still carry it, but as 0.34 MB of
+/// zstd instead of 1.1 MB, and only those that import it pay for loading it.
+const NOT_BUILT_IN: &[(&str, &str)] = &[("unicodedata", "unicodedata.o")];
+
+/// Whether `line` of C source names `symbol` (not merely a longer name
+/// starting with it).
+fn mentions(line: &str, symbol: &str) -> bool {
+    line.match_indices(symbol).any(|(at, _)| {
+        !line[at + symbol.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
+/// The members of a static library.
+fn archive_members(lib: &Path) -> Vec<String> {
+    let out = cc::Build::new()
+        .get_archiver()
+        .arg("t")
+        .arg(lib)
+        .output()
+        .unwrap_or_else(|e| fail(&format!("cannot run ar to list {}: {e}", lib.display())));
+    if !out.status.success() {
+        fail(&format!("ar t {} failed", lib.display()));
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Links `object` of the PIC static library into the extension module
+/// `target`. Its undefined symbols are C API functions, which the
+/// executables export (see the dynamic list below).
+fn build_extension(pic_lib: &Path, object: &str, target: &Path) {
+    let dir = target.parent().expect("extension dir");
+    let mut extract = cc::Build::new().get_archiver();
+    extract.current_dir(dir).arg("x").arg(pic_lib).arg(object);
+    run(&mut extract);
+    let compiler = cc::Build::new().pic(true).get_compiler();
+    let mut link = compiler.to_command();
+    link.arg("-shared")
+        .arg("-Wl,--strip-all")
+        .arg("-o")
+        .arg(target)
+        .arg(dir.join(object));
+    run(&mut link);
+    let _ = fs::remove_file(dir.join(object));
+}
+
+fn run(command: &mut Command) {
+    let status = command
+        .status()
+        .unwrap_or_else(|e| fail(&format!("cannot run {command:?}: {e}")));
+    if !status.success() {
+        fail(&format!("{command:?} failed ({status})"));
+    }
 }
 
 fn build_python() -> PathBuf {
@@ -82,6 +207,8 @@ struct PythonInfo {
     dynload: String,
     system_libs: Vec<String>,
     magic: String,
+    include: String,
+    ext_suffix: String,
 }
 
 fn query(python: &Path) -> PythonInfo {
@@ -100,6 +227,8 @@ for key in ('LIBS', 'SYSLIBS', 'LOCALMODLIBS'):
 print(' '.join(libs))
 import importlib.util
 print(importlib.util.MAGIC_NUMBER.hex())
+print(v('INCLUDEPY'))
+print(v('EXT_SUFFIX'))
 "#;
     let out = Command::new(python)
         .args(["-I", "-S", "-c", script])
@@ -121,6 +250,8 @@ print(importlib.util.MAGIC_NUMBER.hex())
     let dynload = next();
     let system_libs = next().split_whitespace().map(str::to_owned).collect();
     let magic = next();
+    let include = next();
+    let ext_suffix = next();
     if !version.starts_with("3.11.") {
         fail(&format!(
             "{} is CPython {version}; freeze embeds CPython 3.11",
@@ -134,6 +265,8 @@ print(importlib.util.MAGIC_NUMBER.hex())
         dynload,
         system_libs,
         magic,
+        include,
+        ext_suffix,
     }
 }
 

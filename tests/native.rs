@@ -36,6 +36,35 @@ fn stdlib_extensions_match_python() {
     );
     assert!(r.stdout.contains("(45,) 3"));
     assert!(r.stdout.contains("async ok"));
+    assert!(
+        r.stdout.contains(
+            "LATIN SMALL LETTER E WITH ACUTE \u{2603} 14.0.0 fi \u{b0} \u{2605} b'xn--bcher-kva.example'"
+        ),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn unicodedata_comes_from_the_bundle_not_the_runtime() {
+    // Debian builds unicodedata (1.1 MB of tables) into libpython; the stub
+    // leaves it out and the stdlib archive has it as an extension module,
+    // bundled like any other: the app above printed what python prints.
+    let out = freeze(&["--list-frozen", native_exe().to_str().unwrap(), "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let entry = doc["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "unicodedata")
+        .expect("unicodedata in the bundle");
+    assert_eq!(entry["kind"], "extension", "{entry}");
+    // Its docstring is plain text in a runtime that links it in, and
+    // zstd-compressed in the bundle.
+    let exe = std::fs::read(native_exe()).unwrap();
+    let doc = b"This module provides access to the Unicode Character Database";
+    let in_runtime = exe.windows(doc.len()).any(|w| w == doc);
+    assert!(!in_runtime, "the runtime still links unicodedata in");
 }
 
 #[test]

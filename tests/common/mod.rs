@@ -272,10 +272,13 @@ pub fn assert_same(
     fr
 }
 
-/// Files a process opened or probed, from `strace -f -e trace=%file`.
+/// Files a process opened or probed, from `strace -f -e trace=%file`. The
+/// process starts without cargo's `LD_LIBRARY_PATH` (build directories), so
+/// every path seen is one the program itself chose.
 pub fn strace_files(program: &Path, args: &[&str], cwd: &Path) -> Vec<String> {
     let log = cwd.join("strace.log");
     let status = Command::new("strace")
+        .env_remove("LD_LIBRARY_PATH")
         .args(["-f", "-qq", "-e", "trace=%file", "-o"])
         .arg(&log)
         .arg("env")

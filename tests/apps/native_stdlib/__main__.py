@@ -12,3 +12,9 @@ async def main():
     await asyncio.sleep(0.01); return "async ok"
 print(asyncio.run(main()))
 print(_json.__file__.endswith('_json.cpython-311-x86_64-linux-gnu.so'), '/proc/' not in _json.__file__)
+# unicodedata is an extension module in the bundle, not part of the runtime:
+# direct use, "\N{...}" escapes decoded at run time, the idna codec.
+import codecs, unicodedata
+print(unicodedata.name("é"), unicodedata.lookup("SNOWMAN"), unicodedata.unidata_version,
+      unicodedata.normalize("NFKD", "ﬁ"), "\N{DEGREE SIGN}", codecs.decode(b"\\N{BLACK STAR}", "unicode_escape"),
+      "bücher.example".encode("idna"))
