@@ -14,6 +14,7 @@ mod elf;
 mod error;
 mod format;
 pub mod fuzzing;
+mod mapped_zstd;
 mod reader;
 mod writer;
 

@@ -18,6 +18,7 @@ use crate::format::{
     FILE_RECORD_LEN, FORMAT_VERSION, HEADER_CHECKSUMMED_LEN, HEADER_LEN, MAGIC, MAX_ZSTD_EXPANSION,
     MODULE_RECORD_LEN, NO_BLOB,
 };
+use crate::mapped_zstd::MappedDecoder;
 
 /// One module of a bundle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -861,8 +862,9 @@ pub(crate) fn frames_add_up(stored: &[u8], raw_len: u32) -> bool {
     zstd_frames(stored, raw_len as usize).is_some()
 }
 
-/// Decompresses each frame in `frames` with a streaming decoder, handing
-/// its output to `write_at`; frames are shared out between threads.
+/// Decompresses each frame in `frames` with a streaming decoder that lives
+/// outside the heap (see `mapped_zstd`), handing its output to `write_at`;
+/// frames are shared out between threads.
 fn stream_frames<F>(
     stored: &[u8],
     frames: &[FrameSpan],
@@ -872,42 +874,55 @@ fn stream_frames<F>(
 where
     F: Fn(u64, &[u8]) -> io::Result<()> + Sync,
 {
-    use zstd::zstd_safe::{DCtx, InBuffer, OutBuffer};
     let failure = |reason: String| BundleError::Decompress { offset, reason };
     let next = std::sync::atomic::AtomicUsize::new(0);
+    // One decoder per thread, sized for the largest window among the frames.
+    let mut context_len = 0;
+    for (stored_range, _) in frames {
+        let len = MappedDecoder::context_len(&stored[stored_range.clone()]).ok_or_else(|| {
+            failure(format!(
+                "frame at stored byte {} has a bad header",
+                stored_range.start
+            ))
+        })?;
+        context_len = context_len.max(len);
+    }
     let worker = || -> Result<(), BundleError> {
-        let mut dctx = DCtx::create();
-        let mut chunk = vec![0u8; STREAM_CHUNK];
+        let mut decoder = None;
         while let Some((stored_range, raw_range)) =
             frames.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
         {
             let at = stored_range.start;
-            let mut input = InBuffer::around(&stored[stored_range.clone()]);
+            let frame = &stored[stored_range.clone()];
+            if decoder.is_none() {
+                decoder = MappedDecoder::new(context_len, STREAM_CHUNK);
+            }
+            let decoder = decoder.as_mut().ok_or_else(|| {
+                failure(format!(
+                    "no memory for a {context_len}-byte zstd window (frame at stored byte {at})"
+                ))
+            })?;
+            decoder.start_frame();
+            let mut input_pos = 0;
             let mut pos = raw_range.start;
             loop {
-                let mut output = OutBuffer::around(&mut chunk[..]);
-                let remaining =
-                    dctx.decompress_stream(&mut output, &mut input)
-                        .map_err(|code| {
-                            failure(format!(
-                                "{} (frame at stored byte {at})",
-                                zstd::zstd_safe::get_error_name(code)
-                            ))
-                        })?;
-                let produced = output.pos();
+                let (piece, remaining) = decoder
+                    .decode(frame, &mut input_pos)
+                    .map_err(|name| failure(format!("{name} (frame at stored byte {at})")))?;
+                let produced = piece.len();
                 if pos + produced > raw_range.end {
                     return Err(failure(format!(
                         "frame at stored byte {at} holds more than its {} bytes",
                         raw_range.len()
                     )));
                 }
-                write_at(pos as u64, &chunk[..produced])
+                write_at(pos as u64, piece)
                     .map_err(|error| failure(format!("writing the content: {error}")))?;
                 pos += produced;
                 if remaining == 0 {
                     break;
                 }
-                if produced == 0 && input.pos() == input.src.len() {
+                if produced == 0 && input_pos == frame.len() {
                     return Err(failure(format!("frame at stored byte {at} is truncated")));
                 }
             }

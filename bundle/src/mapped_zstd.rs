@@ -1,0 +1,107 @@
+//! A zstd streaming decoder that lives in an anonymous memory mapping of its
+//! own instead of the heap.
+//!
+//! Decompressing a frame of a large blob in pieces needs the frame's window
+//! (8 MB at level 19) as a buffer. Left to malloc, freeing that buffer makes
+//! glibc raise its mmap and trim thresholds to 8 and 16 MB for the rest of
+//! the process: every later allocation below 8 MB (the app's, numpy's) is
+//! then served from heaps that are never given back. A frozen numpy app
+//! ended with 5.4 MB more anonymous memory than under python for that
+//! reason alone. Here the decoder, its window and the output piece live in
+//! one mapping, unmapped when the frame is done; malloc never sees them.
+
+use zstd::zstd_safe::zstd_sys;
+
+/// A zstd stream decoder, with a buffer for pieces of its output.
+pub(crate) struct MappedDecoder {
+    workspace: memmap2::MmapMut,
+    dctx: *mut zstd_sys::ZSTD_DCtx,
+    piece_len: usize,
+}
+
+impl MappedDecoder {
+    /// The memory a decoder for `frame` needs (from its header), or None
+    /// if the header is invalid.
+    pub(crate) fn context_len(frame: &[u8]) -> Option<usize> {
+        // SAFETY: reads at most `frame.len()` bytes of `frame`; returns a
+        // zstd error code (a huge value) for an invalid header.
+        let len = unsafe {
+            zstd_sys::ZSTD_estimateDStreamSize_fromFrame(frame.as_ptr().cast(), frame.len())
+        };
+        // SAFETY: a plain query of zstd's error-code convention.
+        (unsafe { zstd_sys::ZSTD_isError(len) } == 0).then_some(len)
+    }
+
+    /// A decoder with `context_len` bytes for itself (the most
+    /// [`Self::context_len`] asks for among the frames it will decode),
+    /// handing out up to `piece_len` bytes of output at a time. None if the
+    /// memory cannot be mapped.
+    pub(crate) fn new(context_len: usize, piece_len: usize) -> Option<MappedDecoder> {
+        // The context must start 8-byte aligned; a mapping starts on a page.
+        let dctx_len = context_len.next_multiple_of(8);
+        let mut workspace = memmap2::MmapMut::map_anon(dctx_len.checked_add(piece_len)?).ok()?;
+        // SAFETY: the first `dctx_len` bytes of the mapping are writable,
+        // 8-byte aligned, exclusively ours and live as long as `workspace`,
+        // which this struct owns alongside the context: zstd builds the
+        // context inside them and never allocates (a static context).
+        let dctx =
+            unsafe { zstd_sys::ZSTD_initStaticDCtx(workspace.as_mut_ptr().cast(), dctx_len) };
+        if dctx.is_null() {
+            return None;
+        }
+        Some(MappedDecoder {
+            workspace,
+            dctx,
+            piece_len,
+        })
+    }
+
+    /// Forgets the frame being decoded, ready for the next one.
+    pub(crate) fn start_frame(&mut self) {
+        // SAFETY: `dctx` is the live static context in our workspace.
+        unsafe {
+            zstd_sys::ZSTD_DCtx_reset(
+                self.dctx,
+                zstd_sys::ZSTD_ResetDirective::ZSTD_reset_session_only,
+            );
+        }
+    }
+
+    /// Decodes from `input` starting at `*input_pos` into the output piece.
+    /// Returns the output produced and zstd's hint (0 once the frame is
+    /// complete), or zstd's error name.
+    pub(crate) fn decode(
+        &mut self,
+        input: &[u8],
+        input_pos: &mut usize,
+    ) -> Result<(&[u8], usize), &'static str> {
+        let dctx_len = self.workspace.len() - self.piece_len;
+        let (_, piece) = self.workspace.split_at_mut(dctx_len);
+        let mut out = zstd_sys::ZSTD_outBuffer {
+            dst: piece.as_mut_ptr().cast(),
+            size: piece.len(),
+            pos: 0,
+        };
+        let mut inb = zstd_sys::ZSTD_inBuffer {
+            src: input.as_ptr().cast(),
+            size: input.len(),
+            pos: (*input_pos).min(input.len()),
+        };
+        // SAFETY: `dctx` is the live static context in our workspace; `out`
+        // covers exactly the piece buffer (disjoint from the context) and
+        // `inb` exactly `input`, with positions inside them; zstd advances
+        // the positions and writes only within `out`.
+        let hint = unsafe { zstd_sys::ZSTD_decompressStream(self.dctx, &mut out, &mut inb) };
+        // SAFETY: as above, for the error query and its static name string.
+        if unsafe { zstd_sys::ZSTD_isError(hint) } != 0 {
+            let name = unsafe { std::ffi::CStr::from_ptr(zstd_sys::ZSTD_getErrorName(hint)) };
+            return Err(name.to_str().unwrap_or("zstd error"));
+        }
+        *input_pos = inb.pos;
+        Ok((&piece[..out.pos], hint))
+    }
+}
+
+// SAFETY: the context is reachable only through `&mut self`; zstd contexts
+// may move between threads as long as one thread uses them at a time.
+unsafe impl Send for MappedDecoder {}
