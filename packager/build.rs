@@ -19,7 +19,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use freeze_bundle::{Blob, BundleWriter, FileKind, ModuleKind};
+use freeze_bundle::{Blob, BundleWriter, Codec, FileKind, ModuleKind, StoredBlob};
 use serde::Deserialize;
 
 #[path = "src/elfdeps.rs"]
@@ -64,6 +64,18 @@ const IMPLICIT_IMPORTS: &[(&str, &[&str])] = &[
     ),
     ("_multiprocessing", &["multiprocessing"]),
     ("_multibytecodec", &["codecs"]),
+];
+
+/// Modules every frozen app imports from the bundle before its own code
+/// runs: their code is stored uncompressed, read in place by marshal at
+/// every start instead of decompressed (64 KB instead of 27 KB compressed;
+/// 5% fewer instructions for a hello).
+const BOOT_MODULES: &[&str] = &[
+    "_freeze_importer",
+    "_freeze_runmain",
+    "encodings",
+    "encodings.aliases",
+    "encodings.utf_8",
 ];
 
 fn main() {
@@ -232,12 +244,22 @@ fn build_stdlib_archive(workspace: &Path, out: &Path) {
             "package" => ModuleKind::Package,
             _ => ModuleKind::Module,
         };
+        let code = read(&m.code);
+        let code = if BOOT_MODULES.contains(&m.name.as_str()) {
+            Blob::Stored(StoredBlob {
+                codec: Codec::Stored,
+                raw_len: code.len() as u32,
+                bytes: code,
+            })
+        } else {
+            Blob::Raw(code)
+        };
         writer
             .add_module(
                 &m.name,
                 kind,
                 &m.path,
-                Some(Blob::Raw(read(&m.code))),
+                Some(code),
                 Some(Blob::Raw(read(&m.source))),
             )
             .unwrap_or_else(|e| panic!("stdlib module {}: {e}", m.name));

@@ -263,6 +263,22 @@ fn list_frozen_table_and_json() {
     assert!(!entries
         .iter()
         .any(|e| e["name"] == "tkinter" || e["name"] == "sqlite3"));
+    // The modules imported at every start are read in place, not
+    // decompressed; the rest are compressed.
+    let stored_raw = |name: &str| {
+        let e = entries.iter().find(|e| e["name"] == name).unwrap();
+        e["stored"] == e["size"]
+    };
+    for boot in [
+        "_freeze_importer",
+        "_freeze_runmain",
+        "encodings",
+        "encodings.aliases",
+        "encodings.utf_8",
+    ] {
+        assert!(stored_raw(boot), "{boot} is stored compressed");
+    }
+    assert!(!stored_raw("encodings.idna") && !stored_raw("behave_pkg"));
 }
 
 #[test]
