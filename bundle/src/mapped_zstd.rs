@@ -32,6 +32,13 @@ impl MappedDecoder {
         (unsafe { zstd_sys::ZSTD_isError(len) } == 0).then_some(len)
     }
 
+    /// The memory a decoder needs to decompress whole frames in one call
+    /// ([`Self::decode_all`]: no window, the output is the window).
+    pub(crate) fn bulk_context_len() -> usize {
+        // SAFETY: a pure size query.
+        unsafe { zstd_sys::ZSTD_estimateDCtxSize() }
+    }
+
     /// A decoder with `context_len` bytes for itself (the most
     /// [`Self::context_len`] asks for among the frames it will decode),
     /// handing out up to `piece_len` bytes of output at a time. None if the
@@ -92,13 +99,49 @@ impl MappedDecoder {
         // `inb` exactly `input`, with positions inside them; zstd advances
         // the positions and writes only within `out`.
         let hint = unsafe { zstd_sys::ZSTD_decompressStream(self.dctx, &mut out, &mut inb) };
-        // SAFETY: as above, for the error query and its static name string.
-        if unsafe { zstd_sys::ZSTD_isError(hint) } != 0 {
-            let name = unsafe { std::ffi::CStr::from_ptr(zstd_sys::ZSTD_getErrorName(hint)) };
-            return Err(name.to_str().unwrap_or("zstd error"));
+        if let Some(name) = error_name(hint) {
+            return Err(name);
         }
         *input_pos = inb.pos;
         Ok((&piece[..out.pos], hint))
+    }
+}
+
+impl MappedDecoder {
+    /// Decompresses the whole of `frame` into `destination` in one call;
+    /// returns the bytes written, or zstd's error name (a frame larger
+    /// than `destination` is an error, never an overflow).
+    pub(crate) fn decode_all(
+        &mut self,
+        frame: &[u8],
+        destination: &mut [u8],
+    ) -> Result<usize, &'static str> {
+        // SAFETY: `dctx` is the live static context in our workspace; zstd
+        // reads exactly `frame` and writes only within `destination`, whose
+        // length it is given.
+        let written = unsafe {
+            zstd_sys::ZSTD_decompressDCtx(
+                self.dctx,
+                destination.as_mut_ptr().cast(),
+                destination.len(),
+                frame.as_ptr().cast(),
+                frame.len(),
+            )
+        };
+        error_name(written).map_or(Ok(written), Err)
+    }
+}
+
+/// zstd's name for `code` if it is an error.
+fn error_name(code: usize) -> Option<&'static str> {
+    // SAFETY: plain queries of zstd's error-code convention; the name is a
+    // static NUL-terminated string.
+    unsafe {
+        if zstd_sys::ZSTD_isError(code) == 0 {
+            return None;
+        }
+        let name = std::ffi::CStr::from_ptr(zstd_sys::ZSTD_getErrorName(code));
+        Some(name.to_str().unwrap_or("zstd error"))
     }
 }
 

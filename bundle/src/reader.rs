@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::fmt;
 use std::io;
+use std::os::unix::fs::FileExt;
 
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -656,11 +657,42 @@ impl<'a> Bundle<'a> {
         match blob.codec {
             Codec::Stored => write_at(0, stored).map_err(failed),
             Codec::Zstd => match zstd_frames(stored, blob.raw_len as usize) {
-                Some(frames) => stream_frames(stored, &frames, blob.offset, &write_at),
+                Some(frames) => {
+                    unpack_frames(stored, &frames, blob.offset, FrameSink::Pieces(&write_at))
+                }
                 // Not split into sized frames: one pass, checked like `blob`.
                 None => {
                     let raw = decompress(stored, blob.raw_len, blob.offset)?;
                     write_at(0, &raw).map_err(failed)
+                }
+            },
+        }
+    }
+
+    /// The content of a blob written into `file`, which must be empty and
+    /// is sized to `raw_len` first (a memory file native code is loaded
+    /// from). As [`Self::blob_write_at`], but frames of up to 8 MiB are
+    /// decompressed straight into the file's pages through a shared mapping
+    /// of their range: no window buffer, no copying.
+    pub fn blob_to_file(&self, blob: &BlobRef, file: &std::fs::File) -> Result<(), BundleError> {
+        let stored = self.verified_stored_bytes(blob)?;
+        let failed = |error: io::Error| BundleError::Decompress {
+            offset: blob.offset,
+            reason: format!("writing the content: {error}"),
+        };
+        file.set_len(u64::from(blob.raw_len)).map_err(failed)?;
+        match blob.codec {
+            Codec::Stored => file.write_all_at(stored, 0).map_err(failed),
+            Codec::Zstd => match zstd_frames(stored, blob.raw_len as usize) {
+                Some(frames) => unpack_frames::<fn(u64, &[u8]) -> io::Result<()>>(
+                    stored,
+                    &frames,
+                    blob.offset,
+                    FrameSink::File(file),
+                ),
+                None => {
+                    let raw = decompress(stored, blob.raw_len, blob.offset)?;
+                    file.write_all_at(&raw, 0).map_err(failed)
                 }
             },
         }
@@ -862,23 +894,44 @@ pub(crate) fn frames_add_up(stored: &[u8], raw_len: u32) -> bool {
     zstd_frames(stored, raw_len as usize).is_some()
 }
 
-/// Decompresses each frame in `frames` with a streaming decoder that lives
-/// outside the heap (see `mapped_zstd`), handing its output to `write_at`;
-/// frames are shared out between threads.
-fn stream_frames<F>(
+/// Where a frame's content goes.
+enum FrameSink<'s, F> {
+    /// Pieces handed to `write_at(offset, bytes)`.
+    Pieces(&'s F),
+    /// Straight into the pages of a file already sized to the content.
+    File(&'s std::fs::File),
+}
+
+/// Frames of at most this many raw bytes are decompressed in one call into
+/// a shared mapping of their range of the destination file: no window
+/// buffer and no copies, and no more memory than a window as large as the
+/// frame (its mapped pages, until it is done). Larger frames stream through
+/// a window of their own (8 MiB at level 19, where frames hold 16 MiB).
+const DIRECT_FRAME_MAX: usize = 8 << 20;
+
+/// Decompresses each frame in `frames` into `sink` with a decoder that
+/// lives outside the heap (see `mapped_zstd`); frames are shared out
+/// between threads.
+fn unpack_frames<F>(
     stored: &[u8],
     frames: &[FrameSpan],
     offset: u64,
-    write_at: &F,
+    sink: FrameSink<'_, F>,
 ) -> Result<(), BundleError>
 where
     F: Fn(u64, &[u8]) -> io::Result<()> + Sync,
 {
     let failure = |reason: String| BundleError::Decompress { offset, reason };
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    // One decoder per thread, sized for the largest window among the frames.
-    let mut context_len = 0;
-    for (stored_range, _) in frames {
+    let direct = |raw_range: &std::ops::Range<usize>| {
+        matches!(sink, FrameSink::File(_)) && raw_range.len() <= DIRECT_FRAME_MAX
+    };
+    // One decoder per thread, sized for the largest window among the frames
+    // that stream (a frame decompressed in one call needs no window).
+    let mut context_len = MappedDecoder::bulk_context_len();
+    for (stored_range, raw_range) in frames {
+        if direct(raw_range) {
+            continue;
+        }
         let len = MappedDecoder::context_len(&stored[stored_range.clone()]).ok_or_else(|| {
             failure(format!(
                 "frame at stored byte {} has a bad header",
@@ -887,6 +940,7 @@ where
         })?;
         context_len = context_len.max(len);
     }
+    let next = std::sync::atomic::AtomicUsize::new(0);
     let worker = || -> Result<(), BundleError> {
         let mut decoder = None;
         while let Some((stored_range, raw_range)) =
@@ -899,40 +953,19 @@ where
             }
             let decoder = decoder.as_mut().ok_or_else(|| {
                 failure(format!(
-                    "no memory for a {context_len}-byte zstd window (frame at stored byte {at})"
+                    "no memory for a {context_len}-byte zstd context (frame at stored byte {at})"
                 ))
             })?;
-            decoder.start_frame();
-            let mut input_pos = 0;
-            let mut pos = raw_range.start;
-            loop {
-                let (piece, remaining) = decoder
-                    .decode(frame, &mut input_pos)
-                    .map_err(|name| failure(format!("{name} (frame at stored byte {at})")))?;
-                let produced = piece.len();
-                if pos + produced > raw_range.end {
-                    return Err(failure(format!(
-                        "frame at stored byte {at} holds more than its {} bytes",
-                        raw_range.len()
-                    )));
+            match &sink {
+                FrameSink::File(file) if direct(raw_range) => {
+                    unpack_frame_into_file(decoder, frame, raw_range, file)
                 }
-                write_at(pos as u64, piece)
-                    .map_err(|error| failure(format!("writing the content: {error}")))?;
-                pos += produced;
-                if remaining == 0 {
-                    break;
-                }
-                if produced == 0 && input_pos == frame.len() {
-                    return Err(failure(format!("frame at stored byte {at} is truncated")));
-                }
+                FrameSink::File(file) => stream_frame(decoder, frame, raw_range, |pos, piece| {
+                    file.write_all_at(piece, pos)
+                }),
+                FrameSink::Pieces(write_at) => stream_frame(decoder, frame, raw_range, write_at),
             }
-            if pos != raw_range.end {
-                return Err(failure(format!(
-                    "frame at stored byte {at} decompressed to {} bytes, expected {}",
-                    pos - raw_range.start,
-                    raw_range.len()
-                )));
-            }
+            .map_err(|reason| failure(format!("{reason} (frame at stored byte {at})")))?;
         }
         Ok(())
     };
@@ -962,4 +995,84 @@ where
         }
         result
     })
+}
+
+/// Streams one frame through the decoder's window, handing its output to
+/// `write_at` piece by piece.
+fn stream_frame(
+    decoder: &mut MappedDecoder,
+    frame: &[u8],
+    raw_range: &std::ops::Range<usize>,
+    write_at: impl Fn(u64, &[u8]) -> io::Result<()>,
+) -> Result<(), String> {
+    decoder.start_frame();
+    let mut input_pos = 0;
+    let mut pos = raw_range.start;
+    loop {
+        let (piece, remaining) = decoder.decode(frame, &mut input_pos)?;
+        let produced = piece.len();
+        if pos + produced > raw_range.end {
+            return Err(format!(
+                "the frame holds more than its {} bytes",
+                raw_range.len()
+            ));
+        }
+        write_at(pos as u64, piece).map_err(|error| format!("writing the content: {error}"))?;
+        pos += produced;
+        if remaining == 0 {
+            break;
+        }
+        if produced == 0 && input_pos == frame.len() {
+            return Err("the frame is truncated".into());
+        }
+    }
+    if pos != raw_range.end {
+        return Err(format!(
+            "the frame decompressed to {} bytes, expected {}",
+            pos - raw_range.start,
+            raw_range.len()
+        ));
+    }
+    Ok(())
+}
+
+/// Decompresses one frame in one call into a shared mapping of its range of
+/// `file` (sized to the whole content already).
+fn unpack_frame_into_file(
+    decoder: &mut MappedDecoder,
+    frame: &[u8],
+    raw_range: &std::ops::Range<usize>,
+    file: &std::fs::File,
+) -> Result<(), String> {
+    const PAGE: usize = 4096;
+    let map_start = raw_range.start / PAGE * PAGE;
+    // SAFETY: the file is the caller's, sized to the content and written only
+    // by this function's callers, each frame to its own byte range. A page at
+    // a frame boundary is mapped by two threads at once, but each writes only
+    // its own bytes, through a slice of exactly its range (below), so no
+    // memory is reachable through two live mutable references.
+    let mut map = unsafe {
+        memmap2::MmapOptions::new()
+            .offset(map_start as u64)
+            .len(raw_range.end - map_start)
+            .map_mut(file)
+    }
+    .map_err(|error| format!("mapping the content: {error}"))?;
+    // SAFETY: `raw_range.start - map_start` is inside the mapping (less than
+    // a page, and the mapping extends to `raw_range.end`); the slice covers
+    // exactly this frame's bytes, which no one else writes.
+    let destination = unsafe {
+        std::slice::from_raw_parts_mut(
+            map.as_mut_ptr().add(raw_range.start - map_start),
+            raw_range.len(),
+        )
+    };
+    let written = decoder.decode_all(frame, destination)?;
+    if written != raw_range.len() {
+        return Err(format!(
+            "the frame decompressed to {written} bytes, expected {}",
+            raw_range.len()
+        ));
+    }
+    Ok(())
 }

@@ -89,6 +89,21 @@ fn unpack_and_check(path: &str) {
         one_mib_is_mapped(),
         "after unpacking, glibc serves 1 MiB from its heap: a freed zstd window raised its thresholds"
     );
+    // The same into a file (how native code reaches its memory file).
+    let scratch = format!("{path}.out");
+    let out = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&scratch)
+        .unwrap();
+    let _ = std::fs::remove_file(&scratch);
+    bundle.blob_to_file(&file.data, &out).unwrap();
+    assert_eq!(out.metadata().unwrap().len(), 2 * FRAME_LEN as u64);
+    assert!(
+        one_mib_is_mapped(),
+        "after unpacking into a file, glibc serves 1 MiB from its heap"
+    );
 }
 
 fn main() {

@@ -10,7 +10,6 @@
 use std::collections::HashSet;
 use std::ffi::CString;
 use std::os::fd::{FromRawFd, IntoRawFd};
-use std::os::unix::fs::FileExt;
 use std::sync::Mutex;
 
 use freeze_bundle::{BlobRef, Bundle, FileKind};
@@ -22,8 +21,8 @@ pub(crate) struct LoadError(pub String);
 /// SONAMEs of the bundled libraries already loaded.
 static LOADED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
 
-/// A new memory file holding the content of `blob`, decompressed piece by
-/// piece into the file (no buffer for the whole: OpenBLAS is 35 MB), and
+/// A new memory file holding the content of `blob`, decompressed into the
+/// file frame by frame (no buffer for the whole: OpenBLAS is 35 MB), and
 /// the libraries that content needs (`DT_NEEDED`). Returns the file's
 /// `/proc/self/fd/N` path. The descriptor is deliberately never closed: glibc
 /// caches `dlopen` by path string, so a reused fd number would alias a
@@ -47,10 +46,8 @@ pub(crate) fn memory_file(
     let file = unsafe { std::fs::File::from_raw_fd(fd) };
     let failed =
         |what: &str, e: &dyn std::fmt::Display| LoadError(format!("{what} {name} in memory: {e}"));
-    // pwrite, not a writable mapping: the kernel fills the file's pages
-    // without a page fault each, and they never count toward our RSS.
     bundle
-        .blob_write_at(blob, |offset, piece| file.write_all_at(piece, offset))
+        .blob_to_file(blob, &file)
         .map_err(|e| failed("unpacking", &e))?;
     crate::payload::release_blob(bundle, blob);
     let needed = if blob.raw_len == 0 {

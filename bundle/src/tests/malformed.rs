@@ -456,6 +456,13 @@ fn frames_that_disagree_with_the_raw_length_are_refused() {
             ),
             "raw_len {raw_len}"
         );
+        assert!(
+            matches!(
+                super::unpack_to_file(&bundle, &file.data),
+                Err(BundleError::Decompress { .. })
+            ),
+            "raw_len {raw_len}, into a file"
+        );
         assert!(bundle.blob(&file.data).is_err(), "raw_len {raw_len}");
     }
 }

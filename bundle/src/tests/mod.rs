@@ -234,6 +234,31 @@ pub(crate) fn small_bundle() -> Vec<u8> {
     writer.finish().expect("finish")
 }
 
+/// A blob's content as `blob_to_file` writes it into a fresh file.
+pub(crate) fn unpack_to_file(
+    bundle: &crate::Bundle<'_>,
+    blob: &crate::BlobRef,
+) -> Result<Vec<u8>, crate::BundleError> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "freeze-bundle-test-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .expect("create a scratch file");
+    let _ = std::fs::remove_file(&path);
+    bundle.blob_to_file(blob, &file)?;
+    let mut content = Vec::new();
+    std::io::Read::read_to_end(&mut &file, &mut content).expect("read back");
+    Ok(content)
+}
+
 /// A blob's content as `blob_write_at` delivers it, checking that the pieces
 /// cover the content exactly once.
 pub(crate) fn unpack_with_write_at(

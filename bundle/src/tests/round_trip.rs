@@ -469,6 +469,8 @@ fn large_contents_are_split_into_frames_and_unpack_piece_by_piece() {
         let file = bundle.find_file(path).expect("find").expect("present");
         let out = super::unpack_with_write_at(&bundle, &file.data).expect("blob_write_at");
         assert!(out == expected, "{path}");
+        let out = super::unpack_to_file(&bundle, &file.data).expect("blob_to_file");
+        assert!(out == expected, "{path}, into a file");
         assert!(bundle.blob(&file.data).expect("blob").as_ref() == expected);
     }
     // A failing sink is reported, not ignored.
@@ -477,6 +479,41 @@ fn large_contents_are_split_into_frames_and_unpack_piece_by_piece() {
         .blob_write_at(&big.data, |_, _| Err(std::io::Error::other("disk full")))
         .expect_err("sink failed");
     assert!(error.to_string().contains("disk full"), "{error}");
+}
+
+#[test]
+fn frames_too_large_to_map_stream_into_files() {
+    // Frames over 8 MiB (16 MiB in blobs of 32 MiB or more) are not mapped
+    // whole but streamed through a window into the file; smaller ones in
+    // the same blob go straight into the file's pages.
+    let frame_sizes = [9 << 20, 1 << 20, (9 << 20) + 123];
+    let raw: Vec<u8> = (0..frame_sizes.iter().sum::<usize>())
+        .map(|i| ((i / 5) % 253) as u8 ^ ((i >> 13) as u8))
+        .collect();
+    let mut stored = Vec::new();
+    let mut start = 0;
+    for len in frame_sizes {
+        stored.extend(zstd::bulk::compress(&raw[start..start + len], 1).expect("compress"));
+        start += len;
+    }
+    let mut writer = BundleWriter::new(PYTHON_MAGIC);
+    writer
+        .add_file(
+            "big.so",
+            FileKind::SharedLibrary,
+            "libbig.so",
+            Blob::Stored(crate::StoredBlob {
+                codec: Codec::Zstd,
+                raw_len: raw.len() as u32,
+                bytes: stored,
+            }),
+        )
+        .expect("add");
+    let bytes = writer.finish().expect("finish");
+    let bundle = Bundle::parse(&bytes).expect("parse");
+    let file = bundle.find_file("big.so").expect("find").expect("present");
+    let out = super::unpack_to_file(&bundle, &file.data).expect("blob_to_file");
+    assert!(out == raw, "content differs");
 }
 
 #[test]
