@@ -859,7 +859,7 @@ pub(crate) fn decompress(stored: &[u8], raw_len: u32, offset: u64) -> Result<Vec
     Ok(out)
 }
 
-/// Most threads one blob is decompressed on. Blobs of 4 MiB or more have at
+/// Most threads one blob is decompressed on. Blobs of 1 MiB or more have at
 /// least two frames, of at most 16 MiB: libcrypto uses two threads, only a
 /// blob of over 48 MiB uses four.
 pub const MAX_DECOMPRESS_THREADS: usize = 4;
