@@ -58,10 +58,16 @@ impl BuildCache {
     }
 
     fn load(&self, kind: &str, key: u128) -> Option<Vec<u8>> {
-        let bytes = fs::read(self.path(kind, key)).ok()?;
+        let mut bytes = fs::read(self.path(kind, key)).ok()?;
         let payload = bytes.get(16..)?;
         let checksum = u64::from_le_bytes(bytes.get(8..16)?.try_into().ok()?);
-        (bytes.get(..8)? == ENTRY_MAGIC && xxh3_64(payload) == checksum).then(|| payload.to_vec())
+        if bytes.get(..8)? != ENTRY_MAGIC || xxh3_64(payload) != checksum {
+            return None;
+        }
+        // In place: entries run to megabytes (native libraries), and a copy
+        // costs a fresh page fault per 4 KB.
+        bytes.drain(..16);
+        Some(bytes)
     }
 
     fn store(&self, kind: &str, key: u128, payload: &[u8]) {
@@ -103,12 +109,14 @@ fn write_entry(path: &Path, payload: &[u8]) -> anyhow::Result<()> {
 
 impl CompressionCache for BuildCache {
     fn get(&self, key: u128) -> Option<StoredBlob> {
-        let payload = self.load("blob", key)?;
-        let (head, bytes) = payload.split_at_checked(5)?;
+        let mut bytes = self.load("blob", key)?;
+        let codec = Codec::from_u8(*bytes.first()?)?;
+        let raw_len = u32::from_le_bytes(bytes.get(1..5)?.try_into().ok()?);
+        bytes.drain(..5);
         Some(StoredBlob {
-            codec: Codec::from_u8(head[0])?,
-            raw_len: u32::from_le_bytes(head[1..5].try_into().ok()?),
-            bytes: bytes.to_vec(),
+            codec,
+            raw_len,
+            bytes,
         })
     }
 
