@@ -8,7 +8,9 @@
 //! then served from heaps that are never given back. A frozen numpy app
 //! ended with 5.4 MB more anonymous memory than under python for that
 //! reason alone. Here the decoder, its window and the output piece live in
-//! one mapping, unmapped when the frame is done; malloc never sees them.
+//! one mapping per thread, unmapped when the blob is done; malloc never sees
+//! them. The same context also decompresses whole frames in one call
+//! (`decode_all`, straight into a memory file's pages, no window at all).
 
 use zstd::zstd_safe::zstd_sys;
 
@@ -105,9 +107,7 @@ impl MappedDecoder {
         *input_pos = inb.pos;
         Ok((&piece[..out.pos], hint))
     }
-}
 
-impl MappedDecoder {
     /// Decompresses the whole of `frame` into `destination` in one call;
     /// returns the bytes written, or zstd's error name (a frame larger
     /// than `destination` is an error, never an overflow).
