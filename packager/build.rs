@@ -152,10 +152,10 @@ fn build_stub(workspace: &Path, out: &Path) {
     fs::copy(built.join("freeze-stub"), out.join("freeze-stub")).expect("copy the runtime stub");
     fs::copy(built.join("freeze-loader"), out.join("freeze-loader")).expect("copy the loader");
     // Eight zstd frames, each with its size recorded: the loader shares them
-    // out between two threads, and a frame's window (its size, under 1 MB)
-    // is all the memory unpacking it takes, so the loader's peak RSS stays
-    // below the app's (hello: 8.4 MB, against 10.3 MB with two frames and
-    // 9.5 MB with four). Eight frames cost 30 KB over two (2.18 vs 2.15 MB).
+    // out between threads and maps only the part of its memory file a frame
+    // unpacks into, so its peak RSS stays below the app's (hello: 8.4–8.6
+    // MB; 10.3 MB when two frames were unpacked whole). Eight frames cost
+    // 30 KB over two (2.18 vs 2.15 MB).
     // Level 19 is where zstd's ratio on the stub levels off (22 gains 0.03%).
     let stub = fs::read(built.join("freeze-stub")).expect("read the runtime stub");
     let frame_len = stub

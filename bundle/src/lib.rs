@@ -25,7 +25,7 @@ pub use format::{
     LOADED_FROM_ENV, MAGIC, RUNTIME_MEMFD_NAME, RUNTIME_SECTION_NAME, SECTION_NAME,
     STATUS_UNUSABLE,
 };
-pub use reader::{Bundle, FileEntry, ModuleEntry, MAX_DECOMPRESS_THREADS};
+pub use reader::{unpack_frames_to_file, Bundle, FileEntry, ModuleEntry, MAX_DECOMPRESS_THREADS};
 pub use writer::{
     compress, compression_key, frame_len, BundleWriter, CompressionCache,
     DEFAULT_COMPRESSION_LEVEL, FRAME_RAW_LEN, SPLIT_RAW_LEN,

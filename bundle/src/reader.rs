@@ -869,6 +869,12 @@ type FrameSpan = (std::ops::Range<usize>, std::ops::Range<usize>);
 /// (stored range, raw range) of each zstd frame, or None when a frame does
 /// not record its content size or the sizes do not add up to `raw_len`.
 fn zstd_frames(stored: &[u8], raw_len: usize) -> Option<Vec<FrameSpan>> {
+    zstd_frame_spans(stored).filter(|frames| frames.last().map_or(0, |(_, raw)| raw.end) == raw_len)
+}
+
+/// (stored range, raw range) of each zstd frame, or None when a frame does
+/// not record its content size.
+fn zstd_frame_spans(stored: &[u8]) -> Option<Vec<FrameSpan>> {
     use zstd::zstd_safe;
     let mut frames = Vec::new();
     let (mut pos, mut raw_pos) = (0usize, 0usize);
@@ -882,7 +888,24 @@ fn zstd_frames(stored: &[u8], raw_len: usize) -> Option<Vec<FrameSpan>> {
         pos = end;
         raw_pos = raw_end;
     }
-    (raw_pos == raw_len).then_some(frames)
+    Some(frames)
+}
+
+/// Unpacks `stored`, zstd frames that each record their content size (the
+/// compressed runtime of `--compress-runtime` executables), into `file`,
+/// which must be empty, as [`Bundle::blob_to_file`] unpacks a blob's frames.
+/// Returns the unpacked length. zstd checks each frame's content checksum,
+/// if it has one, before the frame counts as unpacked.
+pub fn unpack_frames_to_file(stored: &[u8], file: &std::fs::File) -> Result<u64, BundleError> {
+    let failure = |reason: String| BundleError::Decompress { offset: 0, reason };
+    let frames = zstd_frame_spans(stored)
+        .filter(|frames| !frames.is_empty())
+        .ok_or_else(|| failure("not zstd frames of recorded sizes".into()))?;
+    let len = frames.last().map_or(0, |(_, raw)| raw.end) as u64;
+    file.set_len(len)
+        .map_err(|error| failure(format!("writing the content: {error}")))?;
+    unpack_frames::<fn(u64, &[u8]) -> io::Result<()>>(stored, &frames, 0, FrameSink::File(file))?;
+    Ok(len)
 }
 
 /// Bytes decompressed per `write_at` call: small enough to stay in cache.

@@ -98,17 +98,20 @@ pub struct Closure {
     pub missing: Vec<(String, String)>,
 }
 
-/// A read-only mapping of a library: its needs are read from the headers
-/// and the dynamic section only, and a library several extension modules
-/// need (numpy's 35 MB OpenBLAS) is looked at once per module; reading it
-/// whole each time made a rebuild copy 140 MB.
-fn map_file(path: &Path) -> Option<memmap2::Mmap> {
-    let file = std::fs::File::open(path).ok()?;
+/// A read-only mapping of a library (or extension module): its needs are
+/// read from the headers and the dynamic section only, and a library several
+/// extension modules need (numpy's 35 MB OpenBLAS) is looked at once per
+/// module; reading it whole each time made a rebuild copy 140 MB. Freezing
+/// maps the libraries it bundles too: with the build cache their content is
+/// only hashed.
+pub fn map_file(path: &Path) -> std::io::Result<memmap2::Mmap> {
+    let file = std::fs::File::open(path)?;
     // SAFETY: a private read-only view of an installed library; nothing in
     // this process writes it. Were another process to rewrite the file
-    // meanwhile, the parse would see other bytes (goblin checks every
-    // offset it follows), never memory outside the mapping.
-    unsafe { memmap2::Mmap::map(&file) }.ok()
+    // meanwhile, we would see other bytes (goblin checks every offset it
+    // follows), never memory outside the mapping; installers replace
+    // libraries rather than truncate them in place.
+    unsafe { memmap2::Mmap::map(&file) }
 }
 
 /// Resolves what the object `bytes` (located in `origin_dir`, named `who`
@@ -126,7 +129,7 @@ pub fn resolve(bytes: &[u8], origin_dir: &Path, who: &str, closure: &mut Closure
         }
         match find_library(name, origin_dir, &info) {
             Some(path) => {
-                let Some(lib_bytes) = map_file(&path) else {
+                let Ok(lib_bytes) = map_file(&path) else {
                     closure.missing.push((name.clone(), who.to_owned()));
                     continue;
                 };

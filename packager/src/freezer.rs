@@ -396,50 +396,15 @@ fn add_data_files(add_data: &[(PathBuf, String)]) -> Vec<(String, PathBuf)> {
     out
 }
 
-/// A native library to bundle (extension module or shared library), mapped
-/// rather than read: they run to tens of MB, and with the build cache their
-/// content is only hashed, to find its compressed form (a read would copy
-/// every page into fresh memory first).
-struct MappedFile {
-    map: Option<memmap2::Mmap>,
-}
-
-impl MappedFile {
-    fn open(path: &Path) -> std::io::Result<MappedFile> {
-        let file = fs::File::open(path)?;
-        if file.metadata()?.len() == 0 {
-            return Ok(MappedFile { map: None }); // mmap refuses empty files
-        }
-        // SAFETY: a private read-only view of an installed library; nothing
-        // in this process writes it. Were another process to rewrite it
-        // meanwhile, the bundle would get other bytes, never memory outside
-        // the mapping (installers replace libraries rather than truncate
-        // them in place, which would end any process mapping them).
-        let map = unsafe { memmap2::Mmap::map(&file)? };
-        Ok(MappedFile { map: Some(map) })
-    }
-
-    fn bytes(&self) -> &[u8] {
-        self.map.as_deref().unwrap_or_default()
-    }
-
-    /// Its compressed form from `cache` when the cache has it, else its
-    /// content for the writer to compress (and cache).
-    fn blob(&self, cache: Option<&crate::cache::BuildCache>) -> Blob {
-        let bytes = self.bytes();
-        let key = freeze_bundle::compression_key(bytes, COMPRESSION_LEVEL);
-        match cache.and_then(|cache| freeze_bundle::CompressionCache::get(cache, key)) {
-            Some(stored) if stored.raw_len as usize == bytes.len() => Blob::Stored(stored),
-            _ => Blob::Raw(bytes.to_vec()),
-        }
-    }
-}
-
-impl std::ops::Deref for MappedFile {
-    type Target = [u8];
-
-    fn deref(&self) -> &[u8] {
-        self.bytes()
+/// The blob of a native library (extension module or shared library) being
+/// bundled, given its mapped content: its compressed form from `cache` when
+/// the cache has it (the content is then only hashed, never copied), else
+/// the content for the writer to compress (and cache).
+fn native_blob(bytes: &[u8], cache: Option<&crate::cache::BuildCache>) -> Blob {
+    let key = freeze_bundle::compression_key(bytes, COMPRESSION_LEVEL);
+    match cache.and_then(|cache| freeze_bundle::CompressionCache::get(cache, key)) {
+        Some(stored) if stored.raw_len as usize == bytes.len() => Blob::Stored(stored),
+        _ => Blob::Raw(bytes.to_vec()),
     }
 }
 
@@ -501,7 +466,7 @@ fn write_bundle(
                 }
                 ModuleKind::Extension => {
                     let file = found.file.as_deref().context("extension without a file")?;
-                    let bytes = MappedFile::open(file).with_context(|| {
+                    let bytes = crate::elfdeps::map_file(file).with_context(|| {
                         format!(
                             "cannot read extension module {name} from {}",
                             file.display()
@@ -523,14 +488,14 @@ fn write_bundle(
                     for lib in closure.libraries {
                         let path = library_bundle_path(&lib.path, roots, &lib.needed);
                         if libraries.insert(lib.needed.clone()) {
-                            let data = MappedFile::open(&lib.path).with_context(|| {
+                            let data = crate::elfdeps::map_file(&lib.path).with_context(|| {
                                 format!("cannot read library {}", lib.path.display())
                             })?;
                             writer.add_file(
                                 &path,
                                 FileKind::SharedLibrary,
                                 &lib.needed,
-                                data.blob(cache),
+                                native_blob(&data, cache),
                             )?;
                         }
                     }
@@ -538,7 +503,7 @@ fn write_bundle(
                         name,
                         node.kind,
                         &found.rel,
-                        Some(bytes.blob(cache)),
+                        Some(native_blob(&bytes, cache)),
                         None,
                     )?;
                 }

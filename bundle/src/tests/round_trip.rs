@@ -432,6 +432,18 @@ fn the_writer_refuses_bad_input() {
     );
 }
 
+/// Adds `stored` as the shared library `big.so` (SONAME `libbig.so`).
+fn add_big_library(writer: &mut BundleWriter, stored: StoredBlob) {
+    writer
+        .add_file(
+            "big.so",
+            FileKind::SharedLibrary,
+            "libbig.so",
+            Blob::Stored(stored),
+        )
+        .expect("add");
+}
+
 #[test]
 fn large_contents_are_split_into_frames_and_unpack_piece_by_piece() {
     let mut rng = Rng(7);
@@ -451,14 +463,7 @@ fn large_contents_are_split_into_frames_and_unpack_piece_by_piece() {
     assert_eq!(frames, 2, "{} bytes make two frames", raw.len());
 
     let mut writer = BundleWriter::new(PYTHON_MAGIC);
-    writer
-        .add_file(
-            "big.so",
-            FileKind::SharedLibrary,
-            "libbig.so",
-            Blob::Stored(stored),
-        )
-        .expect("add");
+    add_big_library(&mut writer, stored);
     writer
         .add_file("small.txt", FileKind::Data, "", Blob::Raw(b"tiny".to_vec()))
         .expect("add");
@@ -497,18 +502,14 @@ fn frames_too_large_to_map_stream_into_files() {
         start += len;
     }
     let mut writer = BundleWriter::new(PYTHON_MAGIC);
-    writer
-        .add_file(
-            "big.so",
-            FileKind::SharedLibrary,
-            "libbig.so",
-            Blob::Stored(crate::StoredBlob {
-                codec: Codec::Zstd,
-                raw_len: raw.len() as u32,
-                bytes: stored,
-            }),
-        )
-        .expect("add");
+    add_big_library(
+        &mut writer,
+        StoredBlob {
+            codec: Codec::Zstd,
+            raw_len: raw.len() as u32,
+            bytes: stored,
+        },
+    );
     let bytes = writer.finish().expect("finish");
     let bundle = Bundle::parse(&bytes).expect("parse");
     let file = bundle.find_file("big.so").expect("find").expect("present");
