@@ -199,6 +199,8 @@ struct ManifestModule {
     dynamic: serde_json::Value,
     main_imports: serde_json::Value,
     main_dynamic: serde_json::Value,
+    eager_imports: serde_json::Value,
+    main_eager_imports: serde_json::Value,
 }
 
 #[derive(Deserialize)]
@@ -274,6 +276,8 @@ fn build_stdlib_archive(workspace: &Path, out: &Path) {
                 "dynamic": m.dynamic,
                 "main_imports": m.main_imports,
                 "main_dynamic": m.main_dynamic,
+                "eager_imports": m.eager_imports,
+                "main_eager_imports": m.main_eager_imports,
             }),
         );
     }

@@ -160,3 +160,68 @@ fn missing_library_warns_at_freeze_and_import_error_names_it() {
         "{run:?}"
     );
 }
+
+fn prefetch_exe() -> &'static Path {
+    static EXE: OnceLock<PathBuf> = OnceLock::new();
+    frozen_once(
+        &EXE,
+        "prefetch",
+        &[app("tests/apps/prefetch").to_str().unwrap()],
+    )
+}
+
+#[test]
+fn native_code_imported_at_module_level_is_unpacked_ahead_in_import_order() {
+    // Module-level and class-body imports are listed, each extension
+    // module after the bundled library it loads; imports in functions and
+    // in `except ImportError:` fallbacks are not.
+    let out = freeze(&["--list-frozen", prefetch_exe().to_str().unwrap(), "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        doc["prefetch"],
+        serde_json::json!([
+            "_freeze_libs/libcrypto.so.3",
+            "_hashlib",
+            "_decimal",
+            "_json"
+        ])
+    );
+    let names = frozen_names(prefetch_exe());
+    for bundled_but_not_prefetched in ["mmap", "_queue"] {
+        assert!(names.iter().any(|n| n == bundled_but_not_prefetched));
+    }
+    let table = freeze(&["--list-frozen", prefetch_exe().to_str().unwrap()]);
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        table.contains(
+            "unpacked ahead of import, in this order: _freeze_libs/libcrypto.so.3, _hashlib, _decimal, _json\n"
+        ),
+        "{table}"
+    );
+}
+
+#[test]
+fn prefetched_native_code_behaves_like_python_across_a_fork() {
+    // The app forks before importing what the prefetch thread unpacks: the
+    // child (no such thread) unpacks for itself, the parent takes the
+    // thread's work; both print what python prints.
+    let app_dir = app("tests/apps/prefetch");
+    let r = assert_same(
+        &app_dir,
+        &[app_dir.to_str().unwrap()],
+        prefetch_exe(),
+        &[],
+        b"",
+    );
+    assert_eq!(r.stdout.lines().count(), 4, "{}", r.stdout);
+    // The same with prefetching turned off.
+    let (dir, copy) = isolate(prefetch_exe(), "noprefetch");
+    let off = Command::new(&copy)
+        .env_clear()
+        .env("FREEZE_PREFETCH", "0")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(off.status.success(), "{off:?}");
+    assert_eq!(String::from_utf8_lossy(&off.stdout), r.stdout);
+}

@@ -67,6 +67,10 @@ pub enum BundleError {
     #[error("duplicate {what} {name:?}")]
     Duplicate { what: &'static str, name: String },
 
+    /// An item named with `set_prefetch` cannot be prefetched.
+    #[error("cannot prefetch {name:?}: {reason}")]
+    InvalidPrefetch { name: String, reason: &'static str },
+
     /// The main module named with `set_main` is not among the modules.
     #[error("main module {0:?} is not in the bundle")]
     MissingMain(String),

@@ -1,4 +1,4 @@
-//! The on-disk layout of format version 1: constants, kinds, and the encoding
+//! The on-disk layout of format version 2: constants, kinds, and the encoding
 //! and decoding of the header and the fixed-size records.
 //!
 //! Reader and writer both go through the `encode`/`decode` pairs here, so the
@@ -8,7 +8,7 @@
 /// First eight bytes of every bundle.
 pub const MAGIC: [u8; 8] = *b"FRZBNDL\0";
 /// The only format version this build reads and writes.
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
 /// Name of the ELF section that holds the bundle inside an executable.
 pub const SECTION_NAME: &str = ".freeze";
 /// The ELF section holding the zstd-compressed runtime stub in executables
@@ -33,6 +33,7 @@ pub(crate) const HEADER_CHECKSUMMED_LEN: usize = 88;
 pub(crate) const MODULE_RECORD_LEN: usize = 32;
 pub(crate) const FILE_RECORD_LEN: usize = 24;
 pub(crate) const BLOB_RECORD_LEN: usize = 32;
+pub(crate) const PREFETCH_RECORD_LEN: usize = 8;
 /// Blob index meaning "no blob" in a module record.
 pub(crate) const NO_BLOB: u32 = u32::MAX;
 
@@ -323,6 +324,7 @@ pub(crate) struct Header {
     pub module_count: u32,
     pub file_count: u32,
     pub blob_count: u32,
+    pub prefetch_count: u32,
     pub tables_offset: u64,
     pub tables_len: u64,
     pub data_offset: u64,
@@ -353,7 +355,7 @@ impl Header {
         out.extend_from_slice(&self.module_count.to_le_bytes());
         out.extend_from_slice(&self.file_count.to_le_bytes());
         out.extend_from_slice(&self.blob_count.to_le_bytes());
-        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&self.prefetch_count.to_le_bytes());
         out.extend_from_slice(&self.tables_offset.to_le_bytes());
         out.extend_from_slice(&self.tables_len.to_le_bytes());
         out.extend_from_slice(&self.data_offset.to_le_bytes());
@@ -384,13 +386,13 @@ impl Header {
         let module_count = fields.u32().ok_or(HeaderProblem::Short)?;
         let file_count = fields.u32().ok_or(HeaderProblem::Short)?;
         let blob_count = fields.u32().ok_or(HeaderProblem::Short)?;
-        let reserved_is_zero = fields.zeros::<4>().ok_or(HeaderProblem::Short)?;
+        let prefetch_count = fields.u32().ok_or(HeaderProblem::Short)?;
         let tables_offset = fields.u64().ok_or(HeaderProblem::Short)?;
         let tables_len = fields.u64().ok_or(HeaderProblem::Short)?;
         let data_offset = fields.u64().ok_or(HeaderProblem::Short)?;
         let data_len = fields.u64().ok_or(HeaderProblem::Short)?;
         let tables_checksum = fields.u64().ok_or(HeaderProblem::Short)?;
-        if !padding_is_zero || !reserved_is_zero {
+        if !padding_is_zero {
             return Err(HeaderProblem::NonZeroReserved);
         }
         Ok(Header {
@@ -403,6 +405,7 @@ impl Header {
             module_count,
             file_count,
             blob_count,
+            prefetch_count,
             tables_offset,
             tables_len,
             data_offset,
@@ -491,6 +494,44 @@ impl FileRecord {
             kind,
             blob,
         })
+    }
+}
+
+/// What a prefetch entry names, as handed to the writer: native code the
+/// runtime unpacks ahead of its import.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum PrefetchItem {
+    /// An extension module, by name.
+    Extension(String),
+    /// A shared library, by file path.
+    Library(String),
+}
+
+/// A prefetch record as stored: which table, and the index in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PrefetchRecord {
+    /// `PREFETCH_MODULE` or `PREFETCH_FILE`.
+    pub table: u8,
+    pub index: u32,
+}
+
+pub(crate) const PREFETCH_MODULE: u8 = 0;
+pub(crate) const PREFETCH_FILE: u8 = 1;
+
+impl PrefetchRecord {
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        out.push(self.table);
+        out.extend_from_slice(&[0; 3]);
+        out.extend_from_slice(&self.index.to_le_bytes());
+    }
+
+    /// `None` if `bytes` is short or padding is not zero.
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
+        let mut fields = FieldReader::new(bytes);
+        let table = fields.u8()?;
+        let padding_is_zero = fields.zeros::<3>()?;
+        let index = fields.u32()?;
+        padding_is_zero.then_some(PrefetchRecord { table, index })
     }
 }
 
@@ -604,6 +645,7 @@ mod tests {
             module_count: 0x3333_3333,
             file_count: 0x4444_4444,
             blob_count: 0x5555_5555,
+            prefetch_count: 0x5a5a_5a5a,
             tables_offset: 0x6666_6666_6666_6666,
             tables_len: 0x7777_7777_7777_7777,
             data_offset: 0x8888_8888_8888_8888,
@@ -623,7 +665,7 @@ mod tests {
         assert_eq!(u32::from_le_bytes(field_at(&bytes, 32)), 0x3333_3333);
         assert_eq!(u32::from_le_bytes(field_at(&bytes, 36)), 0x4444_4444);
         assert_eq!(u32::from_le_bytes(field_at(&bytes, 40)), 0x5555_5555);
-        assert_eq!(u32::from_le_bytes(field_at(&bytes, 44)), 0);
+        assert_eq!(u32::from_le_bytes(field_at(&bytes, 44)), 0x5a5a_5a5a);
         assert_eq!(
             u64::from_le_bytes(field_at(&bytes, 48)),
             0x6666_6666_6666_6666

@@ -192,6 +192,19 @@ fn read_everything(bundle: &Bundle<'_>) -> Result<WalkTotals, BundleError> {
     for module in bundle.modules() {
         read_module(bundle, &module?, &mut totals)?;
     }
+    for entry in bundle.prefetch() {
+        let entry = entry?;
+        let blob = if entry.is_library {
+            bundle.find_file(entry.name)?.map(|file| file.data)
+        } else {
+            bundle
+                .find_module(entry.name)?
+                .and_then(|module| module.code)
+        };
+        if blob != Some(entry.blob) {
+            return Err(lookup_mismatch("prefetched", entry.name));
+        }
+    }
     let mut previous_dir = None;
     for file in bundle.files() {
         let file = file?;

@@ -21,11 +21,13 @@ mod writer;
 pub use elf::{embed_in_elf, embed_in_loader, find_in_elf, find_runtime_in_elf};
 pub use error::{BundleError, ElfError};
 pub use format::{
-    Blob, BlobRef, Codec, FileKind, MainMode, ModuleKind, StoredBlob, FORMAT_VERSION,
+    Blob, BlobRef, Codec, FileKind, MainMode, ModuleKind, PrefetchItem, StoredBlob, FORMAT_VERSION,
     LOADED_FROM_ENV, MAGIC, RUNTIME_MEMFD_NAME, RUNTIME_SECTION_NAME, SECTION_NAME,
     STATUS_UNUSABLE,
 };
-pub use reader::{unpack_frames_to_file, Bundle, FileEntry, ModuleEntry, MAX_DECOMPRESS_THREADS};
+pub use reader::{
+    unpack_frames_to_file, Bundle, FileEntry, ModuleEntry, PrefetchEntry, MAX_DECOMPRESS_THREADS,
+};
 pub use writer::{
     compress, compression_key, frame_len, BundleWriter, CompressionCache,
     DEFAULT_COMPRESSION_LEVEL, FRAME_RAW_LEN, SPLIT_RAW_LEN,

@@ -15,9 +15,10 @@ use xxhash_rust::xxh3::xxh3_64;
 use crate::error::BundleError;
 use crate::format::{
     check_module_name, check_relative_path, BlobRecord, BlobRef, Codec, FileKind, FileRecord,
-    Header, HeaderProblem, MainMode, ModuleKind, ModuleRecord, StoredBlob, StrRef, BLOB_RECORD_LEN,
-    FILE_RECORD_LEN, FORMAT_VERSION, HEADER_CHECKSUMMED_LEN, HEADER_LEN, MAGIC, MAX_ZSTD_EXPANSION,
-    MODULE_RECORD_LEN, NO_BLOB,
+    Header, HeaderProblem, MainMode, ModuleKind, ModuleRecord, PrefetchRecord, StoredBlob, StrRef,
+    BLOB_RECORD_LEN, FILE_RECORD_LEN, FORMAT_VERSION, HEADER_CHECKSUMMED_LEN, HEADER_LEN, MAGIC,
+    MAX_ZSTD_EXPANSION, MODULE_RECORD_LEN, NO_BLOB, PREFETCH_FILE, PREFETCH_MODULE,
+    PREFETCH_RECORD_LEN,
 };
 use crate::mapped_zstd::MappedDecoder;
 
@@ -45,6 +46,31 @@ pub struct FileEntry<'a> {
     pub data: BlobRef,
 }
 
+/// Native code the runtime unpacks ahead of its import: an extension
+/// module or a shared library.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PrefetchEntry<'a> {
+    /// The extension module's name, or the shared library's path.
+    pub name: &'a str,
+    /// The name it is loaded under: the extension module's file name, or
+    /// the library's SONAME.
+    pub file_name: &'a str,
+    pub is_library: bool,
+    pub blob: BlobRef,
+}
+
+impl PrefetchEntry<'_> {
+    /// "extension module NAME" or "shared library PATH".
+    pub fn describe(&self) -> String {
+        let what = if self.is_library {
+            "shared library"
+        } else {
+            "extension module"
+        };
+        format!("{what} {:?}", self.name)
+    }
+}
+
 /// A parsed view of bundle bytes. Borrows the bytes and copies nothing, so
 /// it works directly on an mmap of the executable.
 #[derive(Clone, Copy)]
@@ -54,6 +80,7 @@ pub struct Bundle<'a> {
     module_table: &'a [u8],
     file_table: &'a [u8],
     blob_table: &'a [u8],
+    prefetch_table: &'a [u8],
     strings: &'a [u8],
     data: &'a [u8],
 }
@@ -67,6 +94,7 @@ impl fmt::Debug for Bundle<'_> {
             .field("modules", &self.module_count())
             .field("files", &self.file_count())
             .field("blobs", &self.blob_count())
+            .field("prefetch", &self.prefetch_count())
             .field("string_table_len", &self.strings.len())
             .field("data_len", &self.data.len())
             .finish()
@@ -215,12 +243,17 @@ impl<'a> Bundle<'a> {
         let module_table_len = u64::from(header.module_count) * MODULE_RECORD_LEN as u64;
         let file_table_len = u64::from(header.file_count) * FILE_RECORD_LEN as u64;
         let blob_table_len = u64::from(header.blob_count) * BLOB_RECORD_LEN as u64;
-        let records_len = module_table_len + file_table_len + blob_table_len;
+        let prefetch_table_len = u64::from(header.prefetch_count) * PREFETCH_RECORD_LEN as u64;
+        let records_len = module_table_len + file_table_len + blob_table_len + prefetch_table_len;
         if records_len > header.tables_len {
             return Err(corrupt(format!(
-                "{} modules, {} files and {} blobs need {records_len} bytes of tables, \
-                 but the tables region has {}",
-                header.module_count, header.file_count, header.blob_count, header.tables_len
+                "{} modules, {} files, {} blobs and {} prefetch entries need {records_len} \
+                 bytes of tables, but the tables region has {}",
+                header.module_count,
+                header.file_count,
+                header.blob_count,
+                header.prefetch_count,
+                header.tables_len
             )));
         }
 
@@ -245,9 +278,12 @@ impl<'a> Bundle<'a> {
         let (file_table, rest) = rest
             .split_at_checked(to_usize(file_table_len, "file table length")?)
             .ok_or_else(|| corrupt("file table out of range"))?;
-        let (blob_table, strings) = rest
+        let (blob_table, rest) = rest
             .split_at_checked(to_usize(blob_table_len, "blob table length")?)
             .ok_or_else(|| corrupt("blob table out of range"))?;
+        let (prefetch_table, strings) = rest
+            .split_at_checked(to_usize(prefetch_table_len, "prefetch table length")?)
+            .ok_or_else(|| corrupt("prefetch table out of range"))?;
 
         let mut bundle = Bundle {
             python_magic: header.python_magic,
@@ -255,6 +291,7 @@ impl<'a> Bundle<'a> {
             module_table,
             file_table,
             blob_table,
+            prefetch_table,
             strings,
             data: blob_data,
         };
@@ -302,6 +339,75 @@ impl<'a> Bundle<'a> {
 
     pub fn blob_count(&self) -> usize {
         self.blob_table.len() / BLOB_RECORD_LEN
+    }
+
+    pub fn prefetch_count(&self) -> usize {
+        self.prefetch_table.len() / PREFETCH_RECORD_LEN
+    }
+
+    /// The native code the runtime unpacks ahead of its import, in the
+    /// order the app is expected to load it.
+    pub fn prefetch(&self) -> impl Iterator<Item = Result<PrefetchEntry<'a>, BundleError>> + 'a {
+        let bundle = *self;
+        self.prefetch_table
+            .chunks_exact(PREFETCH_RECORD_LEN)
+            .enumerate()
+            .map(move |(position, bytes)| bundle.prefetch_entry(position, bytes))
+    }
+
+    fn prefetch_entry(
+        &self,
+        position: usize,
+        bytes: &[u8],
+    ) -> Result<PrefetchEntry<'a>, BundleError> {
+        let context = || format!("prefetch entry {position}");
+        let record = PrefetchRecord::decode(bytes)
+            .ok_or_else(|| corrupt(format!("{}: padding is not zero", context())))?;
+        let index = record.index as usize;
+        let (what, count) = match record.table {
+            PREFETCH_MODULE => ("module", self.module_count()),
+            PREFETCH_FILE => ("file", self.file_count()),
+            other => {
+                return Err(corrupt(format!("{}: unknown table {other}", context())));
+            }
+        };
+        if index >= count {
+            return Err(corrupt(format!(
+                "{}: {what} index {index} is out of range (there are {count})",
+                context()
+            )));
+        }
+        if record.table == PREFETCH_MODULE {
+            let module = self.module(index).map_err(within(context()))?;
+            match module.code {
+                Some(blob) if module.kind == ModuleKind::Extension => Ok(PrefetchEntry {
+                    name: module.name,
+                    file_name: module.path.rsplit('/').next().unwrap_or(module.path),
+                    is_library: false,
+                    blob,
+                }),
+                _ => Err(corrupt(format!(
+                    "{}: module {:?} is not an extension module",
+                    context(),
+                    module.name
+                ))),
+            }
+        } else {
+            let file = self.file(index).map_err(within(context()))?;
+            if file.kind != FileKind::SharedLibrary {
+                return Err(corrupt(format!(
+                    "{}: file {:?} is not a shared library",
+                    context(),
+                    file.path
+                )));
+            }
+            Ok(PrefetchEntry {
+                name: file.path,
+                file_name: file.aux,
+                is_library: true,
+                blob: file.data,
+            })
+        }
     }
 
     fn string_bytes(&self, string: StrRef) -> Result<&'a [u8], BundleError> {
@@ -768,6 +874,17 @@ impl<'a> Bundle<'a> {
             }
             previous_path = Some(file.path);
             mark_referenced(blob);
+        }
+
+        let mut prefetched = std::collections::HashSet::new();
+        for entry in self.prefetch() {
+            let entry = entry?;
+            if !prefetched.insert((entry.is_library, entry.name)) {
+                return Err(corrupt(format!(
+                    "{} is in the prefetch table twice",
+                    entry.describe()
+                )));
+            }
         }
 
         if let Some((_, name)) = self.main()? {

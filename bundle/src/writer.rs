@@ -15,8 +15,9 @@ use xxhash_rust::xxh3::xxh3_64;
 use crate::error::BundleError;
 use crate::format::{
     check_module_name, check_relative_path, Blob, BlobRecord, Codec, FileKind, FileRecord, Header,
-    MainMode, ModuleKind, ModuleRecord, StoredBlob, StrRef, BLOB_RECORD_LEN, FILE_RECORD_LEN,
-    FORMAT_VERSION, HEADER_LEN, MODULE_RECORD_LEN, NO_BLOB,
+    MainMode, ModuleKind, ModuleRecord, PrefetchItem, PrefetchRecord, StoredBlob, StrRef,
+    BLOB_RECORD_LEN, FILE_RECORD_LEN, FORMAT_VERSION, HEADER_LEN, MODULE_RECORD_LEN, NO_BLOB,
+    PREFETCH_FILE, PREFETCH_MODULE, PREFETCH_RECORD_LEN,
 };
 
 /// Most raw bytes per zstd frame. Contents of at least [`SPLIT_RAW_LEN`]
@@ -67,6 +68,7 @@ pub struct BundleWriter {
     cache: Option<Box<dyn CompressionCache>>,
     modules: BTreeMap<String, PendingModule>,
     files: BTreeMap<String, PendingFile>,
+    prefetch: Vec<PrefetchItem>,
 }
 
 fn too_large(what: impl Into<String>, size: usize, max: u64) -> BundleError {
@@ -131,6 +133,7 @@ impl BundleWriter {
             cache: None,
             modules: BTreeMap::new(),
             files: BTreeMap::new(),
+            prefetch: Vec::new(),
         }
     }
 
@@ -144,6 +147,13 @@ impl BundleWriter {
     /// module must be among those added.
     pub fn set_main(&mut self, mode: MainMode, module: &str) {
         self.main = Some((mode, module.to_owned()));
+    }
+
+    /// The native code the runtime unpacks ahead of its import, in that
+    /// order. Checked by `finish`: each item must be an extension module or
+    /// a shared library among those added, and appear once.
+    pub fn set_prefetch(&mut self, items: Vec<PrefetchItem>) {
+        self.prefetch = items;
     }
 
     /// zstd level for `Blob::Raw` content; `Blob::Stored` is copied as is.
@@ -241,6 +251,7 @@ impl BundleWriter {
                 return Err(BundleError::MissingMain(name.clone()));
             }
         }
+        let prefetch_table = self.prefetch_table()?;
         let module_count = fit_u32(self.modules.len(), || "the module count".into())?;
         let file_count = fit_u32(self.files.len(), || "the file count".into())?;
 
@@ -335,6 +346,7 @@ impl BundleWriter {
         let mut tables = module_table;
         tables.extend_from_slice(&file_table);
         tables.extend_from_slice(&blob_table);
+        tables.extend_from_slice(&prefetch_table);
         tables.extend_from_slice(&strings.bytes);
         let tables_len = tables.len() as u64;
         let data_offset = HEADER_LEN as u64 + tables_len;
@@ -348,6 +360,7 @@ impl BundleWriter {
             module_count,
             file_count,
             blob_count: fit_u32(layout.records.len(), || "the blob count".into())?,
+            prefetch_count: fit_u32(self.prefetch.len(), || "the prefetch count".into())?,
             tables_offset: HEADER_LEN as u64,
             tables_len,
             data_offset,
@@ -366,6 +379,54 @@ impl BundleWriter {
             out.extend_from_slice(bytes);
         }
         Ok(out)
+    }
+}
+
+impl BundleWriter {
+    /// The prefetch table: the record of each item named with
+    /// `set_prefetch`, by its index in the (sorted) module or file table.
+    fn prefetch_table(&self) -> Result<Vec<u8>, BundleError> {
+        let mut table = Vec::with_capacity(self.prefetch.len() * PREFETCH_RECORD_LEN);
+        let mut seen = std::collections::HashSet::new();
+        for item in &self.prefetch {
+            let (name, found) = match item {
+                PrefetchItem::Extension(name) => (
+                    name,
+                    self.modules
+                        .keys()
+                        .position(|m| m == name)
+                        .map(|index| (PREFETCH_MODULE, index))
+                        .filter(|_| self.modules[name].kind == ModuleKind::Extension),
+                ),
+                PrefetchItem::Library(path) => (
+                    path,
+                    self.files
+                        .keys()
+                        .position(|f| f == path)
+                        .map(|index| (PREFETCH_FILE, index))
+                        .filter(|_| self.files[path].kind == FileKind::SharedLibrary),
+                ),
+            };
+            let invalid = |reason| BundleError::InvalidPrefetch {
+                name: name.clone(),
+                reason,
+            };
+            let (table_kind, index) = found.ok_or_else(|| {
+                invalid(match item {
+                    PrefetchItem::Extension(_) => "it is not an extension module of the bundle",
+                    PrefetchItem::Library(_) => "it is not a shared library of the bundle",
+                })
+            })?;
+            if !seen.insert(item) {
+                return Err(invalid("it is named twice"));
+            }
+            PrefetchRecord {
+                table: table_kind,
+                index: fit_u32(index, || "the record count".into())?,
+            }
+            .encode(&mut table);
+        }
+        Ok(table)
     }
 }
 

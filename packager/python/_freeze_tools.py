@@ -19,6 +19,9 @@ _DYNAMIC_IMPORTERS = {"import_module", "__import__"}
 
 _SKIPPED_OPS = ("CACHE", "EXTENDED_ARG", "PRECALL", "PUSH_NULL", "NOP")
 _MAIN_TEST = {("LOAD_NAME", "__name__"), ("LOAD_CONST", "__main__")}
+# Functions, lambdas, comprehensions and generators get fresh locals; module
+# and class bodies, which run when the module is imported, do not.
+_CO_NEWLOCALS = 0x2
 
 
 class _Found:
@@ -28,12 +31,20 @@ class _Found:
         self.imports = []
         self.dynamic = []
         self.seen = set()
+        # Import statements of module-level code (and class bodies in it):
+        # they run when the module is imported, not just when a function is
+        # called.
+        self.eager = []
+        self.eager_seen = set()
 
-    def add_import(self, name, level, fromlist):
+    def add_import(self, name, level, fromlist, eager):
         key = (name, level, tuple(fromlist) if fromlist else None)
         if key not in self.seen:
             self.seen.add(key)
             self.imports.append([name, level, fromlist])
+        if eager and key not in self.eager_seen:
+            self.eager_seen.add(key)
+            self.eager.append([name, level, fromlist])
 
 
 def _main_blocks(instructions):
@@ -55,13 +66,22 @@ def _main_blocks(instructions):
     return blocks
 
 
-def _scan_code(instructions, found, main_found, main_blocks, main_code):
+def _scan_code(instructions, found, main_found, main_blocks, main_code, eager):
     """Adds the imports of one code object's instructions (not its nested
     code objects') to found, or to main_found for instructions inside
-    main_blocks; code objects loaded inside main_blocks go to main_code."""
+    main_blocks; code objects loaded inside main_blocks go to main_code.
+    eager: the code runs when the module is imported. Imports in exception
+    handlers are never eager: they are the fallbacks of ``try: import x
+    except ImportError: import y`` (decimal's _pydecimal, random's
+    hashlib), which run only when the bundled first choice is missing."""
     window = []
+    handler_depth = 0
     for ins in instructions:
         op = ins.opname
+        if op == "PUSH_EXC_INFO":
+            handler_depth += 1
+        elif op == "POP_EXCEPT":
+            handler_depth = max(0, handler_depth - 1)
         in_main = any(start < ins.offset < end for start, end in main_blocks)
         target = main_found if in_main else found
         if op == _IMPORT_NAME:
@@ -71,7 +91,7 @@ def _scan_code(instructions, found, main_found, main_blocks, main_code):
                 level = consts[0].argval if isinstance(consts[0].argval, int) else 0
                 fl = consts[1].argval
                 fromlist = list(fl) if isinstance(fl, tuple) else None
-            target.add_import(ins.argval, level, fromlist)
+            target.add_import(ins.argval, level, fromlist, eager and not handler_depth)
         elif op == "LOAD_CONST" and hasattr(ins.argval, "co_code") and in_main:
             main_code.add(id(ins.argval))
         elif op == "LOAD_CONST" and isinstance(ins.argval, str) and window:
@@ -107,27 +127,33 @@ def scan_imports(code):
     ``importlib.import_module("x")`` / ``__import__("x")`` calls;
     ``main_imports`` and ``main_dynamic`` the same for code that runs only
     when the module is the main program (its ``if __name__ == "__main__":``
-    blocks, and functions defined in them).
+    blocks, and functions defined in them). ``eager_imports`` and
+    ``main_eager_imports`` are the import statements among those that run
+    when the module is imported (or run as the main program): the ones in
+    module-level code and class bodies, not in functions.
     """
     import dis
 
     found, main_found = _Found(), _Found()
     main_code = set()
-    stack = [(code, found, True)]
+    stack = [(code, found, True, True)]
     while stack:
-        co, sink, is_module = stack.pop()
+        co, sink, is_module, eager = stack.pop()
         instructions = list(dis.get_instructions(co))
         main_blocks = _main_blocks(instructions) if is_module else []
-        _scan_code(instructions, sink, main_found, main_blocks, main_code)
+        _scan_code(instructions, sink, main_found, main_blocks, main_code, eager)
         for const in co.co_consts:
             if hasattr(const, "co_code"):
                 nested = main_found if sink is main_found or id(const) in main_code else sink
-                stack.append((const, nested, False))
+                nested_eager = eager and not const.co_flags & _CO_NEWLOCALS
+                stack.append((const, nested, False, nested_eager))
     return {
         "imports": found.imports,
         "dynamic": found.dynamic,
         "main_imports": main_found.imports,
         "main_dynamic": main_found.dynamic,
+        "eager_imports": found.eager,
+        "main_eager_imports": main_found.eager,
     }
 
 
@@ -246,6 +272,8 @@ def build_stdlib(stdlib_dir, out_dir, extra_sources):
                 "dynamic": header["dynamic"],
                 "main_imports": header["main_imports"],
                 "main_dynamic": header["main_dynamic"],
+                "eager_imports": header["eager_imports"],
+                "main_eager_imports": header["main_eager_imports"],
             }
         )
 

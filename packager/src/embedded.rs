@@ -34,6 +34,12 @@ pub struct ModuleImports {
     /// self-test (heapq's doctest run) is not needed when it is imported.
     pub main_imports: Vec<(String, u32, Option<Vec<String>>)>,
     pub main_dynamic: Vec<(String, Option<String>)>,
+    /// The import statements among `imports` (and `main_imports`) that run
+    /// when the module is imported (run as main): those in module-level
+    /// code and class bodies, not in functions. They order the native code
+    /// unpacked ahead of import (`ModuleGraph::prefetch_order`).
+    pub eager_imports: Vec<(String, u32, Option<Vec<String>>)>,
+    pub main_eager_imports: Vec<(String, u32, Option<Vec<String>>)>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,11 +1,11 @@
 //! `freeze APP -o OUT`: entry point → module graph → bundle → executable.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use freeze_bundle::{Blob, Bundle, BundleWriter, FileKind, MainMode, ModuleKind};
+use freeze_bundle::{Blob, Bundle, BundleWriter, FileKind, MainMode, ModuleKind, PrefetchItem};
 
 use crate::compiler::Compiler;
 use crate::elfdeps::{self, Closure};
@@ -426,9 +426,12 @@ fn write_bundle(
         writer.set_compression_cache(Box::new(cache));
     }
     let cache = cache.as_ref();
-    // SONAMEs of the shared libraries already added.
-    let mut libraries: BTreeSet<String> = BTreeSet::new();
+    // SONAME -> bundle path of the shared libraries already added.
+    let mut libraries: BTreeMap<String, String> = BTreeMap::new();
     writer.set_main(entry.mode, &entry.main_name);
+    // The bundled libraries each extension module loads, in the order the
+    // runtime loads them, for the prefetch table.
+    let mut libraries_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut stdlib_package_dirs = Vec::new();
     for (name, node) in &graph.nodes {
         match &node.origin {
@@ -453,6 +456,9 @@ fn write_bundle(
                 writer.add_module(name, m.kind, m.path, code, source)?;
                 if m.kind == ModuleKind::Extension {
                     add_stdlib_libraries(&mut writer, stdlib, index, name, &mut libraries)?;
+                    let mut order = Vec::new();
+                    stdlib_load_order(index, name, &libraries, &mut order);
+                    libraries_of.insert(name.clone(), order);
                 }
                 if m.kind == ModuleKind::Package {
                     if let Some((dir, _)) = m.path.rsplit_once('/') {
@@ -485,9 +491,21 @@ fn write_bundle(
                              the extension fails to load unless the target system has it"
                         );
                     }
+                    // Dependencies come first in the closure; the runtime
+                    // unpacks dependants first (then loads their needs).
+                    libraries_of.insert(
+                        name.clone(),
+                        closure
+                            .libraries
+                            .iter()
+                            .rev()
+                            .map(|l| l.needed.clone())
+                            .collect(),
+                    );
                     for lib in closure.libraries {
                         let path = library_bundle_path(&lib.path, roots, &lib.needed);
-                        if libraries.insert(lib.needed.clone()) {
+                        if !libraries.contains_key(&lib.needed) {
+                            libraries.insert(lib.needed.clone(), path.clone());
                             let data = crate::elfdeps::map_file(&lib.path).with_context(|| {
                                 format!("cannot read library {}", lib.path.display())
                             })?;
@@ -592,7 +610,33 @@ fn write_bundle(
             }
         }
     }
+    writer.set_prefetch(prefetch_items(graph, &libraries_of, &libraries));
     Ok(writer.finish()?)
+}
+
+/// The prefetch table: the extension modules the app imports at module
+/// level, in import order (`ModuleGraph::prefetch_order`), each after the
+/// bundled libraries it loads. Libraries come first because they are the
+/// big ones (numpy's OpenBLAS): the prefetch thread starts on them early,
+/// and an import that arrives first unpacks the module itself.
+fn prefetch_items(
+    graph: &ModuleGraph,
+    libraries_of: &BTreeMap<String, Vec<String>>,
+    library_paths: &BTreeMap<String, String>,
+) -> Vec<PrefetchItem> {
+    let mut items = Vec::new();
+    let mut listed = BTreeSet::new();
+    for module in graph.prefetch_order() {
+        for soname in libraries_of.get(&module).into_iter().flatten() {
+            if let Some(path) = library_paths.get(soname) {
+                if listed.insert(path) {
+                    items.push(PrefetchItem::Library(path.clone()));
+                }
+            }
+        }
+        items.push(PrefetchItem::Extension(module));
+    }
+    items
 }
 
 /// Copies a file of the stdlib archive as stored (no recompression).
@@ -613,21 +657,40 @@ fn add_stdlib_libraries(
     stdlib: &Bundle<'static>,
     index: &embedded::StdlibIndex,
     object: &str,
-    added: &mut BTreeSet<String>,
+    added: &mut BTreeMap<String, String>,
 ) -> Result<()> {
     for needed in index.needed.get(object).into_iter().flatten() {
-        if elfdeps::is_system_library(needed) || added.contains(needed) {
+        if elfdeps::is_system_library(needed) || added.contains_key(needed) {
             continue;
         }
         let path = format!("_freeze_libs/{needed}");
         let Some(file) = stdlib.find_file(&path)? else {
             continue; // found on the build machine's system at run time
         };
-        added.insert(needed.clone());
+        added.insert(needed.clone(), path.clone());
         add_stdlib_libraries(writer, stdlib, index, &path, added)?;
         copy_stdlib_file(writer, stdlib, &file)?;
     }
     Ok(())
+}
+
+/// The bundled libraries (SONAMEs, among `bundled`) a stdlib extension
+/// module or library `object` loads, in the order the runtime unpacks them:
+/// each before what it needs.
+fn stdlib_load_order(
+    index: &embedded::StdlibIndex,
+    object: &str,
+    bundled: &BTreeMap<String, String>,
+    order: &mut Vec<String>,
+) {
+    for needed in index.needed.get(object).into_iter().flatten() {
+        if let Some(path) = bundled.get(needed) {
+            if !order.contains(needed) {
+                order.push(needed.clone());
+                stdlib_load_order(index, path, bundled, order);
+            }
+        }
+    }
 }
 
 /// Where a library goes in the bundle: beside its package when it lives in

@@ -41,6 +41,11 @@ pub struct Node {
     /// For `Origin::File` modules with code: marshalled code and source.
     pub code: Option<Vec<u8>>,
     pub source: Option<Vec<u8>>,
+    /// Modules its import statements that run when it is imported (module
+    /// level and class bodies, not functions) may import, in statement
+    /// order: each statement's target, then `target.item` for each name it
+    /// imports from the target (which may be attributes, not modules).
+    pub eager_imports: Vec<String>,
 }
 
 /// A syntax error in a module the app needs.
@@ -66,9 +71,53 @@ pub struct ModuleGraph {
     /// Stdlib imports not followed by policy (`UNFOLLOWED_STDLIB_IMPORTS`)
     /// and found nowhere else in the graph, with their importers.
     pub unfollowed: BTreeMap<String, BTreeSet<String>>,
+    /// The module the app runs as `__main__`.
+    pub main: Option<String>,
 }
 
 impl ModuleGraph {
+    /// The extension modules that the main module's eager imports reach, in
+    /// the order running the app would first import them: a depth-first
+    /// walk of the eager imports from the main module, each module's
+    /// parent packages before the module itself (as the import system runs
+    /// them). This is the order the runtime unpacks their native code in
+    /// ahead of import; what it misses (imports inside functions) is
+    /// unpacked on import as usual.
+    pub fn prefetch_order(&self) -> Vec<String> {
+        let mut order = Vec::new();
+        let mut visited = BTreeSet::new();
+        if let Some(main) = &self.main {
+            self.visit_eager(main, &mut visited, &mut order);
+        }
+        order
+    }
+
+    fn visit_eager<'g>(
+        &'g self,
+        name: &'g str,
+        visited: &mut BTreeSet<&'g str>,
+        order: &mut Vec<String>,
+    ) {
+        let Some(node) = self.nodes.get(name) else {
+            return; // an attribute imported with `from`, or a missing module
+        };
+        // The parent package first: running it may import this very module
+        // (numpy.core imports numpy.core._multiarray_umath), and that is
+        // when the module is loaded.
+        if let Some((parent, _)) = name.rsplit_once('.') {
+            self.visit_eager(parent, visited, order);
+        }
+        if !visited.insert(name) {
+            return;
+        }
+        if node.kind == ModuleKind::Extension {
+            order.push(name.to_owned());
+        }
+        for target in &node.eager_imports {
+            self.visit_eager(target, visited, order);
+        }
+    }
+
     /// Missing imports worth telling the user about: those of the app and
     /// third-party code. The stdlib's own misses are platform modules of
     /// other systems (`nt`, `_winapi`, `msvcrt`...), imported conditionally.
@@ -208,6 +257,7 @@ impl<'a> GraphBuilder<'a> {
         self.graph
             .unfollowed
             .retain(|name, _| !nodes.contains_key(name));
+        self.graph.main = self.main;
         Ok(self.graph)
     }
 
@@ -236,6 +286,7 @@ impl<'a> GraphBuilder<'a> {
                 reached,
                 code: None,
                 source: None,
+                eager_imports: Vec::new(),
             },
         );
         self.queue.push_back(name.to_owned());
@@ -471,11 +522,31 @@ impl<'a> GraphBuilder<'a> {
         // Code under `if __name__ == "__main__":` runs only in the module
         // the app runs as main; anywhere else it is dead code.
         let runs_as_main = self.main.as_deref() == Some(name);
-        let (main_imports, main_dynamic) = if runs_as_main {
-            (&imports.main_imports[..], &imports.main_dynamic[..])
+        let (main_imports, main_dynamic, main_eager) = if runs_as_main {
+            (
+                &imports.main_imports[..],
+                &imports.main_dynamic[..],
+                &imports.main_eager_imports[..],
+            )
         } else {
-            (&[][..], &[][..])
+            (&[][..], &[][..], &[][..])
         };
+        let mut eager_imports = Vec::new();
+        for (target, level, fromlist) in imports.eager_imports.iter().chain(main_eager) {
+            if let Some(target) = absolute_name(name, is_package, target, *level) {
+                let items: Vec<String> = fromlist
+                    .iter()
+                    .flatten()
+                    .filter(|item| item.as_str() != "*")
+                    .map(|item| format!("{target}.{item}"))
+                    .collect();
+                eager_imports.push(target);
+                eager_imports.extend(items);
+            }
+        }
+        if let Some(node) = self.graph.nodes.get_mut(name) {
+            node.eager_imports = eager_imports;
+        }
         let from_stdlib = matches!(
             self.graph.nodes.get(name).map(|n| &n.origin),
             Some(Origin::Stdlib | Origin::Frozen)

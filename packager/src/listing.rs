@@ -34,6 +34,10 @@ pub fn list_frozen(exe: &Path, as_json: bool) -> Result<()> {
 
     let main = bundle.main()?;
     let needed_by = library_users(&bundle)?;
+    let prefetch: Vec<&str> = bundle
+        .prefetch()
+        .map(|entry| entry.map(|e| e.name))
+        .collect::<Result<_, _>>()?;
     let mut rows = Vec::new();
     for m in bundle.modules() {
         let m = m?;
@@ -84,6 +88,7 @@ pub fn list_frozen(exe: &Path, as_json: bool) -> Result<()> {
             "bundle_size": payload.len(),
             "compressed_runtime_size": runtime.map(<[u8]>::len),
             "executable_size": data.len(),
+            "prefetch": prefetch,
             "entries": entries,
         });
         let text = serde_json::to_string_pretty(&doc)? + "\n";
@@ -123,6 +128,13 @@ pub fn list_frozen(exe: &Path, as_json: bool) -> Result<()> {
             r.name,
             r.aux,
             if users.is_empty() { "-" } else { &users }
+        )?;
+    }
+    if !prefetch.is_empty() {
+        writeln!(
+            out,
+            "unpacked ahead of import, in this order: {}",
+            prefetch.join(", ")
         )?;
     }
     let modules = bundle.module_count();

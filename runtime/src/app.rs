@@ -87,6 +87,14 @@ fn boot_app(exe: &str, bundle_file: &str) -> Result<MainRun<'static>, RuntimeErr
             main = MainRun::Command(child.code);
         }
     }
+    // Native code the app imports at module level is unpacked on another
+    // core while the interpreter boots and runs the app's Python code.
+    // `FREEZE_PREFETCH=0` turns that off, for comparing start-up times.
+    if !matches!(main, MainRun::Command(_))
+        && std::env::var_os("FREEZE_PREFETCH").is_none_or(|v| v != "0")
+    {
+        crate::prefetch::start(bundle);
+    }
     cpython::boot(
         bundle,
         &BootConfig {

@@ -11,6 +11,7 @@ mod cpython;
 mod datadir;
 mod native;
 mod payload;
+mod prefetch;
 
 use std::sync::OnceLock;
 

@@ -21,17 +21,38 @@ pub(crate) struct LoadError(pub String);
 /// SONAMEs of the bundled libraries already loaded.
 static LOADED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
 
-/// A new memory file holding the content of `blob`, decompressed into the
-/// file frame by frame (no buffer for the whole: OpenBLAS is 35 MB), and
-/// the libraries that content needs (`DT_NEEDED`). Returns the file's
-/// `/proc/self/fd/N` path. The descriptor is deliberately never closed: glibc
-/// caches `dlopen` by path string, so a reused fd number would alias a
-/// different library.
+/// Native code in a memory file, ready for `dlopen`.
+#[derive(Debug)]
+pub(crate) struct MemoryFile {
+    /// `/proc/self/fd/N`.
+    pub path: String,
+    /// The libraries the object needs (`DT_NEEDED`), in order.
+    pub needed: Vec<String>,
+}
+
+/// The memory file holding the content of `blob`: the one unpacked ahead of
+/// time (see `prefetch`), or a new one.
 pub(crate) fn memory_file(
     bundle: &Bundle<'_>,
     name: &str,
     blob: &BlobRef,
-) -> Result<(String, Vec<String>), LoadError> {
+) -> Result<MemoryFile, LoadError> {
+    match crate::prefetch::take(blob) {
+        Some(unpacked) => unpacked,
+        None => unpack_memory_file(bundle, name, blob),
+    }
+}
+
+/// A new memory file named `name` holding the content of `blob`,
+/// decompressed into the file frame by frame (no buffer for the whole:
+/// OpenBLAS is 35 MB). The descriptor is deliberately never closed: glibc
+/// caches `dlopen` by path string, so a reused fd number would alias a
+/// different library.
+pub(crate) fn unpack_memory_file(
+    bundle: &Bundle<'_>,
+    name: &str,
+    blob: &BlobRef,
+) -> Result<MemoryFile, LoadError> {
     let cname = CString::new(name.replace('\0', "?")).unwrap_or_default();
     // SAFETY: memfd_create takes a NUL-terminated name and flags; it returns
     // a new descriptor we own, or -1.
@@ -60,7 +81,10 @@ pub(crate) fn memory_file(
         needed_libraries(&map)
     };
     let fd = file.into_raw_fd(); // keep it open for the life of the process
-    Ok((format!("/proc/self/fd/{fd}"), needed))
+    Ok(MemoryFile {
+        path: format!("/proc/self/fd/{fd}"),
+        needed,
+    })
 }
 
 /// The libraries an ELF object needs (`DT_NEEDED`), in order.
@@ -84,9 +108,9 @@ pub(crate) fn preload(bundle: &Bundle<'_>, needed: &[String]) -> Result<(), Load
         let Some(file) = bundled_library(bundle, soname)? else {
             continue; // a system library: the dynamic linker finds it
         };
-        let (path, needed) = memory_file(bundle, soname, &file.data)?;
-        preload(bundle, &needed)?;
-        dlopen(&path)
+        let unpacked = memory_file(bundle, soname, &file.data)?;
+        preload(bundle, &unpacked.needed)?;
+        dlopen(&unpacked.path)
             .map_err(|e| LoadError(format!("{soname} (bundled as {}): {e}", file.path)))?;
         LOADED
             .lock()
@@ -153,9 +177,15 @@ pub(crate) fn prepare_extension(bundle: &Bundle<'_>, name: &str) -> Result<Strin
     let code = entry
         .code
         .ok_or_else(|| LoadError(format!("extension module {name} has no code")))?;
-    let (path, needed) = memory_file(bundle, entry.path.rsplit('/').next().unwrap_or(name), &code)?;
-    preload(bundle, &needed)?;
-    Ok(path)
+    let unpacked = memory_file(bundle, memory_file_name(entry.path), &code)?;
+    preload(bundle, &unpacked.needed)?;
+    Ok(unpacked.path)
+}
+
+/// The name of an extension module's memory file: its file name, as
+/// `/proc/self/maps` shows it.
+pub(crate) fn memory_file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
 }
 
 #[cfg(test)]
@@ -190,10 +220,13 @@ mod tests {
         let bundle = Bundle::parse(&bytes).unwrap();
         for (name, expected) in [("big.bin", &content[..]), ("empty.bin", &[][..])] {
             let file = bundle.find_file(name).unwrap().unwrap();
-            let (path, needed) = memory_file(&bundle, name, &file.data).unwrap();
-            assert!(path.starts_with("/proc/self/fd/"));
-            assert!(needed.is_empty());
-            assert!(std::fs::read(&path).unwrap() == expected, "{name} differs");
+            let unpacked = memory_file(&bundle, name, &file.data).unwrap();
+            assert!(unpacked.path.starts_with("/proc/self/fd/"));
+            assert!(unpacked.needed.is_empty());
+            assert!(
+                std::fs::read(&unpacked.path).unwrap() == expected,
+                "{name} differs"
+            );
         }
     }
 

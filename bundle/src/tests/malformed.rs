@@ -19,6 +19,7 @@ struct Layout {
     modules: usize,
     files: usize,
     blobs: usize,
+    prefetch: usize,
     strings: usize,
 }
 
@@ -27,14 +28,17 @@ impl Layout {
         let module_count = u32_at(bytes, 32) as usize;
         let file_count = u32_at(bytes, 36) as usize;
         let blob_count = u32_at(bytes, 40) as usize;
+        let prefetch_count = u32_at(bytes, 44) as usize;
         let modules = 96;
         let files = modules + 32 * module_count;
         let blobs = files + 24 * file_count;
+        let prefetch = blobs + 32 * blob_count;
         Layout {
             modules,
             files,
             blobs,
-            strings: blobs + 32 * blob_count,
+            prefetch,
+            strings: prefetch + 8 * prefetch_count,
         }
     }
 
@@ -114,20 +118,23 @@ fn non_bundles_are_refused_with_clear_errors() {
 
 #[test]
 fn other_format_versions_are_refused_by_number() {
-    let mut bytes = small_bundle();
-    bytes[8..10].copy_from_slice(&2u16.to_le_bytes());
-    let error = Bundle::parse(&bytes).expect_err("version 2");
-    assert!(matches!(
-        error,
-        BundleError::UnsupportedVersion {
-            found: 2,
-            supported: 1
-        }
-    ));
-    assert_eq!(
-        error.to_string(),
-        "bundle format version 2, this build reads 1"
-    );
+    // Version 1 (no prefetch table) and a later one alike.
+    for other in [1u16, 3] {
+        let mut bytes = small_bundle();
+        bytes[8..10].copy_from_slice(&other.to_le_bytes());
+        let error = Bundle::parse(&bytes).expect_err("another version");
+        assert!(matches!(
+            error,
+            BundleError::UnsupportedVersion {
+                found,
+                supported: 2
+            } if found == other
+        ));
+        assert_eq!(
+            error.to_string(),
+            format!("bundle format version {other}, this build reads 2")
+        );
+    }
 
     let mut bytes = small_bundle();
     bytes[10..12].copy_from_slice(&128u16.to_le_bytes());
@@ -298,6 +305,65 @@ fn record_inconsistencies_are_refused() {
             set_u32(bytes, layout.module(cli) + 24, code);
         }),
         "not referenced",
+    );
+}
+
+#[test]
+fn prefetch_inconsistencies_are_refused() {
+    // The sample's table: the shared library (file record), then the
+    // extension module (module record).
+    assert_corrupt(
+        rejection_after(|bytes, layout| set_u32(bytes, layout.prefetch + 4, 999)),
+        "prefetch entry 0: file index 999 is out of range",
+    );
+    assert_corrupt(
+        rejection_after(|bytes, layout| set_u32(bytes, layout.prefetch + 12, 999)),
+        "prefetch entry 1: module index 999 is out of range",
+    );
+    assert_corrupt(
+        rejection_after(|bytes, layout| bytes[layout.prefetch] = 2),
+        "prefetch entry 0: unknown table 2",
+    );
+    assert_corrupt(
+        rejection_after(|bytes, layout| bytes[layout.prefetch + 9] = 1),
+        "prefetch entry 1: padding is not zero",
+    );
+    assert_corrupt(
+        rejection_after(|bytes, layout| {
+            let index = module_index(bytes, "app0") as u32;
+            set_u32(bytes, layout.prefetch + 12, index);
+        }),
+        "module \"app0\" is not an extension module",
+    );
+    assert_corrupt(
+        rejection_after(|bytes, layout| {
+            let data = Bundle::parse(bytes)
+                .expect("parse")
+                .files()
+                .position(|f| f.expect("file").kind == crate::FileKind::Data)
+                .expect("a data file") as u32;
+            set_u32(bytes, layout.prefetch + 4, data);
+        }),
+        "is not a shared library",
+    );
+    // More entries than the tables region holds.
+    assert_corrupt(
+        rejection_after(|bytes, _| set_u32(bytes, 44, u32::MAX)),
+        "prefetch entries need",
+    );
+    use super::round_trip::{bundle_prefetching, ext};
+    let mut twice = bundle_prefetching(&[ext("a_ext"), ext("z_ext")]).expect("finish");
+    let layout = Layout::of(&twice);
+    let first = u32_at(&twice, layout.prefetch + 4);
+    set_u32(&mut twice, layout.prefetch + 12, first);
+    let twice = repair_checksums(&twice);
+    let error = Bundle::parse(&twice)
+        .expect("parse")
+        .verify()
+        .expect_err("verify");
+    assert_corrupt(
+        error,
+        "extension module \"a_ext\" is in the prefetch table twice",
     );
 }
 

@@ -5,7 +5,7 @@ mod fuzz_corpus;
 mod malformed;
 mod round_trip;
 
-use crate::{compress, Blob, BundleWriter, FileKind, MainMode, ModuleKind};
+use crate::{compress, Blob, BundleWriter, FileKind, MainMode, ModuleKind, PrefetchItem};
 
 pub(crate) const PYTHON_MAGIC: [u8; 4] = [0xa7, 0x0d, 0x0d, 0x0a];
 
@@ -185,14 +185,25 @@ pub(crate) fn write_bundle(modules: Vec<SampleModule>, files: Vec<SampleFile>) -
     let mut writer = BundleWriter::new(PYTHON_MAGIC);
     writer.set_main(MainMode::Script, "__main__");
     writer.set_compression_level(3);
+    // Every extension module and shared library is prefetched, libraries
+    // first, each kind in reverse order: the table keeps the order it is
+    // given.
+    let mut prefetch = Vec::new();
     for (name, kind, path, code, source) in modules {
+        if kind == ModuleKind::Extension {
+            prefetch.insert(0, PrefetchItem::Extension(name.to_owned()));
+        }
         writer
             .add_module(name, kind, path, code, source)
             .expect("add_module");
     }
     for (path, kind, aux, data) in files {
+        if kind == FileKind::SharedLibrary {
+            prefetch.insert(0, PrefetchItem::Library(path.to_owned()));
+        }
         writer.add_file(path, kind, aux, data).expect("add_file");
     }
+    writer.set_prefetch(prefetch);
     writer.finish().expect("finish")
 }
 

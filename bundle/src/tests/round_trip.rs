@@ -5,7 +5,7 @@ use super::{
 };
 use crate::{
     compress, Blob, BlobRef, Bundle, BundleError, BundleWriter, Codec, FileKind, MainMode,
-    ModuleKind, StoredBlob, FORMAT_VERSION, MAGIC,
+    ModuleKind, PrefetchEntry, PrefetchItem, StoredBlob, FORMAT_VERSION, MAGIC,
 };
 
 fn content(blob: &Blob) -> Vec<u8> {
@@ -54,6 +54,37 @@ fn every_field_survives_a_round_trip() {
         let found = bundle.find_module(name).expect("find_module");
         assert_eq!(found, Some(*module));
     }
+
+    let prefetch: Vec<_> = bundle
+        .prefetch()
+        .collect::<Result<_, _>>()
+        .expect("prefetch");
+    let library = bundle
+        .find_file("numpy.libs/libopenblas.so")
+        .expect("find_file")
+        .expect("library");
+    let extension = bundle
+        .find_module("app._speedups")
+        .expect("find_module")
+        .expect("extension");
+    assert_eq!(
+        prefetch,
+        [
+            PrefetchEntry {
+                name: library.path,
+                file_name: library.aux,
+                is_library: true,
+                blob: library.data,
+            },
+            PrefetchEntry {
+                name: "app._speedups",
+                file_name: "_speedups.cpython-311-x86_64-linux-gnu.so",
+                is_library: false,
+                blob: extension.code.expect("code"),
+            },
+        ]
+    );
+    assert_eq!(bundle.prefetch_count(), 2);
 
     let mut expected_files = sample_files();
     expected_files.sort_by(|a, b| a.0.cmp(b.0));
@@ -430,6 +461,88 @@ fn the_writer_refuses_bad_input() {
         error.to_string(),
         "main module \"missing\" is not in the bundle"
     );
+}
+
+/// A bundle with extension modules `a_ext` and `z_ext`, module `m`, shared
+/// library `lib.so` and data file `data`, prefetching `prefetch`.
+pub(crate) fn bundle_prefetching(prefetch: &[PrefetchItem]) -> Result<Vec<u8>, BundleError> {
+    let mut writer = BundleWriter::new(PYTHON_MAGIC);
+    for (name, kind, path) in [
+        ("z_ext", ModuleKind::Extension, "z_ext.so"),
+        ("a_ext", ModuleKind::Extension, "a_ext.so"),
+        ("m", ModuleKind::Module, "m.py"),
+    ] {
+        let code = Some(Blob::Raw(name.as_bytes().to_vec()));
+        writer.add_module(name, kind, path, code, None)?;
+    }
+    writer.add_file(
+        "lib.so",
+        FileKind::SharedLibrary,
+        "lib.so.1",
+        Blob::Raw(b"elf".to_vec()),
+    )?;
+    writer.add_file("data", FileKind::Data, "", Blob::Raw(b"data".to_vec()))?;
+    writer.set_prefetch(prefetch.to_vec());
+    writer.finish()
+}
+
+pub(crate) fn ext(name: &str) -> PrefetchItem {
+    PrefetchItem::Extension(name.to_owned())
+}
+
+pub(crate) fn lib(path: &str) -> PrefetchItem {
+    PrefetchItem::Library(path.to_owned())
+}
+
+#[test]
+fn the_prefetch_table_keeps_its_order_and_holds_native_code_only() {
+    let bytes = bundle_prefetching(&[ext("z_ext"), lib("lib.so"), ext("a_ext")]).expect("finish");
+    let bundle = Bundle::parse(&bytes).expect("parse");
+    bundle.verify().expect("verify");
+    let names: Vec<_> = bundle
+        .prefetch()
+        .map(|entry| entry.map(|e| (e.name, e.file_name, e.is_library)))
+        .collect::<Result<_, _>>()
+        .expect("prefetch");
+    assert_eq!(
+        names,
+        [
+            ("z_ext", "z_ext.so", false),
+            ("lib.so", "lib.so.1", true),
+            ("a_ext", "a_ext.so", false)
+        ]
+    );
+
+    let none = bundle_prefetching(&[]).expect("finish");
+    assert_eq!(Bundle::parse(&none).expect("parse").prefetch().count(), 0);
+
+    for (list, reason) in [
+        (
+            vec![ext("missing")],
+            "it is not an extension module of the bundle",
+        ),
+        (
+            vec![ext("m")],
+            "it is not an extension module of the bundle",
+        ),
+        (
+            vec![lib("data")],
+            "it is not a shared library of the bundle",
+        ),
+        (
+            vec![lib("a_ext.so")],
+            "it is not a shared library of the bundle",
+        ),
+        (
+            vec![ext("a_ext"), lib("lib.so"), ext("a_ext")],
+            "it is named twice",
+        ),
+    ] {
+        match bundle_prefetching(&list) {
+            Err(BundleError::InvalidPrefetch { reason: r, .. }) => assert_eq!(r, reason),
+            other => panic!("{list:?}: {other:?}"),
+        }
+    }
 }
 
 /// Adds `stored` as the shared library `big.so` (SONAME `libbig.so`).
