@@ -35,6 +35,14 @@ pub struct ModuleEntry<'a> {
     pub source: Option<BlobRef>,
 }
 
+impl<'a> ModuleEntry<'a> {
+    /// The last part of the path: what an extension module is loaded as
+    /// (`_decimal.cpython-311-x86_64-linux-gnu.so`).
+    pub fn file_name(&self) -> &'a str {
+        self.path.rsplit('/').next().unwrap_or(self.path)
+    }
+}
+
 /// One file of a bundle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FileEntry<'a> {
@@ -382,7 +390,7 @@ impl<'a> Bundle<'a> {
             match module.code {
                 Some(blob) if module.kind == ModuleKind::Extension => Ok(PrefetchEntry {
                     name: module.name,
-                    file_name: module.path.rsplit('/').next().unwrap_or(module.path),
+                    file_name: module.file_name(),
                     is_library: false,
                     blob,
                 }),

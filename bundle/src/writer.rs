@@ -380,43 +380,32 @@ impl BundleWriter {
         }
         Ok(out)
     }
-}
 
-impl BundleWriter {
     /// The prefetch table: the record of each item named with
     /// `set_prefetch`, by its index in the (sorted) module or file table.
     fn prefetch_table(&self) -> Result<Vec<u8>, BundleError> {
         let mut table = Vec::with_capacity(self.prefetch.len() * PREFETCH_RECORD_LEN);
         let mut seen = std::collections::HashSet::new();
         for item in &self.prefetch {
-            let (name, found) = match item {
+            let (name, table_kind, index, not_found) = match item {
                 PrefetchItem::Extension(name) => (
                     name,
-                    self.modules
-                        .keys()
-                        .position(|m| m == name)
-                        .map(|index| (PREFETCH_MODULE, index))
-                        .filter(|_| self.modules[name].kind == ModuleKind::Extension),
+                    PREFETCH_MODULE,
+                    record_index(&self.modules, name, |m| m.kind == ModuleKind::Extension),
+                    "it is not an extension module of the bundle",
                 ),
                 PrefetchItem::Library(path) => (
                     path,
-                    self.files
-                        .keys()
-                        .position(|f| f == path)
-                        .map(|index| (PREFETCH_FILE, index))
-                        .filter(|_| self.files[path].kind == FileKind::SharedLibrary),
+                    PREFETCH_FILE,
+                    record_index(&self.files, path, |f| f.kind == FileKind::SharedLibrary),
+                    "it is not a shared library of the bundle",
                 ),
             };
             let invalid = |reason| BundleError::InvalidPrefetch {
                 name: name.clone(),
                 reason,
             };
-            let (table_kind, index) = found.ok_or_else(|| {
-                invalid(match item {
-                    PrefetchItem::Extension(_) => "it is not an extension module of the bundle",
-                    PrefetchItem::Library(_) => "it is not a shared library of the bundle",
-                })
-            })?;
+            let index = index.ok_or_else(|| invalid(not_found))?;
             if !seen.insert(item) {
                 return Err(invalid("it is named twice"));
             }
@@ -428,6 +417,17 @@ impl BundleWriter {
         }
         Ok(table)
     }
+}
+
+/// The index of `key`'s record in the table written from `records` (sorted
+/// by key), if it is there and `fits`.
+fn record_index<V>(
+    records: &BTreeMap<String, V>,
+    key: &str,
+    fits: impl Fn(&V) -> bool,
+) -> Option<usize> {
+    records.get(key).filter(|record| fits(record))?;
+    records.keys().position(|k| k == key)
 }
 
 /// The blob table and data region: one record per distinct stored blob, in

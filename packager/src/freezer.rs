@@ -455,9 +455,15 @@ fn write_bundle(
                 };
                 writer.add_module(name, m.kind, m.path, code, source)?;
                 if m.kind == ModuleKind::Extension {
-                    add_stdlib_libraries(&mut writer, stdlib, index, name, &mut libraries)?;
                     let mut order = Vec::new();
-                    stdlib_load_order(index, name, &libraries, &mut order);
+                    add_stdlib_libraries(
+                        &mut writer,
+                        stdlib,
+                        index,
+                        name,
+                        &mut libraries,
+                        &mut order,
+                    )?;
                     libraries_of.insert(name.clone(), order);
                 }
                 if m.kind == ModuleKind::Package {
@@ -651,46 +657,38 @@ fn copy_stdlib_file(
 
 /// Adds the archive's libraries (build.rs put the build machine's copies
 /// there) that stdlib extension or library `object` (a module name or an
-/// archive path) needs, theirs first.
+/// archive path) needs, and theirs, unless `added` (SONAME -> bundle path)
+/// has them already. `order` receives the SONAMEs of all the bundled
+/// libraries `object` loads, in the order the runtime unpacks them: each
+/// before what it needs.
 fn add_stdlib_libraries(
     writer: &mut BundleWriter,
     stdlib: &Bundle<'static>,
     index: &embedded::StdlibIndex,
     object: &str,
     added: &mut BTreeMap<String, String>,
+    order: &mut Vec<String>,
 ) -> Result<()> {
     for needed in index.needed.get(object).into_iter().flatten() {
-        if elfdeps::is_system_library(needed) || added.contains_key(needed) {
+        if elfdeps::is_system_library(needed) || order.contains(needed) {
             continue;
         }
-        let path = format!("_freeze_libs/{needed}");
-        let Some(file) = stdlib.find_file(&path)? else {
-            continue; // found on the build machine's system at run time
+        let path = match added.get(needed) {
+            Some(path) => path.clone(),
+            None => {
+                let path = format!("_freeze_libs/{needed}");
+                let Some(file) = stdlib.find_file(&path)? else {
+                    continue; // found on the build machine's system at run time
+                };
+                copy_stdlib_file(writer, stdlib, &file)?;
+                added.insert(needed.clone(), path.clone());
+                path
+            }
         };
-        added.insert(needed.clone(), path.clone());
-        add_stdlib_libraries(writer, stdlib, index, &path, added)?;
-        copy_stdlib_file(writer, stdlib, &file)?;
+        order.push(needed.clone());
+        add_stdlib_libraries(writer, stdlib, index, &path, added, order)?;
     }
     Ok(())
-}
-
-/// The bundled libraries (SONAMEs, among `bundled`) a stdlib extension
-/// module or library `object` loads, in the order the runtime unpacks them:
-/// each before what it needs.
-fn stdlib_load_order(
-    index: &embedded::StdlibIndex,
-    object: &str,
-    bundled: &BTreeMap<String, String>,
-    order: &mut Vec<String>,
-) {
-    for needed in index.needed.get(object).into_iter().flatten() {
-        if let Some(path) = bundled.get(needed) {
-            if !order.contains(needed) {
-                order.push(needed.clone());
-                stdlib_load_order(index, path, bundled, order);
-            }
-        }
-    }
 }
 
 /// Where a library goes in the bundle: beside its package when it lives in

@@ -533,13 +533,9 @@ impl<'a> GraphBuilder<'a> {
         };
         let mut eager_imports = Vec::new();
         for (target, level, fromlist) in imports.eager_imports.iter().chain(main_eager) {
-            if let Some(target) = absolute_name(name, is_package, target, *level) {
-                let items: Vec<String> = fromlist
-                    .iter()
-                    .flatten()
-                    .filter(|item| item.as_str() != "*")
-                    .map(|item| format!("{target}.{item}"))
-                    .collect();
+            if let Some((target, items)) =
+                statement_targets(name, is_package, target, *level, fromlist)
+            {
                 eager_imports.push(target);
                 eager_imports.extend(items);
             }
@@ -552,7 +548,9 @@ impl<'a> GraphBuilder<'a> {
             Some(Origin::Stdlib | Origin::Frozen)
         );
         for (target, level, fromlist) in imports.imports.iter().chain(main_imports) {
-            let Some(target) = absolute_name(name, is_package, target, *level) else {
+            let Some((target, items)) =
+                statement_targets(name, is_package, target, *level, fromlist)
+            else {
                 continue;
             };
             if from_stdlib && is_unfollowed_stdlib_import(name, &target) {
@@ -565,14 +563,12 @@ impl<'a> GraphBuilder<'a> {
             if !self.resolve(&target, Wanted::By(name), false) {
                 continue;
             }
-            if let Some(items) = fromlist {
-                let target_is_pkg = self.graph.nodes.get(&target).is_some_and(|n| {
-                    matches!(n.kind, ModuleKind::Package | ModuleKind::NamespacePackage)
-                });
-                if target_is_pkg {
-                    for item in items.iter().filter(|i| i.as_str() != "*") {
-                        self.resolve(&format!("{target}.{item}"), Wanted::By(name), true);
-                    }
+            let target_is_pkg = self.graph.nodes.get(&target).is_some_and(|n| {
+                matches!(n.kind, ModuleKind::Package | ModuleKind::NamespacePackage)
+            });
+            if target_is_pkg {
+                for item in &items {
+                    self.resolve(item, Wanted::By(name), true);
                 }
             }
         }
@@ -658,6 +654,26 @@ fn note(map: &mut BTreeMap<String, BTreeSet<String>>, name: &str, importer: &str
     map.entry(name.to_owned())
         .or_default()
         .insert(importer.to_owned());
+}
+
+/// What an import statement in module `importer` names: the absolute name
+/// of its target, and `target.item` for each name of its `from` list (a
+/// submodule, or an attribute of the target).
+fn statement_targets(
+    importer: &str,
+    importer_is_package: bool,
+    target: &str,
+    level: u32,
+    fromlist: &Option<Vec<String>>,
+) -> Option<(String, Vec<String>)> {
+    let target = absolute_name(importer, importer_is_package, target, level)?;
+    let items = fromlist
+        .iter()
+        .flatten()
+        .filter(|item| item.as_str() != "*")
+        .map(|item| format!("{target}.{item}"))
+        .collect();
+    Some((target, items))
 }
 
 /// The absolute module name of an import in module `importer`.

@@ -177,15 +177,9 @@ pub(crate) fn prepare_extension(bundle: &Bundle<'_>, name: &str) -> Result<Strin
     let code = entry
         .code
         .ok_or_else(|| LoadError(format!("extension module {name} has no code")))?;
-    let unpacked = memory_file(bundle, memory_file_name(entry.path), &code)?;
+    let unpacked = memory_file(bundle, entry.file_name(), &code)?;
     preload(bundle, &unpacked.needed)?;
     Ok(unpacked.path)
-}
-
-/// The name of an extension module's memory file: its file name, as
-/// `/proc/self/maps` shows it.
-pub(crate) fn memory_file_name(path: &str) -> &str {
-    path.rsplit('/').next().unwrap_or(path)
 }
 
 #[cfg(test)]
