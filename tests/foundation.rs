@@ -251,7 +251,7 @@ fn list_frozen_table_and_json() {
     assert!(text.contains("encodings.utf_8"));
     let out = freeze(&["--list-frozen", exe.to_str().unwrap(), "--json"]);
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(doc["format_version"], 2);
+    assert_eq!(doc["format_version"], 3);
     assert_eq!(doc["main"]["module"], "__main__");
     assert_eq!(doc["main"]["mode"], "module");
     let entries = doc["entries"].as_array().unwrap();
@@ -540,6 +540,26 @@ fn compressed_runtime_behaves_the_same_from_memory() {
     let listing = freeze(&["--list-frozen", exe.to_str().unwrap()]);
     let listing = String::from_utf8_lossy(&listing.stdout);
     assert!(listing.contains("(runtime compressed: 2."), "{listing}");
+    // Size first: the modules are compressed with a dictionary trained on
+    // them (the tracebacks below read source through it).
+    let dictionary_line = listing
+        .lines()
+        .find(|line| line.starts_with("modules compressed with a dictionary trained on them: "))
+        .unwrap_or_else(|| panic!("no dictionary in {listing}"));
+    let dictionary_len: u64 = dictionary_line
+        .split(' ')
+        .nth(8)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{dictionary_line}"));
+    assert!(
+        (64 << 10..=256 << 10).contains(&dictionary_len),
+        "{dictionary_line}"
+    );
+    let plain_listing = freeze(&["--list-frozen", behave().to_str().unwrap()]);
+    assert!(
+        !String::from_utf8_lossy(&plain_listing.stdout).contains("dictionary"),
+        "the default build has no dictionary"
+    );
 
     let args = [behave_dir.to_str().unwrap()];
     assert_eq!(

@@ -1,4 +1,4 @@
-//! The on-disk layout of format version 2: constants, kinds, and the encoding
+//! The on-disk layout of format version 3: constants, kinds, and the encoding
 //! and decoding of the header and the fixed-size records.
 //!
 //! Reader and writer both go through the `encode`/`decode` pairs here, so the
@@ -8,7 +8,7 @@
 /// First eight bytes of every bundle.
 pub const MAGIC: [u8; 8] = *b"FRZBNDL\0";
 /// The only format version this build reads and writes.
-pub const FORMAT_VERSION: u16 = 2;
+pub const FORMAT_VERSION: u16 = 3;
 /// Name of the ELF section that holds the bundle inside an executable.
 pub const SECTION_NAME: &str = ".freeze";
 /// The ELF section holding the zstd-compressed runtime stub in executables
@@ -180,6 +180,9 @@ pub enum Codec {
     Stored,
     /// The stored bytes are zstd frames that decompress to the content.
     Zstd,
+    /// The stored bytes are zstd frames compressed with the bundle's
+    /// dictionary (its header names the dictionary blob).
+    ZstdDictionary,
 }
 
 impl Codec {
@@ -187,6 +190,7 @@ impl Codec {
         match self {
             Codec::Stored => "stored",
             Codec::Zstd => "zstd",
+            Codec::ZstdDictionary => "zstd+dictionary",
         }
     }
 
@@ -195,6 +199,7 @@ impl Codec {
         match self {
             Codec::Stored => 0,
             Codec::Zstd => 1,
+            Codec::ZstdDictionary => 2,
         }
     }
 
@@ -203,6 +208,7 @@ impl Codec {
         match value {
             0 => Some(Codec::Stored),
             1 => Some(Codec::Zstd),
+            2 => Some(Codec::ZstdDictionary),
             _ => None,
         }
     }
@@ -318,7 +324,8 @@ pub(crate) struct Header {
     pub format_version: u16,
     pub header_len: u16,
     pub python_magic: [u8; 4],
-    pub flags: u32,
+    /// Blob index of the zstd dictionary, or `NO_BLOB`.
+    pub dictionary: u32,
     pub main_mode: u8,
     pub main_name: StrRef,
     pub module_count: u32,
@@ -348,7 +355,7 @@ impl Header {
         out.extend_from_slice(&self.format_version.to_le_bytes());
         out.extend_from_slice(&self.header_len.to_le_bytes());
         out.extend_from_slice(&self.python_magic);
-        out.extend_from_slice(&self.flags.to_le_bytes());
+        out.extend_from_slice(&self.dictionary.to_le_bytes());
         out.push(self.main_mode);
         out.extend_from_slice(&[0; 3]);
         put_str_ref(&mut out, self.main_name);
@@ -379,7 +386,7 @@ impl Header {
         let format_version = fields.u16().ok_or(HeaderProblem::Short)?;
         let header_len = fields.u16().ok_or(HeaderProblem::Short)?;
         let python_magic = fields.array::<4>().ok_or(HeaderProblem::Short)?;
-        let flags = fields.u32().ok_or(HeaderProblem::Short)?;
+        let dictionary = fields.u32().ok_or(HeaderProblem::Short)?;
         let main_mode = fields.u8().ok_or(HeaderProblem::Short)?;
         let padding_is_zero = fields.zeros::<3>().ok_or(HeaderProblem::Short)?;
         let main_name = fields.str_ref().ok_or(HeaderProblem::Short)?;
@@ -399,7 +406,7 @@ impl Header {
             format_version,
             header_len,
             python_magic,
-            flags,
+            dictionary,
             main_mode,
             main_name,
             module_count,
@@ -636,7 +643,7 @@ mod tests {
             format_version: 0x0102,
             header_len: 96,
             python_magic: [0xa7, 0x0d, 0x0d, 0x0a],
-            flags: 0x0304_0506,
+            dictionary: 0x0304_0506,
             main_mode: 2,
             main_name: StrRef {
                 offset: 0x1111_1111,
@@ -803,10 +810,10 @@ mod tests {
             assert_eq!(FileKind::from_u8(kind.to_u8()), Some(kind));
         }
         assert_eq!(FileKind::from_u8(2), None);
-        for codec in [Codec::Stored, Codec::Zstd] {
+        for codec in [Codec::Stored, Codec::Zstd, Codec::ZstdDictionary] {
             assert_eq!(Codec::from_u8(codec.to_u8()), Some(codec));
         }
-        assert_eq!(Codec::from_u8(2), None);
+        assert_eq!(Codec::from_u8(3), None);
         for mode in [None, Some(MainMode::Script), Some(MainMode::Module)] {
             assert_eq!(MainMode::from_u8(MainMode::to_u8(mode)), Some(mode));
         }

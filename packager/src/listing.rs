@@ -89,6 +89,7 @@ pub fn list_frozen(exe: &Path, as_json: bool) -> Result<()> {
             "compressed_runtime_size": runtime.map(<[u8]>::len),
             "executable_size": data.len(),
             "prefetch": prefetch,
+            "dictionary": bundle.dictionary().map(|d| json!({"size": d.raw_len, "stored": d.stored_len})),
             "entries": entries,
         });
         let text = serde_json::to_string_pretty(&doc)? + "\n";
@@ -137,12 +138,20 @@ pub fn list_frozen(exe: &Path, as_json: bool) -> Result<()> {
             prefetch.join(", ")
         )?;
     }
+    if let Some(dictionary) = bundle.dictionary() {
+        writeln!(
+            out,
+            "modules compressed with a dictionary trained on them: {} bytes ({} stored)",
+            dictionary.raw_len, dictionary.stored_len
+        )?;
+    }
     let modules = bundle.module_count();
     let files = bundle.file_count();
     let total_stored: u64 = rows
         .iter()
         .map(|r| stored(&r.code) + stored(&r.source))
-        .sum();
+        .sum::<u64>()
+        + stored(&bundle.dictionary());
     let runtime_note = match runtime {
         Some(r) => format!(" (runtime compressed: {:.1} MB)", r.len() as f64 / 1e6),
         None => String::new(),

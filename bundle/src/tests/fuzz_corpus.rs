@@ -1,6 +1,7 @@
 //! The fuzz target's logic over a corpus of mutated bundles, so that every
 //! `cargo test` runs it, not just fuzzing sessions.
 
+use super::dictionary::dictionary_bundle;
 use super::{sample_bundle, small_bundle, Rng};
 use crate::fuzzing::{repair_checksums, walk_bundle, walk_untrusted, WalkTotals};
 use crate::{embed_in_elf, BundleWriter};
@@ -47,7 +48,7 @@ fn mutate(seed: &[u8], rng: &mut Rng) -> Vec<u8> {
 
 #[test]
 fn seeds_walk_cleanly() {
-    for seed in [small_bundle(), sample_bundle()] {
+    for seed in [small_bundle(), sample_bundle(), dictionary_bundle()] {
         let walk = walk_bundle(&seed).expect("seed parses");
         walk.verified.as_ref().expect("seed verifies");
         let totals = walk.read.as_ref().expect("seed reads");
@@ -67,7 +68,7 @@ fn seeds_walk_cleanly() {
 
 #[test]
 fn mutated_bundles_never_break_an_invariant() {
-    let seeds = [small_bundle(), sample_bundle()];
+    let seeds = [small_bundle(), sample_bundle(), dictionary_bundle()];
     let mut rng = Rng::new(0x5eed);
     let mut parsed_after_repair = 0;
     let mut verified_after_repair = 0;

@@ -118,8 +118,9 @@ fn non_bundles_are_refused_with_clear_errors() {
 
 #[test]
 fn other_format_versions_are_refused_by_number() {
-    // Version 1 (no prefetch table) and a later one alike.
-    for other in [1u16, 3] {
+    // Version 1 (no prefetch table), version 2 (no dictionary) and a later
+    // one alike.
+    for other in [1u16, 2, 4] {
         let mut bytes = small_bundle();
         bytes[8..10].copy_from_slice(&other.to_le_bytes());
         let error = Bundle::parse(&bytes).expect_err("another version");
@@ -127,12 +128,12 @@ fn other_format_versions_are_refused_by_number() {
             error,
             BundleError::UnsupportedVersion {
                 found,
-                supported: 2
+                supported: 3
             } if found == other
         ));
         assert_eq!(
             error.to_string(),
-            format!("bundle format version {other}, this build reads 2")
+            format!("bundle format version {other}, this build reads 3")
         );
     }
 
@@ -196,7 +197,13 @@ fn header_inconsistencies_are_refused() {
         rejection_after(|bytes, _| set_u32(bytes, 32, u32::MAX)),
         "need",
     );
-    assert_corrupt(rejection_after(|bytes, _| set_u32(bytes, 16, 1)), "flags");
+    assert_corrupt(
+        rejection_after(|bytes, _| {
+            let blob_count = u32_at(bytes, 40);
+            set_u32(bytes, 16, blob_count);
+        }),
+        "the dictionary: blob index",
+    );
     assert_corrupt(rejection_after(|bytes, _| bytes[20] = 3), "main mode");
     assert_corrupt(
         rejection_after(|bytes, _| {
@@ -531,4 +538,49 @@ fn frames_that_disagree_with_the_raw_length_are_refused() {
         );
         assert!(bundle.blob(&file.data).is_err(), "raw_len {raw_len}");
     }
+}
+
+#[test]
+fn dictionary_inconsistencies_are_refused() {
+    let with_dictionary = super::dictionary::dictionary_bundle();
+    let bundle = Bundle::parse(&with_dictionary).expect("parse");
+    bundle.verify().expect("verify");
+    let layout = Layout::of(&with_dictionary);
+    let dictionary_index = u32_at(&with_dictionary, 16) as usize;
+    let dictionary_blob = layout.blob(dictionary_index);
+    let compressed_with_it = (0..bundle.blob_count())
+        .find(|&i| with_dictionary[layout.blob(i) + 24] == Codec::ZstdDictionary.to_u8())
+        .expect("a blob compressed with the dictionary");
+
+    let parse_after = |edit: &dyn Fn(&mut Vec<u8>)| {
+        let mut bytes = with_dictionary.clone();
+        edit(&mut bytes);
+        let bytes = repair_checksums(&bytes);
+        assert!(walk_untrusted(&bytes).inconsistency().is_none());
+        match Bundle::parse(&bytes) {
+            Err(error) => error,
+            Ok(bundle) => bundle.verify().expect_err("the edit must be detected"),
+        }
+    };
+    // The dictionary cannot need itself.
+    assert_corrupt(
+        parse_after(&|bytes| bytes[dictionary_blob + 24] = Codec::ZstdDictionary.to_u8()),
+        "the dictionary",
+    );
+    // Blobs that need a dictionary the header does not name.
+    assert_corrupt(
+        parse_after(&|bytes| set_u32(bytes, 16, u32::MAX)),
+        "the bundle has none",
+    );
+    assert_corrupt(
+        rejection_after(|bytes, layout| bytes[layout.blob(0) + 24] = Codec::ZstdDictionary.to_u8()),
+        "the bundle has none",
+    );
+    // A dictionary blob with other content decompresses nothing right.
+    let error = parse_after(&|bytes| {
+        let at = layout.blob(compressed_with_it) + 12;
+        let raw_len = u32_at(bytes, at);
+        set_u32(bytes, at, raw_len + 1);
+    });
+    assert!(matches!(error, BundleError::Decompress { .. }), "{error:?}");
 }

@@ -1,5 +1,6 @@
 //! Tests across reader, writer and ELF embedding, with shared fixtures.
 
+mod dictionary;
 mod elf;
 mod fuzz_corpus;
 mod malformed;

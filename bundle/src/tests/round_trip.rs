@@ -15,6 +15,7 @@ fn content(blob: &Blob) -> Vec<u8> {
             Codec::Stored => stored.bytes.clone(),
             Codec::Zstd => zstd::bulk::decompress(&stored.bytes, stored.raw_len as usize)
                 .expect("decompress fixture"),
+            Codec::ZstdDictionary => unreachable!("the fixtures have no dictionary"),
         },
     }
 }
