@@ -66,6 +66,12 @@ impl ModuleKind {
         }
     }
 
+    /// Whether the module is Python code (marshalled code and source), as
+    /// opposed to a namespace or native code.
+    pub fn is_python(self) -> bool {
+        matches!(self, ModuleKind::Module | ModuleKind::Package)
+    }
+
     pub(crate) fn to_u8(self) -> u8 {
         match self {
             ModuleKind::Module => 0,

@@ -21,6 +21,7 @@ use crate::format::{
     PREFETCH_RECORD_LEN,
 };
 use crate::mapped_zstd::MappedDecoder;
+use zstd::zstd_safe::{DCtx, DDict};
 
 /// One module of a bundle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,6 +116,10 @@ impl fmt::Debug for Bundle<'_> {
 
 fn corrupt(message: impl Into<String>) -> BundleError {
     BundleError::Corrupt(message.into())
+}
+
+fn no_dictionary() -> BundleError {
+    corrupt("blob is compressed with a dictionary, but the bundle has none")
 }
 
 /// Prefixes a `Corrupt` message with where the problem was found.
@@ -542,9 +547,7 @@ impl<'a> Bundle<'a> {
                 "uncompressed blob has stored length {} but raw length {}",
                 blob.stored_len, blob.raw_len
             ))),
-            Codec::ZstdDictionary if self.dictionary.is_none() => Err(corrupt(
-                "blob is compressed with a dictionary, but the bundle has none",
-            )),
+            Codec::ZstdDictionary if self.dictionary.is_none() => Err(no_dictionary()),
             Codec::Zstd | Codec::ZstdDictionary
                 if u64::from(blob.raw_len) > u64::from(blob.stored_len) * MAX_ZSTD_EXPANSION =>
             {
@@ -764,9 +767,7 @@ impl<'a> Bundle<'a> {
             Codec::Stored => Ok(Cow::Borrowed(stored)),
             Codec::Zstd => decompress(stored, blob.raw_len, blob.offset).map(Cow::Owned),
             Codec::ZstdDictionary => {
-                let dictionary = self.dictionary().ok_or_else(|| {
-                    corrupt("blob is compressed with a dictionary, but the bundle has none")
-                })?;
+                let dictionary = self.dictionary().ok_or_else(no_dictionary)?;
                 decompress_with_dictionary(stored, blob.raw_len, blob.offset, &dictionary, || {
                     self.blob(&dictionary).map_err(within("the dictionary"))
                 })
@@ -970,43 +971,55 @@ impl<'a> Bundle<'a> {
 
 thread_local! {
     // Creating a zstd context per blob costs an allocation of ~100 KiB; the
-    // runtime decompresses hundreds of modules at startup, so keep one per thread.
-    static DECOMPRESSOR: RefCell<Option<zstd::bulk::Decompressor<'static>>> =
-        const { RefCell::new(None) };
-}
-
-fn decompress_into(stored: &[u8], out: &mut Vec<u8>) -> io::Result<usize> {
-    let with_cached = DECOMPRESSOR.try_with(|cell| {
-        let mut slot = cell.try_borrow_mut().ok()?;
-        if slot.is_none() {
-            match zstd::bulk::Decompressor::new() {
-                Ok(decompressor) => *slot = Some(decompressor),
-                Err(error) => return Some(Err(error)),
-            }
-        }
-        let decompressor = slot.as_mut()?;
-        Some(decompressor.decompress_to_buffer(stored, out))
-    });
-    match with_cached {
-        Ok(Some(result)) => result,
-        // Thread-local storage is being torn down, or already in use.
-        _ => zstd::bulk::Decompressor::new()?.decompress_to_buffer(stored, out),
-    }
-}
-
-thread_local! {
-    // A zstd context with a bundle's dictionary loaded, and which dictionary
-    // that is (the checksum and lengths of its blob): loading digests the
-    // dictionary (~0.3 ms for 256 KiB), which then serves every module.
-    static DICTIONARY_DECOMPRESSOR: RefCell<Option<(DictionaryKey, zstd::bulk::Decompressor<'static>)>> =
+    // runtime decompresses hundreds of modules at startup, so keep one per
+    // thread, for blobs with and without the dictionary alike.
+    static DECOMPRESSOR: RefCell<Option<DCtx<'static>>> = const { RefCell::new(None) };
+    // A bundle's dictionary, digested (~20 us for 256 KiB, after unpacking
+    // it), and which dictionary that is: the checksum and lengths of its
+    // blob. Kept apart from the context, which must not apply it to frames
+    // compressed without it (they would start from its repeat offsets).
+    static DICTIONARY: RefCell<Option<(DictionaryKey, DDict<'static>)>> =
         const { RefCell::new(None) };
 }
 
 type DictionaryKey = (u64, u32, u32);
 
+fn zstd_error(code: usize) -> io::Error {
+    io::Error::other(zstd::zstd_safe::get_error_name(code))
+}
+
+/// Runs `work` with this thread's zstd context, or with a new one while
+/// thread-local storage is being torn down or already in use.
+fn with_decompressor<T>(work: impl FnOnce(&mut DCtx<'static>) -> T) -> io::Result<T> {
+    let mut work = Some(work);
+    let done = DECOMPRESSOR
+        .try_with(|cell| {
+            let mut slot = cell.try_borrow_mut().ok()?;
+            if slot.is_none() {
+                *slot = Some(DCtx::try_create()?);
+            }
+            Some((work.take()?)(slot.as_mut()?))
+        })
+        .ok()
+        .flatten();
+    match (done, work) {
+        (Some(result), _) => Ok(result),
+        (None, Some(work)) => {
+            let mut context = DCtx::try_create()
+                .ok_or_else(|| io::Error::other("cannot allocate a zstd context"))?;
+            Ok(work(&mut context))
+        }
+        (None, None) => Err(io::Error::other("the zstd context went away")),
+    }
+}
+
+fn decompress_into(stored: &[u8], out: &mut Vec<u8>) -> io::Result<usize> {
+    with_decompressor(|context| context.decompress(out, stored))?.map_err(zstd_error)
+}
+
 /// Decompresses zstd frames compressed with a dictionary, the content of
 /// blob `dictionary` that `dictionary_content` reads if this thread has not
-/// loaded it yet.
+/// digested it yet.
 fn decompress_with_dictionary<'d>(
     stored: &[u8],
     raw_len: u32,
@@ -1019,45 +1032,39 @@ fn decompress_with_dictionary<'d>(
         dictionary.stored_len,
         dictionary.raw_len,
     );
-    let load = |content: &[u8]| {
-        zstd::bulk::Decompressor::with_dictionary(content).map_err(|error| {
-            BundleError::Decompress {
-                offset: dictionary.offset,
-                reason: format!("not a usable zstd dictionary: {error}"),
-            }
+    let digest = |content: &[u8]| {
+        DDict::try_create(content).ok_or_else(|| BundleError::Decompress {
+            offset: dictionary.offset,
+            reason: "cannot digest the zstd dictionary".into(),
+        })
+    };
+    let decompress = |digested: &DDict<'_>| {
+        decompress_checked(stored, raw_len, offset, |out| {
+            with_decompressor(|context| context.decompress_using_ddict(out, stored, digested))?
+                .map_err(zstd_error)
         })
     };
     let mut dictionary_content = Some(dictionary_content);
-    let with_cached = DICTIONARY_DECOMPRESSOR.try_with(|cell| {
+    let with_cached = DICTIONARY.try_with(|cell| {
         let mut slot = cell.try_borrow_mut().ok()?;
         if slot.as_ref().map(|(loaded, _)| *loaded) != Some(key) {
-            let content = match (dictionary_content.take()?)() {
-                Ok(content) => content,
-                Err(error) => return Some(Err(error)),
-            };
-            match load(&content) {
-                Ok(decompressor) => *slot = Some((key, decompressor)),
+            let digested = (dictionary_content.take()?)().and_then(|content| digest(&content));
+            match digested {
+                Ok(digested) => *slot = Some((key, digested)),
                 Err(error) => return Some(Err(error)),
             }
         }
-        let (_, decompressor) = slot.as_mut()?;
-        Some(decompress_checked(stored, raw_len, offset, |out| {
-            decompressor.decompress_to_buffer(stored, out)
-        }))
+        let (_, digested) = slot.as_ref()?;
+        Some(decompress(digested))
     });
-    match with_cached {
-        Ok(Some(result)) => result,
+    match (with_cached, dictionary_content) {
+        (Ok(Some(result)), _) => result,
         // Thread-local storage is being torn down, or already in use.
-        _ => {
-            let content = match dictionary_content.take() {
-                Some(read) => read()?,
-                None => Cow::Owned(Vec::new()),
-            };
-            let mut decompressor = load(&content)?;
-            decompress_checked(stored, raw_len, offset, |out| {
-                decompressor.decompress_to_buffer(stored, out)
-            })
-        }
+        (_, Some(read)) => decompress(&digest(&read()?)?),
+        (_, None) => Err(BundleError::Decompress {
+            offset,
+            reason: "the zstd dictionary went away".into(),
+        }),
     }
 }
 

@@ -281,7 +281,7 @@ impl BundleWriter {
         // and source).
         let mut slots: Vec<(&Blob, bool)> = Vec::new();
         for module in self.modules.values() {
-            let python = matches!(module.kind, ModuleKind::Module | ModuleKind::Package);
+            let python = module.kind.is_python();
             slots.extend(module.code.iter().map(|blob| (blob, python)));
             slots.extend(module.source.iter().map(|blob| (blob, python)));
         }
@@ -296,9 +296,9 @@ impl BundleWriter {
                 // stored this way, 1.23 MB with each module's code and
                 // source side by side).
                 let python = || {
-                    self.modules.values().filter(|module| {
-                        matches!(module.kind, ModuleKind::Module | ModuleKind::Package)
-                    })
+                    self.modules
+                        .values()
+                        .filter(|module| module.kind.is_python())
                 };
                 let samples = distinct_contents(
                     python()
@@ -347,11 +347,7 @@ impl BundleWriter {
                 Blob::Stored(_) => (slot, None),
             })
             .unzip();
-        let plain = Compression {
-            level: self.compression_level,
-            dictionary: None,
-        };
-        let compressed = compress_jobs(&jobs, plain, cache)?;
+        let compressed = compress_jobs(&jobs, Compression::plain(self.compression_level), cache)?;
         let dictionary_compressed = match &dictionary {
             Some(dictionary) => {
                 let compression = Compression {
@@ -611,6 +607,14 @@ struct Compression<'d> {
 }
 
 impl Compression<'_> {
+    /// Without a dictionary.
+    fn plain(level: i32) -> Self {
+        Compression {
+            level,
+            dictionary: None,
+        }
+    }
+
     /// The codec of what this compression makes smaller.
     fn codec(&self) -> Codec {
         match self.dictionary {
@@ -677,11 +681,11 @@ fn compress_with(
 /// `Blob::Raw` at the same level, so callers can cache the result and hand it
 /// back as `Blob::Stored`.
 pub fn compress(raw: &[u8], level: i32) -> Result<StoredBlob, BundleError> {
-    let plain = Compression {
-        level,
-        dictionary: None,
-    };
-    compress_with(&mut new_compressor(plain)?, Codec::Zstd, raw)
+    compress_with(
+        &mut new_compressor(Compression::plain(level))?,
+        Codec::Zstd,
+        raw,
+    )
 }
 
 /// `compress(raw, level)`, taken from `cache` when it has it.
@@ -774,11 +778,9 @@ impl TrainedDictionary {
                 content
             }
         };
-        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-        hasher.update(&content);
         Ok(Some(TrainedDictionary {
             prepared: zstd::dict::EncoderDictionary::copy(&content, settings.level),
-            hash: hasher.digest128(),
+            hash: xxhash_rust::xxh3::xxh3_128(&content),
             content,
             level: settings.level,
         }))
@@ -843,13 +845,7 @@ pub trait CompressionCache: Sync {
 /// Names the stored form of `raw` at `level`: the content, the level and
 /// how contents are split into frames all decide the stored bytes.
 pub fn compression_key(raw: &[u8], level: i32) -> u128 {
-    key_of(
-        raw,
-        Compression {
-            level,
-            dictionary: None,
-        },
-    )
+    key_of(raw, Compression::plain(level))
 }
 
 fn key_of(raw: &[u8], compression: Compression<'_>) -> u128 {

@@ -417,9 +417,8 @@ enum ModuleBlob {
 
 impl ModuleBlob {
     fn of(self, stdlib: &Bundle<'static>, blob: &BlobRef, kind: ModuleKind) -> Result<Blob> {
-        let python = matches!(kind, ModuleKind::Module | ModuleKind::Package);
         Ok(match self {
-            ModuleBlob::Raw if python && blob.codec != Codec::Stored => {
+            ModuleBlob::Raw if kind.is_python() && blob.codec != Codec::Stored => {
                 Blob::Raw(stdlib.blob(blob)?.into_owned())
             }
             _ => Blob::Stored(stdlib.stored_blob(blob)?),
