@@ -792,26 +792,7 @@ impl<'a> Bundle<'a> {
     where
         F: Fn(u64, &[u8]) -> io::Result<()> + Sync,
     {
-        let stored = self.verified_stored_bytes(blob)?;
-        let failed = |error: io::Error| BundleError::Decompress {
-            offset: blob.offset,
-            reason: format!("writing the content: {error}"),
-        };
-        match blob.codec {
-            Codec::Stored => write_at(0, stored).map_err(failed),
-            // Modules' code and source, which are small: in one piece.
-            Codec::ZstdDictionary => write_at(0, &self.blob(blob)?).map_err(failed),
-            Codec::Zstd => match zstd_frames(stored, blob.raw_len as usize) {
-                Some(frames) => {
-                    unpack_frames(stored, &frames, blob.offset, FrameSink::Pieces(&write_at))
-                }
-                // Not split into sized frames: one pass, checked like `blob`.
-                None => {
-                    let raw = decompress(stored, blob.raw_len, blob.offset)?;
-                    write_at(0, &raw).map_err(failed)
-                }
-            },
-        }
+        self.blob_into(blob, FrameSink::Pieces(&write_at))
     }
 
     /// The content of a blob written into `file`, which must be empty and
@@ -820,25 +801,31 @@ impl<'a> Bundle<'a> {
     /// decompressed straight into the file's pages through a shared mapping
     /// of their range: no window buffer, no copying.
     pub fn blob_to_file(&self, blob: &BlobRef, file: &std::fs::File) -> Result<(), BundleError> {
+        self.blob_into::<fn(u64, &[u8]) -> io::Result<()>>(blob, FrameSink::File(file))
+    }
+
+    fn blob_into<F>(&self, blob: &BlobRef, sink: FrameSink<'_, F>) -> Result<(), BundleError>
+    where
+        F: Fn(u64, &[u8]) -> io::Result<()> + Sync,
+    {
         let stored = self.verified_stored_bytes(blob)?;
         let failed = |error: io::Error| BundleError::Decompress {
             offset: blob.offset,
             reason: format!("writing the content: {error}"),
         };
-        file.set_len(u64::from(blob.raw_len)).map_err(failed)?;
+        if let FrameSink::File(file) = &sink {
+            file.set_len(u64::from(blob.raw_len)).map_err(failed)?;
+        }
         match blob.codec {
-            Codec::Stored => file.write_all_at(stored, 0).map_err(failed),
-            Codec::ZstdDictionary => file.write_all_at(&self.blob(blob)?, 0).map_err(failed),
+            Codec::Stored => sink.write_whole(stored).map_err(failed),
+            // Modules' code and source, which are small: in one piece.
+            Codec::ZstdDictionary => sink.write_whole(&self.blob(blob)?).map_err(failed),
             Codec::Zstd => match zstd_frames(stored, blob.raw_len as usize) {
-                Some(frames) => unpack_frames::<fn(u64, &[u8]) -> io::Result<()>>(
-                    stored,
-                    &frames,
-                    blob.offset,
-                    FrameSink::File(file),
-                ),
+                Some(frames) => unpack_frames(stored, &frames, blob.offset, sink),
+                // Not split into sized frames: one pass, checked like `blob`.
                 None => {
                     let raw = decompress(stored, blob.raw_len, blob.offset)?;
-                    file.write_all_at(&raw, 0).map_err(failed)
+                    sink.write_whole(&raw).map_err(failed)
                 }
             },
         }
@@ -1167,6 +1154,19 @@ enum FrameSink<'s, F> {
     Pieces(&'s F),
     /// Straight into the pages of a file already sized to the content.
     File(&'s std::fs::File),
+}
+
+impl<F> FrameSink<'_, F>
+where
+    F: Fn(u64, &[u8]) -> io::Result<()>,
+{
+    /// Hands over a whole content at once.
+    fn write_whole(&self, content: &[u8]) -> io::Result<()> {
+        match self {
+            FrameSink::Pieces(write_at) => write_at(0, content),
+            FrameSink::File(file) => file.write_all_at(content, 0),
+        }
+    }
 }
 
 /// Frames of at most this many raw bytes are decompressed in one call into

@@ -310,11 +310,17 @@ impl BundleWriter {
             None => None,
         };
         let dictionary_blob = match &dictionary {
-            Some(dictionary) => Some(Blob::Stored(stored_form(
-                &dictionary.content,
-                dictionary.level,
-                cache,
-            )?)),
+            Some(dictionary) => {
+                let content = [dictionary.content.as_slice()];
+                let stored = compress_jobs(&content, Compression::plain(dictionary.level), cache)?
+                    .pop()
+                    .ok_or_else(|| {
+                        BundleError::Compress(
+                            "the dictionary's compression result is missing".into(),
+                        )
+                    })?;
+                Some(Blob::Stored(stored))
+            }
             None => None,
         };
 
@@ -686,25 +692,6 @@ pub fn compress(raw: &[u8], level: i32) -> Result<StoredBlob, BundleError> {
         Codec::Zstd,
         raw,
     )
-}
-
-/// `compress(raw, level)`, taken from `cache` when it has it.
-fn stored_form(
-    raw: &[u8],
-    level: i32,
-    cache: Option<&dyn CompressionCache>,
-) -> Result<StoredBlob, BundleError> {
-    let key = compression_key(raw, level);
-    if let Some(stored) = cache.and_then(|cache| cache.get(key)) {
-        if stored_fits(&stored, raw, Codec::Zstd) {
-            return Ok(stored);
-        }
-    }
-    let stored = compress(raw, level)?;
-    if let Some(cache) = cache {
-        cache.put(key, &stored);
-    }
-    Ok(stored)
 }
 
 /// What [`BundleWriter::train_dictionary`] asked for.
