@@ -108,6 +108,49 @@ impl MappedDecoder {
         Ok((&piece[..out.pos], hint))
     }
 
+    /// Decompresses the whole of `frames` after the end of `out`, which
+    /// must have the capacity for it: with `dictionary` if the frames were
+    /// compressed with it (only for this call: the context never keeps it).
+    /// Returns the bytes written, or zstd's error name.
+    pub(crate) fn decode_to_vec(
+        &mut self,
+        frames: &[u8],
+        out: &mut Vec<u8>,
+        dictionary: Option<&MappedDictionary>,
+    ) -> Result<usize, &'static str> {
+        let spare = out.spare_capacity_mut();
+        // SAFETY: `dctx` is the live static context in our workspace, and a
+        // digest (if any) lives as long as the borrowed `dictionary`; zstd
+        // reads exactly `frames` and writes only within `spare`, whose
+        // length it is given (uninitialized memory is fine to write).
+        let written = unsafe {
+            match dictionary {
+                Some(dictionary) => zstd_sys::ZSTD_decompress_usingDDict(
+                    self.dctx,
+                    spare.as_mut_ptr().cast(),
+                    spare.len(),
+                    frames.as_ptr().cast(),
+                    frames.len(),
+                    dictionary.ddict,
+                ),
+                None => zstd_sys::ZSTD_decompressDCtx(
+                    self.dctx,
+                    spare.as_mut_ptr().cast(),
+                    spare.len(),
+                    frames.as_ptr().cast(),
+                    frames.len(),
+                ),
+            }
+        };
+        if let Some(name) = error_name(written) {
+            return Err(name);
+        }
+        // SAFETY: zstd initialized the first `written` bytes of the spare
+        // capacity (never more than its length).
+        unsafe { out.set_len(out.len() + written) };
+        Ok(written)
+    }
+
     /// Decompresses the whole of `frame` into `destination` in one call;
     /// returns the bytes written, or zstd's error name (a frame larger
     /// than `destination` is an error, never an overflow).
@@ -131,6 +174,68 @@ impl MappedDecoder {
         error_name(written).map_or(Ok(written), Err)
     }
 }
+
+/// A zstd dictionary and zstd's digest of it (its entropy tables), in one
+/// anonymous mapping: a dictionary of 256 KiB left to malloc would be
+/// copied (`ZSTD_createDDict`) and its unpacked content freed, which raises
+/// glibc's mmap threshold for the rest of the process (see above).
+pub(crate) struct MappedDictionary {
+    // Holds the digest and the content `ddict` points into; only dropped.
+    _workspace: memmap2::MmapMut,
+    ddict: *const zstd_sys::ZSTD_DDict,
+}
+
+impl MappedDictionary {
+    /// Maps room for a dictionary of `content_len` bytes, has `fill` write
+    /// its content, and digests it in place. Err(None) if the memory cannot
+    /// be mapped or zstd refuses the content, Err(Some) if `fill` failed.
+    pub(crate) fn new<E>(
+        content_len: usize,
+        fill: impl FnOnce(&mut [u8]) -> Result<(), E>,
+    ) -> Result<MappedDictionary, Option<E>> {
+        // SAFETY: a pure size query.
+        let tables_len = unsafe {
+            zstd_sys::ZSTD_estimateDDictSize(
+                content_len,
+                zstd_sys::ZSTD_dictLoadMethod_e::ZSTD_dlm_byRef,
+            )
+        };
+        // The digest must start 8-byte aligned; a mapping starts on a page.
+        let tables_len = tables_len.next_multiple_of(8);
+        let mut workspace = tables_len
+            .checked_add(content_len)
+            .and_then(|len| memmap2::MmapMut::map_anon(len.max(1)).ok())
+            .ok_or(None)?;
+        let (tables, content) = workspace.split_at_mut(tables_len);
+        let content = &mut content[..content_len];
+        fill(content).map_err(Some)?;
+        // SAFETY: `tables` is writable, 8-byte aligned, exclusively ours and
+        // as large as zstd asked for; zstd builds the digest inside it and
+        // never allocates (a static DDict). The digest references `content`
+        // (ZSTD_dlm_byRef), which lives in the same mapping, is never written
+        // again and is unmapped only with the digest, when `self` drops.
+        let ddict = unsafe {
+            zstd_sys::ZSTD_initStaticDDict(
+                tables.as_mut_ptr().cast(),
+                tables.len(),
+                content.as_ptr().cast(),
+                content.len(),
+                zstd_sys::ZSTD_dictLoadMethod_e::ZSTD_dlm_byRef,
+                zstd_sys::ZSTD_dictContentType_e::ZSTD_dct_auto,
+            )
+        };
+        if ddict.is_null() {
+            return Err(None);
+        }
+        Ok(MappedDictionary {
+            _workspace: workspace,
+            ddict,
+        })
+    }
+}
+
+// SAFETY: zstd only reads a digested dictionary, from any thread.
+unsafe impl Send for MappedDictionary {}
 
 /// zstd's name for `code` if it is an error.
 fn error_name(code: usize) -> Option<&'static str> {

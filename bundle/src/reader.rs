@@ -20,8 +20,7 @@ use crate::format::{
     MAX_ZSTD_EXPANSION, MODULE_RECORD_LEN, NO_BLOB, PREFETCH_FILE, PREFETCH_MODULE,
     PREFETCH_RECORD_LEN,
 };
-use crate::mapped_zstd::MappedDecoder;
-use zstd::zstd_safe::{DCtx, DDict};
+use crate::mapped_zstd::{MappedDecoder, MappedDictionary};
 
 /// One module of a bundle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,6 +91,8 @@ pub struct Bundle<'a> {
     prefetch_table: &'a [u8],
     strings: &'a [u8],
     data: &'a [u8],
+    /// Where `data` starts, from the start of the bundle.
+    data_offset: u64,
     /// The zstd dictionary blobs of codec `ZstdDictionary` were compressed
     /// with, if the bundle has one: its blob index and record.
     dictionary: Option<(u32, BlobRef)>,
@@ -304,6 +305,7 @@ impl<'a> Bundle<'a> {
             prefetch_table,
             strings,
             data: blob_data,
+            data_offset: header.data_offset,
             dictionary: None,
         };
         bundle.dictionary = bundle
@@ -742,11 +744,7 @@ impl<'a> Bundle<'a> {
         let bytes = self
             .stored_span(blob)
             .ok_or_else(|| corrupt(format!("blob at data offset {} out of range", blob.offset)))?;
-        if xxh3_64(bytes) != blob.checksum {
-            return Err(BundleError::ChecksumMismatch {
-                what: format!("blob at data offset {}", blob.offset),
-            });
-        }
+        verify_checksum(blob, bytes)?;
         Ok(bytes)
     }
 
@@ -762,18 +760,97 @@ impl<'a> Bundle<'a> {
     /// The content of a blob: verified, and decompressed to exactly
     /// `raw_len` bytes. Uncompressed blobs are borrowed, not copied.
     pub fn blob(&self, blob: &BlobRef) -> Result<Cow<'a, [u8]>, BundleError> {
-        let stored = self.verified_stored_bytes(blob)?;
+        self.content(blob, self.verified_stored_bytes(blob)?)
+    }
+
+    /// As [`Self::blob`], for stored bytes the caller read itself: the
+    /// runtime reads modules with `pread` from its executable rather than
+    /// through its mapping of it, so that they never count toward its RSS.
+    /// `stored` must be the blob's stored bytes (its [`Self::stored_span`]),
+    /// and is checked against the blob's length and checksum.
+    pub fn blob_from_stored<'s>(
+        &self,
+        blob: &BlobRef,
+        stored: &'s [u8],
+    ) -> Result<Cow<'s, [u8]>, BundleError> {
+        self.content(blob, self.verified_given(blob, stored)?)
+    }
+
+    /// Where a blob's stored bytes start, from the start of the bundle:
+    /// for a caller that reads them itself. Checked to lie in the bundle.
+    pub fn stored_offset(&self, blob: &BlobRef) -> Result<u64, BundleError> {
+        self.check_blob_shape(blob)?;
+        Ok(self.data_offset + blob.offset)
+    }
+
+    /// `stored`, checked to be `blob`'s stored bytes: shape, length and
+    /// checksum.
+    fn verified_given<'s>(
+        &self,
+        blob: &BlobRef,
+        stored: &'s [u8],
+    ) -> Result<&'s [u8], BundleError> {
+        self.check_blob_shape(blob)?;
+        if stored.len() != blob.stored_len as usize {
+            return Err(corrupt(format!(
+                "blob at data offset {} has {} stored bytes, {} were given",
+                blob.offset,
+                blob.stored_len,
+                stored.len()
+            )));
+        }
+        verify_checksum(blob, stored)?;
+        Ok(stored)
+    }
+
+    /// The content of `blob` from its verified stored bytes.
+    fn content<'s>(&self, blob: &BlobRef, stored: &'s [u8]) -> Result<Cow<'s, [u8]>, BundleError> {
         match blob.codec {
             Codec::Stored => Ok(Cow::Borrowed(stored)),
             Codec::Zstd => decompress(stored, blob.raw_len, blob.offset).map(Cow::Owned),
             Codec::ZstdDictionary => {
                 let dictionary = self.dictionary().ok_or_else(no_dictionary)?;
-                decompress_with_dictionary(stored, blob.raw_len, blob.offset, &dictionary, || {
-                    self.blob(&dictionary).map_err(within("the dictionary"))
+                decompress_with_dictionary(stored, blob.raw_len, blob.offset, &dictionary, |out| {
+                    self.blob_into_slice(&dictionary, out)
+                        .map_err(within("the dictionary"))
                 })
                 .map(Cow::Owned)
             }
         }
+    }
+
+    /// The content of a blob written into `out`, which is `raw_len` bytes
+    /// long; without a buffer of its own (the dictionary's content goes to
+    /// its mapping this way).
+    fn blob_into_slice(&self, blob: &BlobRef, out: &mut [u8]) -> Result<(), BundleError> {
+        let stored = self.verified_stored_bytes(blob)?;
+        let failure = |reason: String| BundleError::Decompress {
+            offset: blob.offset,
+            reason,
+        };
+        if out.len() != blob.raw_len as usize {
+            return Err(failure(format!(
+                "{} bytes of room for {} of content",
+                out.len(),
+                blob.raw_len
+            )));
+        }
+        match blob.codec {
+            Codec::Stored => out.copy_from_slice(stored),
+            Codec::Zstd => {
+                let written = with_decompressor(|context| context.decode_all(stored, out))
+                    .map_err(|error| failure(error.to_string()))?
+                    .map_err(|error| failure(error.to_string()))?;
+                if written != out.len() {
+                    return Err(failure(format!(
+                        "decompressed to {written} bytes, expected {}",
+                        out.len()
+                    )));
+                }
+            }
+            Codec::ZstdDictionary => out.copy_from_slice(&self.blob(blob)?),
+        }
+        Ok(())
     }
 
     /// The zstd dictionary of the bundle, if it has one: blobs of codec
@@ -792,7 +869,11 @@ impl<'a> Bundle<'a> {
     where
         F: Fn(u64, &[u8]) -> io::Result<()> + Sync,
     {
-        self.blob_into(blob, FrameSink::Pieces(&write_at))
+        self.blob_into(
+            blob,
+            self.verified_stored_bytes(blob)?,
+            FrameSink::Pieces(&write_at),
+        )
     }
 
     /// The content of a blob written into `file`, which must be empty and
@@ -801,14 +882,31 @@ impl<'a> Bundle<'a> {
     /// decompressed straight into the file's pages through a shared mapping
     /// of their range: no window buffer, no copying.
     pub fn blob_to_file(&self, blob: &BlobRef, file: &std::fs::File) -> Result<(), BundleError> {
-        self.blob_into::<fn(u64, &[u8]) -> io::Result<()>>(blob, FrameSink::File(file))
+        self.blob_to_file_from_stored(blob, self.verified_stored_bytes(blob)?, file)
     }
 
-    fn blob_into<F>(&self, blob: &BlobRef, sink: FrameSink<'_, F>) -> Result<(), BundleError>
+    /// As [`Self::blob_to_file`], for stored bytes the caller read itself
+    /// (see [`Self::blob_from_stored`]).
+    pub fn blob_to_file_from_stored(
+        &self,
+        blob: &BlobRef,
+        stored: &[u8],
+        file: &std::fs::File,
+    ) -> Result<(), BundleError> {
+        let stored = self.verified_given(blob, stored)?;
+        self.blob_into::<fn(u64, &[u8]) -> io::Result<()>>(blob, stored, FrameSink::File(file))
+    }
+
+    /// Writes the content of `blob`, from its verified stored bytes.
+    fn blob_into<F>(
+        &self,
+        blob: &BlobRef,
+        stored: &[u8],
+        sink: FrameSink<'_, F>,
+    ) -> Result<(), BundleError>
     where
         F: Fn(u64, &[u8]) -> io::Result<()> + Sync,
     {
-        let stored = self.verified_stored_bytes(blob)?;
         let failed = |error: io::Error| BundleError::Decompress {
             offset: blob.offset,
             reason: format!("writing the content: {error}"),
@@ -819,7 +917,9 @@ impl<'a> Bundle<'a> {
         match blob.codec {
             Codec::Stored => sink.write_whole(stored).map_err(failed),
             // Modules' code and source, which are small: in one piece.
-            Codec::ZstdDictionary => sink.write_whole(&self.blob(blob)?).map_err(failed),
+            Codec::ZstdDictionary => sink
+                .write_whole(&self.content(blob, stored)?)
+                .map_err(failed),
             Codec::Zstd => match zstd_frames(stored, blob.raw_len as usize) {
                 Some(frames) => unpack_frames(stored, &frames, blob.offset, sink),
                 // Not split into sized frames: one pass, checked like `blob`.
@@ -957,33 +1057,31 @@ impl<'a> Bundle<'a> {
 }
 
 thread_local! {
-    // Creating a zstd context per blob costs an allocation of ~100 KiB; the
-    // runtime decompresses hundreds of modules at startup, so keep one per
-    // thread, for blobs with and without the dictionary alike.
-    static DECOMPRESSOR: RefCell<Option<DCtx<'static>>> = const { RefCell::new(None) };
+    // Creating a zstd context per blob costs ~160 KiB of memory; the runtime
+    // decompresses hundreds of modules at startup, so keep one per thread,
+    // for blobs with and without the dictionary alike. Mapped, like the
+    // dictionary: neither may pass through malloc (see `mapped_zstd`).
+    static DECOMPRESSOR: RefCell<Option<MappedDecoder>> = const { RefCell::new(None) };
     // A bundle's dictionary, digested (~20 us for 256 KiB, after unpacking
     // it), and which dictionary that is: the checksum and lengths of its
     // blob. Kept apart from the context, which must not apply it to frames
     // compressed without it (they would start from its repeat offsets).
-    static DICTIONARY: RefCell<Option<(DictionaryKey, DDict<'static>)>> =
+    static DICTIONARY: RefCell<Option<(DictionaryKey, MappedDictionary)>> =
         const { RefCell::new(None) };
 }
 
 type DictionaryKey = (u64, u32, u32);
 
-fn zstd_error(code: usize) -> io::Error {
-    io::Error::other(zstd::zstd_safe::get_error_name(code))
-}
-
 /// Runs `work` with this thread's zstd context, or with a new one while
 /// thread-local storage is being torn down or already in use.
-fn with_decompressor<T>(work: impl FnOnce(&mut DCtx<'static>) -> T) -> io::Result<T> {
+fn with_decompressor<T>(work: impl FnOnce(&mut MappedDecoder) -> T) -> io::Result<T> {
+    let new_context = || MappedDecoder::new(MappedDecoder::bulk_context_len(), 0);
     let mut work = Some(work);
     let done = DECOMPRESSOR
         .try_with(|cell| {
             let mut slot = cell.try_borrow_mut().ok()?;
             if slot.is_none() {
-                *slot = Some(DCtx::try_create()?);
+                *slot = Some(new_context()?);
             }
             Some((work.take()?)(slot.as_mut()?))
         })
@@ -992,51 +1090,64 @@ fn with_decompressor<T>(work: impl FnOnce(&mut DCtx<'static>) -> T) -> io::Resul
     match (done, work) {
         (Some(result), _) => Ok(result),
         (None, Some(work)) => {
-            let mut context = DCtx::try_create()
-                .ok_or_else(|| io::Error::other("cannot allocate a zstd context"))?;
+            let mut context =
+                new_context().ok_or_else(|| io::Error::other("cannot map a zstd context"))?;
             Ok(work(&mut context))
         }
         (None, None) => Err(io::Error::other("the zstd context went away")),
     }
 }
 
-fn decompress_into(stored: &[u8], out: &mut Vec<u8>) -> io::Result<usize> {
-    with_decompressor(|context| context.decompress(out, stored))?.map_err(zstd_error)
+/// Decompresses the whole of `stored` after the end of `out`, with
+/// `dictionary` if it was compressed with it.
+fn decompress_into(
+    stored: &[u8],
+    out: &mut Vec<u8>,
+    dictionary: Option<&MappedDictionary>,
+) -> io::Result<usize> {
+    with_decompressor(|context| context.decode_to_vec(stored, out, dictionary))?
+        .map_err(io::Error::other)
 }
 
 /// Decompresses zstd frames compressed with a dictionary, the content of
-/// blob `dictionary` that `dictionary_content` reads if this thread has not
-/// digested it yet.
-fn decompress_with_dictionary<'d>(
+/// blob `dictionary`, which `fill_dictionary` writes into the buffer it is
+/// given if this thread has not digested that dictionary yet.
+fn decompress_with_dictionary(
     stored: &[u8],
     raw_len: u32,
     offset: u64,
     dictionary: &BlobRef,
-    dictionary_content: impl FnOnce() -> Result<Cow<'d, [u8]>, BundleError>,
+    fill_dictionary: impl FnOnce(&mut [u8]) -> Result<(), BundleError>,
 ) -> Result<Vec<u8>, BundleError> {
     let key = (
         dictionary.checksum,
         dictionary.stored_len,
         dictionary.raw_len,
     );
-    let digest = |content: &[u8]| {
-        DDict::try_create(content).ok_or_else(|| BundleError::Decompress {
-            offset: dictionary.offset,
-            reason: "cannot digest the zstd dictionary".into(),
+    let digest = |fill: Option<_>| {
+        let fill = fill.ok_or_else(|| BundleError::Decompress {
+            offset,
+            reason: "the zstd dictionary went away".into(),
+        })?;
+        MappedDictionary::new(dictionary.raw_len as usize, fill).map_err(|error| {
+            error.unwrap_or_else(|| BundleError::Decompress {
+                offset: dictionary.offset,
+                reason: "cannot digest the zstd dictionary".into(),
+            })
         })
     };
-    let decompress = |digested: &DDict<'_>| {
+    let decompress = |digested: &MappedDictionary| {
         decompress_checked(stored, raw_len, offset, |out| {
-            with_decompressor(|context| context.decompress_using_ddict(out, stored, digested))?
-                .map_err(zstd_error)
+            decompress_into(stored, out, Some(digested))
         })
     };
-    let mut dictionary_content = Some(dictionary_content);
+    let mut fill_dictionary = Some(fill_dictionary);
     let with_cached = DICTIONARY.try_with(|cell| {
         let mut slot = cell.try_borrow_mut().ok()?;
         if slot.as_ref().map(|(loaded, _)| *loaded) != Some(key) {
-            let digested = (dictionary_content.take()?)().and_then(|content| digest(&content));
-            match digested {
+            // The old digest goes first: two would be mapped at once.
+            *slot = None;
+            match digest(fill_dictionary.take()) {
                 Ok(digested) => *slot = Some((key, digested)),
                 Err(error) => return Some(Err(error)),
             }
@@ -1044,21 +1155,28 @@ fn decompress_with_dictionary<'d>(
         let (_, digested) = slot.as_ref()?;
         Some(decompress(digested))
     });
-    match (with_cached, dictionary_content) {
-        (Ok(Some(result)), _) => result,
+    match with_cached {
+        Ok(Some(result)) => result,
         // Thread-local storage is being torn down, or already in use.
-        (_, Some(read)) => decompress(&digest(&read()?)?),
-        (_, None) => Err(BundleError::Decompress {
-            offset,
-            reason: "the zstd dictionary went away".into(),
-        }),
+        _ => decompress(&digest(fill_dictionary.take())?),
     }
+}
+
+fn verify_checksum(blob: &BlobRef, stored: &[u8]) -> Result<(), BundleError> {
+    if xxh3_64(stored) != blob.checksum {
+        return Err(BundleError::ChecksumMismatch {
+            what: format!("blob at data offset {}", blob.offset),
+        });
+    }
+    Ok(())
 }
 
 /// Decompresses zstd frames to exactly `raw_len` bytes; `offset` only
 /// names the blob in errors.
 pub(crate) fn decompress(stored: &[u8], raw_len: u32, offset: u64) -> Result<Vec<u8>, BundleError> {
-    decompress_checked(stored, raw_len, offset, |out| decompress_into(stored, out))
+    decompress_checked(stored, raw_len, offset, |out| {
+        decompress_into(stored, out, None)
+    })
 }
 
 /// Runs `decompress_into` on an output buffer of `raw_len` bytes' capacity

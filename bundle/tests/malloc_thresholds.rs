@@ -15,7 +15,7 @@
 
 use std::process::Command;
 
-use freeze_bundle::{Blob, Bundle, BundleWriter, Codec, FileKind, StoredBlob};
+use freeze_bundle::{Blob, Bundle, BundleWriter, Codec, FileKind, ModuleKind, StoredBlob};
 use zstd::zstd_safe::CParameter;
 
 const CHILD_ENV: &str = "FREEZE_TEST_MALLOC_CHILD";
@@ -25,18 +25,100 @@ fn content_byte(i: usize) -> u8 {
     ((i / 7) % 251) as u8 ^ ((i >> 14) as u8)
 }
 
-/// Whether glibc serves a 1 MiB `malloc` with a mapping of its own
+/// Whether glibc serves a `malloc` of `len` bytes with a mapping of its own
 /// (`mallinfo2`'s count of mapped chunks goes up). The block is never freed:
-/// freeing it would itself raise the threshold to 1 MiB.
-fn one_mib_is_mapped() -> bool {
+/// freeing it would itself raise the threshold to `len`.
+fn is_mapped(len: usize) -> bool {
     // SAFETY: mallinfo2 only reads allocator statistics; the block is
     // leaked, never accessed.
     unsafe {
         let before = libc::mallinfo2().hblks;
         // black_box: an allocation whose address is unused may be elided.
-        assert!(!std::hint::black_box(libc::malloc(1 << 20)).is_null());
+        assert!(!std::hint::black_box(libc::malloc(len)).is_null());
         libc::mallinfo2().hblks == before + 1
     }
+}
+
+fn one_mib_is_mapped() -> bool {
+    is_mapped(1 << 20)
+}
+
+/// Python-like modules, enough to train a dictionary of 256 KiB on (16
+/// times that).
+fn dictionary_modules() -> Vec<Vec<u8>> {
+    const WORDS: [&str; 12] = [
+        "def", "return", "self", "import", "class", "value", "None", "raise", "items", "append",
+        "kwargs", "result",
+    ];
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    (0..300)
+        .map(|i| {
+            let mut source = String::new();
+            while source.len() < 16 << 10 {
+                let word = WORDS[(next() % WORDS.len() as u64) as usize];
+                source.push_str(&format!("{word}_{} = {}\n", next() % 5000, i));
+            }
+            source.into_bytes()
+        })
+        .collect()
+}
+
+/// A bundle of `dictionary_modules` compressed with a dictionary trained
+/// on them.
+fn write_dictionary_bundle(path: &std::path::Path) {
+    let modules = dictionary_modules();
+    let mut writer = BundleWriter::new(*b"\xa7\x0d\x0d\x0a");
+    writer.set_compression_level(1);
+    writer.train_dictionary(256 << 10, 1);
+    for (i, source) in modules.iter().enumerate() {
+        writer
+            .add_module(
+                &format!("m{i:03}"),
+                ModuleKind::Module,
+                &format!("m{i:03}.py"),
+                Some(Blob::Raw(source.clone())),
+                None,
+            )
+            .unwrap();
+    }
+    std::fs::write(path, writer.finish().unwrap()).unwrap();
+}
+
+/// In the child: read modules compressed with the dictionary, which is
+/// unpacked and digested on the first; then ask malloc about sizes between
+/// 128 KiB and the dictionary's.
+fn read_with_dictionary_and_check(path: &str) {
+    let bytes = std::fs::read(path).unwrap();
+    let bundle = Bundle::parse(&bytes).unwrap();
+    let dictionary = bundle.dictionary().expect("a dictionary was trained");
+    assert!(
+        dictionary.raw_len > 192 << 10,
+        "a {} byte dictionary cannot show it",
+        dictionary.raw_len
+    );
+    assert!(
+        is_mapped(160 << 10),
+        "the child starts with raised thresholds"
+    );
+    let modules = dictionary_modules();
+    for index in [0, 150, 299] {
+        let code = bundle.module(index).unwrap().code.unwrap();
+        assert_eq!(code.codec, Codec::ZstdDictionary);
+        assert!(
+            bundle.blob(&code).unwrap() == &modules[index][..],
+            "module {index}"
+        );
+    }
+    assert!(
+        is_mapped(160 << 10),
+        "after reading with the dictionary, glibc serves 160 KiB from its heap: the unpacked dictionary was freed through malloc"
+    );
 }
 
 /// Two 8 MiB frames with 8 MiB windows, as level 19 makes for a large
@@ -108,7 +190,10 @@ fn unpack_and_check(path: &str) {
 
 fn main() {
     if let Ok(path) = std::env::var(CHILD_ENV) {
-        unpack_and_check(&path);
+        match path.strip_prefix("dictionary:") {
+            Some(path) => read_with_dictionary_and_check(path),
+            None => unpack_and_check(&path),
+        }
         return;
     }
     println!("test unpacking_a_large_blob_leaves_the_malloc_thresholds_alone ...");
@@ -116,6 +201,23 @@ fn main() {
     write_bundle(&path);
     let child = Command::new(std::env::current_exe().unwrap())
         .env(CHILD_ENV, &path)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        child.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&child.stdout),
+        String::from_utf8_lossy(&child.stderr)
+    );
+    println!("ok");
+
+    println!("test reading_with_a_dictionary_leaves_the_malloc_thresholds_alone ...");
+    let path =
+        std::env::temp_dir().join(format!("freeze-malloc-dict-{}.bundle", std::process::id()));
+    write_dictionary_bundle(&path);
+    let child = Command::new(std::env::current_exe().unwrap())
+        .env(CHILD_ENV, format!("dictionary:{}", path.display()))
         .output()
         .unwrap();
     let _ = std::fs::remove_file(&path);

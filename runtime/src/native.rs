@@ -67,10 +67,10 @@ pub(crate) fn unpack_memory_file(
     let file = unsafe { std::fs::File::from_raw_fd(fd) };
     let failed =
         |what: &str, e: &dyn std::fmt::Display| LoadError(format!("{what} {name} in memory: {e}"));
-    bundle
-        .blob_to_file(blob, &file)
-        .map_err(|e| failed("unpacking", &e))?;
-    crate::payload::release_blob(bundle, blob);
+    crate::payload::with_stored(bundle, blob, |stored| {
+        bundle.blob_to_file_from_stored(blob, stored, &file)
+    })
+    .map_err(|e| failed("unpacking", &e))?;
     let needed = if blob.raw_len == 0 {
         Vec::new()
     } else {

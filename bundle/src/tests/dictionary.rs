@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use super::{compressible, unpack_to_file, unpack_with_write_at, Rng, PYTHON_MAGIC};
+use super::{
+    compressible, content_from_copy, unpack_to_file, unpack_with_write_at, Rng, PYTHON_MAGIC,
+};
 use crate::{
     compress, Blob, Bundle, BundleError, BundleWriter, Codec, CompressionCache, FileKind, MainMode,
     ModuleKind, StoredBlob,
@@ -146,6 +148,7 @@ fn modules_compressed_with_a_trained_dictionary_read_back_and_take_less_room() {
                 expected
             );
             assert_eq!(unpack_to_file(&bundle, &blob).expect("to_file"), expected);
+            assert_eq!(content_from_copy(&bytes, &bundle, &blob), expected);
         }
     }
     // Only Python modules' code and source handed over raw use it.

@@ -268,7 +268,46 @@ pub(crate) fn unpack_to_file(
     bundle.blob_to_file(blob, &file)?;
     let mut content = Vec::new();
     std::io::Read::read_to_end(&mut &file, &mut content).expect("read back");
+
+    // The same from stored bytes read elsewhere (the runtime's `pread`).
+    let copy = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .expect("create a scratch file");
+    let _ = std::fs::remove_file(&path);
+    let stored = bundle.stored_span(blob).expect("in range").to_vec();
+    bundle
+        .blob_to_file_from_stored(blob, &stored, &copy)
+        .expect("unpacks from a copy of its stored bytes as from the bundle");
+    let mut from_copy = Vec::new();
+    std::io::Read::read_to_end(&mut &copy, &mut from_copy).expect("read back");
+    assert!(from_copy == content, "the same content from a copy");
     Ok(content)
+}
+
+/// A blob's content from a copy of its stored bytes, taken at
+/// `stored_offset` in the bundle's `bytes` (as the runtime reads them with
+/// `pread`), checked against `Bundle::blob`.
+pub(crate) fn content_from_copy(
+    bytes: &[u8],
+    bundle: &crate::Bundle<'_>,
+    blob: &crate::BlobRef,
+) -> Vec<u8> {
+    let start = bundle.stored_offset(blob).expect("in range") as usize;
+    let stored = bytes[start..start + blob.stored_len as usize].to_vec();
+    assert_eq!(
+        Some(&stored[..]),
+        bundle.stored_span(blob),
+        "stored_offset is where stored_span lies"
+    );
+    let content = bundle
+        .blob_from_stored(blob, &stored)
+        .expect("from a copy")
+        .into_owned();
+    assert_eq!(content, bundle.blob(blob).expect("blob").as_ref());
+    content
 }
 
 /// A blob's content as `blob_write_at` delivers it, checking that the pieces

@@ -222,6 +222,22 @@ fn codecs_follow_compressibility_and_given_blobs_are_kept_verbatim() {
         ..engine
     };
     assert!(bundle.stored_span(&beyond).is_none());
+    assert!(bundle.stored_offset(&beyond).is_err());
+    // The content from a copy of the stored bytes (the runtime's `pread`),
+    // for every codec; a copy that is not the blob's is refused.
+    for blob in [app_code, extension, library.data, empty.data, engine] {
+        super::content_from_copy(&bytes, &bundle, &blob);
+    }
+    let stored = bundle.stored_span(&app_code).expect("in range");
+    let short = bundle.blob_from_stored(&app_code, &stored[1..]);
+    assert!(matches!(short, Err(BundleError::Corrupt(_))), "{short:?}");
+    let mut damaged = stored.to_vec();
+    damaged[0] ^= 1;
+    let damaged = bundle.blob_from_stored(&app_code, &damaged);
+    assert!(
+        matches!(damaged, Err(BundleError::ChecksumMismatch { .. })),
+        "{damaged:?}"
+    );
 
     // stored_blob + Blob::Stored copies a bundle's blobs into another one.
     let mut writer = BundleWriter::new(PYTHON_MAGIC);
