@@ -196,28 +196,29 @@ fn main() {
         }
         return;
     }
-    println!("test unpacking_a_large_blob_leaves_the_malloc_thresholds_alone ...");
-    let path = std::env::temp_dir().join(format!("freeze-malloc-{}.bundle", std::process::id()));
-    write_bundle(&path);
-    let child = Command::new(std::env::current_exe().unwrap())
-        .env(CHILD_ENV, &path)
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_file(&path);
-    assert!(
-        child.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&child.stdout),
-        String::from_utf8_lossy(&child.stderr)
+    check_in_child(
+        "unpacking_a_large_blob_leaves_the_malloc_thresholds_alone",
+        "freeze-malloc",
+        write_bundle,
+        "",
     );
-    println!("ok");
+    check_in_child(
+        "reading_with_a_dictionary_leaves_the_malloc_thresholds_alone",
+        "freeze-malloc-dict",
+        write_dictionary_bundle,
+        "dictionary:",
+    );
+}
 
-    println!("test reading_with_a_dictionary_leaves_the_malloc_thresholds_alone ...");
-    let path =
-        std::env::temp_dir().join(format!("freeze-malloc-dict-{}.bundle", std::process::id()));
-    write_dictionary_bundle(&path);
+/// Writes a bundle with `write` and runs this binary again on it, as the
+/// child that checks, `CHILD_ENV` telling it the bundle's path after
+/// `mode`.
+fn check_in_child(test: &str, tag: &str, write: fn(&std::path::Path), mode: &str) {
+    println!("test {test} ...");
+    let path = std::env::temp_dir().join(format!("{tag}-{}.bundle", std::process::id()));
+    write(&path);
     let child = Command::new(std::env::current_exe().unwrap())
-        .env(CHILD_ENV, format!("dictionary:{}", path.display()))
+        .env(CHILD_ENV, format!("{mode}{}", path.display()))
         .output()
         .unwrap();
     let _ = std::fs::remove_file(&path);

@@ -251,6 +251,19 @@ pub(crate) fn unpack_to_file(
     bundle: &crate::Bundle<'_>,
     blob: &crate::BlobRef,
 ) -> Result<Vec<u8>, crate::BundleError> {
+    let content = into_scratch_file(|file| bundle.blob_to_file(blob, file))?;
+    // The same from stored bytes read elsewhere (the runtime's `pread`).
+    let stored = bundle.stored_span(blob).expect("in range").to_vec();
+    let from_copy = into_scratch_file(|file| bundle.blob_to_file_from_stored(blob, &stored, file))
+        .expect("unpacks from a copy of its stored bytes as from the bundle");
+    assert!(from_copy == content, "the same content from a copy");
+    Ok(content)
+}
+
+/// What `unpack` writes into a new, unlinked scratch file.
+fn into_scratch_file(
+    unpack: impl FnOnce(&std::fs::File) -> Result<(), crate::BundleError>,
+) -> Result<Vec<u8>, crate::BundleError> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let path = std::env::temp_dir().join(format!(
@@ -265,25 +278,9 @@ pub(crate) fn unpack_to_file(
         .open(&path)
         .expect("create a scratch file");
     let _ = std::fs::remove_file(&path);
-    bundle.blob_to_file(blob, &file)?;
+    unpack(&file)?;
     let mut content = Vec::new();
     std::io::Read::read_to_end(&mut &file, &mut content).expect("read back");
-
-    // The same from stored bytes read elsewhere (the runtime's `pread`).
-    let copy = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .expect("create a scratch file");
-    let _ = std::fs::remove_file(&path);
-    let stored = bundle.stored_span(blob).expect("in range").to_vec();
-    bundle
-        .blob_to_file_from_stored(blob, &stored, &copy)
-        .expect("unpacks from a copy of its stored bytes as from the bundle");
-    let mut from_copy = Vec::new();
-    std::io::Read::read_to_end(&mut &copy, &mut from_copy).expect("read back");
-    assert!(from_copy == content, "the same content from a copy");
     Ok(content)
 }
 
