@@ -119,32 +119,10 @@ impl MappedDecoder {
         dictionary: Option<&MappedDictionary>,
     ) -> Result<usize, &'static str> {
         let spare = out.spare_capacity_mut();
-        // SAFETY: `dctx` is the live static context in our workspace, and a
-        // digest (if any) lives as long as the borrowed `dictionary`; zstd
-        // reads exactly `frames` and writes only within `spare`, whose
-        // length it is given (uninitialized memory is fine to write).
-        let written = unsafe {
-            match dictionary {
-                Some(dictionary) => zstd_sys::ZSTD_decompress_usingDDict(
-                    self.dctx,
-                    spare.as_mut_ptr().cast(),
-                    spare.len(),
-                    frames.as_ptr().cast(),
-                    frames.len(),
-                    dictionary.ddict,
-                ),
-                None => zstd_sys::ZSTD_decompressDCtx(
-                    self.dctx,
-                    spare.as_mut_ptr().cast(),
-                    spare.len(),
-                    frames.as_ptr().cast(),
-                    frames.len(),
-                ),
-            }
-        };
-        if let Some(name) = error_name(written) {
-            return Err(name);
-        }
+        // SAFETY: `spare` is writable for its length (uninitialized memory
+        // is fine to write).
+        let written =
+            unsafe { self.decode_raw(frames, spare.as_mut_ptr().cast(), spare.len(), dictionary) }?;
         // SAFETY: zstd initialized the first `written` bytes of the spare
         // capacity (never more than its length).
         unsafe { out.set_len(out.len() + written) };
@@ -159,17 +137,44 @@ impl MappedDecoder {
         frame: &[u8],
         destination: &mut [u8],
     ) -> Result<usize, &'static str> {
-        // SAFETY: `dctx` is the live static context in our workspace; zstd
-        // reads exactly `frame` and writes only within `destination`, whose
-        // length it is given.
+        // SAFETY: `destination` is writable for its length.
+        unsafe { self.decode_raw(frame, destination.as_mut_ptr(), destination.len(), None) }
+    }
+
+    /// Decompresses the whole of `frames` into the `capacity` bytes at
+    /// `destination`, with `dictionary` if given.
+    ///
+    /// # Safety
+    /// `destination` must be valid for writes of `capacity` bytes.
+    unsafe fn decode_raw(
+        &mut self,
+        frames: &[u8],
+        destination: *mut u8,
+        capacity: usize,
+        dictionary: Option<&MappedDictionary>,
+    ) -> Result<usize, &'static str> {
+        // SAFETY: `dctx` is the live static context in our workspace, and a
+        // digest (if any) lives as long as the borrowed `dictionary`; zstd
+        // reads exactly `frames` and writes only within the `capacity` bytes
+        // at `destination`, which the caller vouches for.
         let written = unsafe {
-            zstd_sys::ZSTD_decompressDCtx(
-                self.dctx,
-                destination.as_mut_ptr().cast(),
-                destination.len(),
-                frame.as_ptr().cast(),
-                frame.len(),
-            )
+            match dictionary {
+                Some(dictionary) => zstd_sys::ZSTD_decompress_usingDDict(
+                    self.dctx,
+                    destination.cast(),
+                    capacity,
+                    frames.as_ptr().cast(),
+                    frames.len(),
+                    dictionary.ddict,
+                ),
+                None => zstd_sys::ZSTD_decompressDCtx(
+                    self.dctx,
+                    destination.cast(),
+                    capacity,
+                    frames.as_ptr().cast(),
+                    frames.len(),
+                ),
+            }
         };
         error_name(written).map_or(Ok(written), Err)
     }

@@ -123,6 +123,10 @@ fn no_dictionary() -> BundleError {
     corrupt("blob is compressed with a dictionary, but the bundle has none")
 }
 
+fn dictionary_in_dictionary() -> BundleError {
+    corrupt("the dictionary is itself compressed with the dictionary")
+}
+
 /// Prefixes a `Corrupt` message with where the problem was found.
 fn within(context: impl fmt::Display) -> impl FnOnce(BundleError) -> BundleError {
     move |error| match error {
@@ -316,9 +320,7 @@ impl<'a> Bundle<'a> {
             .dictionary
             .is_some_and(|(_, dictionary)| dictionary.codec == Codec::ZstdDictionary)
         {
-            return Err(corrupt(
-                "the dictionary is itself compressed with the dictionary",
-            ));
+            return Err(dictionary_in_dictionary());
         }
         let main_mode = MainMode::from_u8(header.main_mode)
             .ok_or_else(|| corrupt(format!("unknown main mode {}", header.main_mode)))?;
@@ -811,7 +813,7 @@ impl<'a> Bundle<'a> {
             Codec::ZstdDictionary => {
                 let dictionary = self.dictionary().ok_or_else(no_dictionary)?;
                 decompress_with_dictionary(stored, blob.raw_len, blob.offset, &dictionary, |out| {
-                    self.blob_into_slice(&dictionary, out)
+                    self.dictionary_into(&dictionary, out)
                         .map_err(within("the dictionary"))
                 })
                 .map(Cow::Owned)
@@ -819,10 +821,9 @@ impl<'a> Bundle<'a> {
         }
     }
 
-    /// The content of a blob written into `out`, which is `raw_len` bytes
-    /// long; without a buffer of its own (the dictionary's content goes to
-    /// its mapping this way).
-    fn blob_into_slice(&self, blob: &BlobRef, out: &mut [u8]) -> Result<(), BundleError> {
+    /// The content of the dictionary `blob` written into `out`, which is
+    /// `raw_len` bytes long: into its mapping, without a buffer of its own.
+    fn dictionary_into(&self, blob: &BlobRef, out: &mut [u8]) -> Result<(), BundleError> {
         let stored = self.verified_stored_bytes(blob)?;
         let failure = |reason: String| BundleError::Decompress {
             offset: blob.offset,
@@ -848,7 +849,7 @@ impl<'a> Bundle<'a> {
                     )));
                 }
             }
-            Codec::ZstdDictionary => out.copy_from_slice(&self.blob(blob)?),
+            Codec::ZstdDictionary => return Err(dictionary_in_dictionary()),
         }
         Ok(())
     }
@@ -1429,30 +1430,20 @@ fn unpack_frame_into_file(
     raw_range: &std::ops::Range<usize>,
     file: &std::fs::File,
 ) -> Result<(), String> {
-    const PAGE: usize = 4096;
-    let map_start = raw_range.start / PAGE * PAGE;
     // SAFETY: the file is the caller's, sized to the content and written only
     // by this function's callers, each frame to its own byte range. A page at
-    // a frame boundary is mapped by two threads at once, but each writes only
-    // its own bytes, through a slice of exactly its range (below), so no
-    // memory is reachable through two live mutable references.
+    // a frame boundary is mapped by two threads at once (memmap2 maps from
+    // the page the offset falls in), but each mapping hands out exactly its
+    // frame's bytes, so no memory is reachable through two live mutable
+    // references.
     let mut map = unsafe {
         memmap2::MmapOptions::new()
-            .offset(map_start as u64)
-            .len(raw_range.end - map_start)
+            .offset(raw_range.start as u64)
+            .len(raw_range.len())
             .map_mut(file)
     }
     .map_err(|error| format!("mapping the content: {error}"))?;
-    // SAFETY: `raw_range.start - map_start` is inside the mapping (less than
-    // a page, and the mapping extends to `raw_range.end`); the slice covers
-    // exactly this frame's bytes, which no one else writes.
-    let destination = unsafe {
-        std::slice::from_raw_parts_mut(
-            map.as_mut_ptr().add(raw_range.start - map_start),
-            raw_range.len(),
-        )
-    };
-    let written = decoder.decode_all(frame, destination)?;
+    let written = decoder.decode_all(frame, &mut map)?;
     if written != raw_range.len() {
         return Err(format!(
             "the frame decompressed to {written} bytes, expected {}",
