@@ -351,3 +351,41 @@ pub fn test_venv() -> PathBuf {
     fs::write(&marker, key).unwrap();
     venv
 }
+
+/// A cached venv made with /usr/bin/python3.11 holding exactly the pinned
+/// requirements of `requirements` (a file relative to the repo), under
+/// `target/<name>`; rebuilt only when the file changes. A lock file
+/// serialises test binaries that need it at the same time.
+pub fn venv_from(name: &str, requirements: &str) -> PathBuf {
+    let repo = repo();
+    let venv = repo.join("target").join(name);
+    let requirements = repo.join(requirements);
+    let key = fs::read_to_string(&requirements).unwrap();
+    fs::create_dir_all(repo.join("target")).unwrap();
+    let lock = fs::File::create(repo.join(format!("target/{name}.lock"))).unwrap();
+    lock.lock().unwrap();
+    let marker = venv.join(".freeze-test-inputs");
+    if fs::read_to_string(&marker).ok().as_deref() == Some(key.as_str()) {
+        return venv;
+    }
+    let _ = fs::remove_dir_all(&venv);
+    let status = Command::new(PYTHON)
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .unwrap();
+    assert!(status.success(), "python3.11 -m venv failed");
+    let out = Command::new(venv.join("bin/pip"))
+        .args(["install", "-q", "--disable-pip-version-check", "-r"])
+        .arg(&requirements)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "pip install -r {} failed:\n{}",
+        requirements.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    fs::write(&marker, key).unwrap();
+    venv
+}
