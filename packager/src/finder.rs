@@ -245,18 +245,60 @@ fn collect_data(
             }
             continue;
         }
-        let is_code = file.ends_with(".py")
-            || file.ends_with(".pyc")
-            || file.ends_with(".pyo")
-            || EXTENSION_SUFFIXES.iter().any(|s| file.ends_with(s));
-        // Stubs and the PEP 561 marker are for type checkers, never read at
-        // run time; bundling them would give an app a data directory (and a
-        // first-start write) it has no use for.
-        let is_typing_only = file.ends_with(".pyi") || file == "py.typed";
-        if !is_code && !is_typing_only && path.is_file() {
+        if !is_code_or_typing(file) && path.is_file() {
             out.push((rel, path));
         }
     }
+}
+
+/// Non-Python files of an app directory (`app/` with `__main__.py`), as
+/// (bundle-relative path, file): those in it and in its plain
+/// subdirectories, recursively, which the app reads beside its modules
+/// (`os.path.dirname(__file__) + "/logging.ini"`). Packages bring their
+/// own data (`package_data`); hidden entries, bytecode caches, venvs and
+/// installed metadata are not the app's.
+pub fn app_data(dir: &Path) -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    collect_app_data(dir, "", &mut out, 0);
+    out
+}
+
+fn collect_app_data(dir: &Path, rel_dir: &str, out: &mut Vec<(String, PathBuf)>, depth: usize) {
+    if depth > 16 {
+        return;
+    }
+    for (path, file) in sorted_entries(dir) {
+        let file = file.as_str();
+        if file.starts_with('.') || file == "__pycache__" {
+            continue;
+        }
+        let rel = join_rel(rel_dir, file);
+        if path.is_dir() {
+            let not_the_apps = path.join("__init__.py").is_file()
+                || path.join("pyvenv.cfg").is_file()
+                || file == "node_modules"
+                || file.ends_with(".dist-info")
+                || file.ends_with(".egg-info");
+            if !not_the_apps {
+                collect_app_data(&path, &rel, out, depth + 1);
+            }
+        } else if path.is_file() && !is_code_or_typing(file) {
+            out.push((rel, path));
+        }
+    }
+}
+
+/// Modules, bytecode and type-checker files: never package data.
+fn is_code_or_typing(file: &str) -> bool {
+    file.ends_with(".py")
+        || file.ends_with(".pyc")
+        || file.ends_with(".pyo")
+        || EXTENSION_SUFFIXES.iter().any(|s| file.ends_with(s))
+        // Stubs and the PEP 561 marker are for type checkers, never read at
+        // run time; bundling them would give an app a data directory (and a
+        // first-start write) it has no use for.
+        || file.ends_with(".pyi")
+        || file == "py.typed"
 }
 
 fn parent_dir(rel: &str) -> &str {

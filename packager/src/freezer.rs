@@ -658,6 +658,16 @@ fn write_bundle(
             }
         }
     }
+    if entry.main_name == "__main__" && entry.mode == MainMode::Module {
+        let output = cli.output.as_deref().and_then(|o| o.canonicalize().ok());
+        for (rel, file) in crate::finder::app_data(&entry.root) {
+            // A previous build written into the app directory is not data.
+            if output.is_some() && file.canonicalize().ok() == output {
+                continue;
+            }
+            add_disk_file(&mut writer, &rel, &file)?;
+        }
+    }
     for (rel, file) in add_data_files(extra.add_data) {
         add_disk_file(&mut writer, &rel, &file)?;
     }
