@@ -48,9 +48,7 @@ fn system_python() -> PathBuf {
 
 fn fidelity_python() -> &'static Path {
     static VENV: OnceLock<PathBuf> = OnceLock::new();
-    VENV.get_or_init(|| {
-        venv_from("fidelity-venv", "tests/fidelity-requirements.txt").join("bin/python")
-    })
+    VENV.get_or_init(|| venv_from("fidelity", "tests/fidelity-requirements.txt").join("bin/python"))
 }
 
 #[test]

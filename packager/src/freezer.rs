@@ -147,6 +147,13 @@ pub fn freeze(cli: &Cli) -> Result<()> {
         after_stdlib: true,
         is_stdlib: false,
     }));
+    let first_vendored_root = roots.len();
+    roots.extend(site.vendored.iter().map(|d| SearchRoot {
+        dir: d.clone(),
+        is_app: false,
+        after_stdlib: true,
+        is_stdlib: false,
+    }));
     // The stdlib directory the archive was compiled from, for the modules
     // the archive leaves out (test suites): python finds them there.
     let stdlib_dir = Path::new(embedded::STDLIB_DIR);
@@ -159,6 +166,7 @@ pub fn freeze(cli: &Cli) -> Result<()> {
         });
     }
     let distributions = crate::site::Distributions::scan(&site.dirs);
+    let vendored_distributions = crate::site::Distributions::scan(&site.vendored);
     let finder = Finder::new(roots);
     let mut builder = GraphBuilder::new(&compiler, &finder, stdlib, index, cli.excludes.clone());
     builder.set_distributions(&distributions);
@@ -199,9 +207,12 @@ pub fn freeze(cli: &Cli) -> Result<()> {
     let root_dirs: Vec<PathBuf> = std::iter::once(entry.root.clone())
         .chain(cli.paths.iter().cloned())
         .chain(site.dirs.iter().cloned())
+        .chain(site.vendored.iter().cloned())
         .collect();
     let extra = ExtraFiles {
         distributions: &distributions,
+        vendored_distributions: &vendored_distributions,
+        first_vendored_root,
         add_data: &add_data,
     };
     let payload = write_bundle(&graph, &stdlib, &root_dirs, &entry, cli, &extra, cache)?;
@@ -344,6 +355,11 @@ fn check_not_overwriting_input(out: &Path, app: &Path, graph: &ModuleGraph) -> R
 /// Files bundled beside the modules.
 struct ExtraFiles<'a> {
     distributions: &'a crate::site::Distributions,
+    /// The distributions of vendored dependencies, bundled only with the
+    /// modules found there (roots from `first_vendored_root` on), so a
+    /// copy installed in a site directory keeps its own metadata alone.
+    vendored_distributions: &'a crate::site::Distributions,
+    first_vendored_root: usize,
     add_data: &'a [(PathBuf, String)],
 }
 
@@ -648,7 +664,12 @@ fn write_bundle(
         }
         // Root 0 is the app's own directory: its modules have no dist-info.
         if found.root != 0 && !found.from_stdlib {
-            for meta in extra.distributions.for_top_level(name) {
+            let distributions = if found.root >= extra.first_vendored_root {
+                extra.vendored_distributions
+            } else {
+                extra.distributions
+            };
+            for meta in distributions.for_top_level(name) {
                 let Some(meta_name) = meta.file_name().and_then(|n| n.to_str()) else {
                     continue;
                 };

@@ -26,6 +26,9 @@ pub struct SitePackages {
     /// Its `sys.path` minus the stdlib and the current directory: site
     /// directories, `.pth` additions, PYTHONPATH entries.
     pub dirs: Vec<PathBuf>,
+    /// Directories of vendored dependencies that an installed package
+    /// appends to `sys.path` when imported (see `vendored_dirs`).
+    pub vendored: Vec<PathBuf>,
 }
 
 /// Decides which interpreter's packages to use.
@@ -109,9 +112,11 @@ print(json.dumps({
         }
         dirs.push(p);
     }
+    let vendored = vendored_dirs(&dirs);
     Ok(SitePackages {
         python: Some(python.to_path_buf()),
         dirs,
+        vendored,
     })
 }
 
@@ -124,6 +129,33 @@ pub struct Distribution {
     pub top_levels: Vec<String>,
     /// Its `Requires-Dist` lines.
     pub requires: Vec<crate::requirements::Requirement>,
+}
+
+/// setuptools 71 and later ship their dependencies (packaging, jaraco.text,
+/// platformdirs...) in `setuptools/_vendor`, which `import setuptools` and
+/// `import pkg_resources` append to `sys.path`; pkg_resources then imports
+/// them by their own names. Python finds them there after every site
+/// directory (unless installed in one), so they are searched last. Older
+/// releases import their vendored copies as `pkg_resources.extern.*`
+/// (served by their own import hook from the package itself) and add
+/// nothing to `sys.path`: their `_vendor` is no search root.
+fn vendored_dirs(site_dirs: &[PathBuf]) -> Vec<PathBuf> {
+    const APPENDS_VENDOR: &str = "'setuptools', '_vendor'";
+    site_dirs
+        .iter()
+        .filter(|dir| {
+            ["setuptools/__init__.py", "pkg_resources/__init__.py"]
+                .iter()
+                .any(|init| {
+                    fs::read_to_string(dir.join(init)).is_ok_and(|text| {
+                        text.lines()
+                            .any(|l| l.contains("sys.path.extend") && l.contains(APPENDS_VENDOR))
+                    })
+                })
+        })
+        .map(|dir| dir.join("setuptools/_vendor"))
+        .filter(|vendor| vendor.is_dir())
+        .collect()
 }
 
 /// The dist-info (or egg-info) directories of installed distributions,
@@ -280,4 +312,36 @@ fn top_levels(meta: &Path, record: &str) -> Vec<String> {
         }
     }
     tops
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn setuptools_vendor_dir_is_a_root_only_where_it_joins_sys_path() {
+        let base =
+            std::env::temp_dir().join(format!("freeze-site-vendored-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&base);
+        let site = |name: &str, pkg_resources: &str| {
+            let dir = base.join(name);
+            fs::create_dir_all(dir.join("setuptools/_vendor/packaging")).unwrap();
+            fs::create_dir_all(dir.join("pkg_resources")).unwrap();
+            fs::write(dir.join("setuptools/__init__.py"), "").unwrap();
+            fs::write(dir.join("pkg_resources/__init__.py"), pkg_resources).unwrap();
+            dir
+        };
+        // setuptools 81's line, and 66's import hook (no sys.path change).
+        let new = site(
+            "new",
+            "sys.path.extend(((vendor_path := os.path.join(os.path.dirname(os.path.dirname(\
+             __file__)), 'setuptools', '_vendor')) not in sys.path) * [vendor_path])\n",
+        );
+        let old = site("old", "from pkg_resources.extern import packaging\n");
+        assert_eq!(
+            vendored_dirs(&[old, new.clone()]),
+            vec![new.join("setuptools/_vendor")]
+        );
+        let _ = fs::remove_dir_all(&base);
+    }
 }
