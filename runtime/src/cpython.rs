@@ -547,7 +547,7 @@ extern "C" fn init_freeze_module() -> *mut ffi::PyObject {
             c"divert",
             freeze_divert,
             ffi::METH_VARARGS,
-            c"divert(original, handler) -> a function calling handler(*args, **kwargs) when its first argument is a path under the bundle's root (original if that returns NotImplemented), else original",
+            c"divert(original, handler) -> a function calling handler(*args, **kwargs) when its first argument is a path under the bundle's root (original if that returns NotImplemented; an exception it returns is raised), else original",
         ),
         method(
             c"load_extension",
@@ -691,7 +691,14 @@ extern "C" fn diverted_call(
         }
         if first_arg_is_virtual(args) {
             let result = ffi::PyObject_Call(handler, args, kwargs);
-            if result != ffi::Py_NotImplemented() {
+            if result.is_null() || result != ffi::Py_NotImplemented() {
+                if !result.is_null() && ffi::PyExceptionInstance_Check(result) != 0 {
+                    // The handler's error for a path (FileNotFoundError),
+                    // raised here so that no frame of the handler's shows.
+                    ffi::PyErr_SetObject(ffi::Py_TYPE(result).cast(), result);
+                    ffi::Py_DECREF(result);
+                    return ptr::null_mut();
+                }
                 return result;
             }
             ffi::Py_DECREF(result);
