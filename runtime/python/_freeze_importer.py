@@ -460,6 +460,10 @@ def _teach_ctypes(ctypes):
 
     def __init__(self, name, *args, **kwargs):
         if isinstance(name, str):
+            # A bundled library as /proc/self/maps names its memory file
+            # (threadpoolctl 3.8 loads what it lists there).
+            if name.startswith("/memfd:") and name.endswith(" (deleted)") and _relative(name[7:-10]) is not None:
+                name = name[7:-10]
             rel = _relative(os.path.normpath(name)) if "/" in name else None
             if rel is not None:
                 memory = _memory_library(rel)

@@ -351,3 +351,41 @@ pub fn test_venv() -> PathBuf {
     fs::write(&marker, key).unwrap();
     venv
 }
+
+/// A cached venv of its own, `target/venv-<tag>`, made with
+/// /usr/bin/python3.11 and holding exactly the pinned `requirements`, for
+/// packages the apps of the shared test venv must not see (an optional
+/// import would pull them into every bundle). Rebuilt only when the
+/// requirements change; a lock file serialises test binaries that need it
+/// at the same time.
+pub fn venv_with(tag: &str, requirements: &[&str]) -> PathBuf {
+    let target = repo().join("target");
+    let venv = target.join(format!("venv-{tag}"));
+    let key = requirements.join("\n");
+    fs::create_dir_all(&target).unwrap();
+    let lock = fs::File::create(target.join(format!("venv-{tag}.lock"))).unwrap();
+    lock.lock().unwrap();
+    let marker = venv.join(".freeze-test-inputs");
+    if fs::read_to_string(&marker).ok().as_deref() == Some(key.as_str()) {
+        return venv;
+    }
+    let _ = fs::remove_dir_all(&venv);
+    let status = Command::new(PYTHON)
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .unwrap();
+    assert!(status.success(), "python3.11 -m venv failed");
+    let out = Command::new(venv.join("bin/pip"))
+        .args(["install", "-q", "--disable-pip-version-check"])
+        .args(requirements)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "pip install {requirements:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    fs::write(&marker, key).unwrap();
+    venv
+}
