@@ -479,6 +479,10 @@ def _teach_ctypes(ctypes):
 
     def __init__(self, name, *args, **kwargs):
         if isinstance(name, str):
+            # A bundled library as /proc/self/maps names its memory file
+            # (threadpoolctl 3.8 loads what it lists there).
+            if name.startswith("/memfd:") and name.endswith(" (deleted)") and _relative(name[7:-10]) is not None:
+                name = name[7:-10]
             rel = _relative(os.path.normpath(name)) if "/" in name else None
             if rel is not None:
                 memory = _memory_library(rel)
@@ -694,8 +698,12 @@ def _bundle_rel(path):
 
 def _on_disk(path):
     # Only a data directory holds real files under ROOT; the executable
-    # itself is no directory.
+    # itself is no directory. A module's file is the bundle's alone: the
+    # disk is not even asked (a file planted there is never read).
     if ROOT == sys.executable:
+        return False
+    rel = _bundle_rel(path)
+    if rel is not None and _module_for_path(rel) is not None:
         return False
     try:
         _originals["stat"](path)
@@ -767,7 +775,7 @@ def _virtual_listdir(path="."):
     rel = _bundle_rel(path)
     if rel is None or _on_disk(path):
         return NotImplemented if rel is None or not _is_dir(rel) else _merged_names(rel, path)
-    names = _dir_names(rel)
+    names = _listed_names(rel)
     if names is None:
         if _is_file(rel):
             import errno
@@ -778,8 +786,18 @@ def _virtual_listdir(path="."):
     return names
 
 
-def _merged_names(rel, path):
+def _listed_names(rel):
+    # The root holds the distributions' metadata, which under python lives
+    # in site-packages, not beside the app: a listing of the app directory
+    # (importlib.metadata's path search among them) does not show it.
     names = _dir_names(rel)
+    if names is not None and rel == "":
+        names = [n for n in names if not n.endswith((".dist-info", ".egg-info"))]
+    return names
+
+
+def _merged_names(rel, path):
+    names = _listed_names(rel)
     return sorted(set(names) | set(_originals["listdir"](path)))
 
 
