@@ -256,6 +256,7 @@ impl<'a> GraphBuilder<'a> {
                 self.process(&name)?;
             }
             self.follow_distributions();
+            self.release_deferred();
             if self.queue.is_empty() {
                 break;
             }
@@ -319,11 +320,36 @@ impl<'a> GraphBuilder<'a> {
             }
             let dist = &dists.list[index];
             let reason = format!("{why} (distribution {})", dist.name);
+            // Entry points are loaded by name (console scripts, plugins a
+            // host finds through importlib.metadata): bundled, within the
+            // packages the app has (pkg_resources, which the app may reach,
+            // shares its distribution with setuptools, whose hundreds of
+            // entry points serve commands no app runs), and reached only
+            // once imported.
+            let entry_reason = format!("an entry point of distribution {}", dist.name);
+            for module in &dist.entry_modules {
+                if self.graph.nodes.contains_key(top_level(module)) {
+                    self.resolve(module, Wanted::Member(&entry_reason), true);
+                }
+            }
             for top in &dist.top_levels {
                 if crate::finder::is_test_dir(top) || self.graph.nodes.contains_key(top.as_str()) {
                     continue;
                 }
-                self.resolve(top, Wanted::Member(&reason), true);
+                // Of the distribution the app reaches, its top-level module
+                // files: what native code imports unseen (the mypyc helper,
+                // _cffi_backend). Its other packages come when imported
+                // (setuptools installs pkg_resources beside setuptools and
+                // _distutils_hack).
+                let required = why.starts_with("required by");
+                let is_package = [false, true].into_iter().any(|after| {
+                    self.finder.find_top(top, after).is_some_and(|f| {
+                        matches!(f.kind, ModuleKind::Package | ModuleKind::NamespacePackage)
+                    })
+                });
+                if required || !is_package {
+                    self.resolve(top, Wanted::Member(&reason), true);
+                }
             }
             let asked: BTreeSet<String> = extras.iter().cloned().collect();
             for req in &dist.requires {
@@ -338,6 +364,28 @@ impl<'a> GraphBuilder<'a> {
                     ));
                 }
             }
+        }
+    }
+
+    /// Follows the imports deferred by unreached members whose targets'
+    /// top-level packages are in the graph by now (a declared requirement,
+    /// brought by `follow_distributions`): only the imports that would
+    /// bring a package nothing else brings stay deferred.
+    fn release_deferred(&mut self) {
+        let nodes = &self.graph.nodes;
+        let mut ready: Vec<(String, String)> = Vec::new();
+        for (importer, targets) in self.deferred.iter_mut() {
+            targets.retain(|t| {
+                let now = nodes.contains_key(top_level(t));
+                if now {
+                    ready.push((importer.clone(), t.clone()));
+                }
+                !now
+            });
+        }
+        self.deferred.retain(|_, targets| !targets.is_empty());
+        for (importer, target) in ready {
+            self.resolve(&target, Wanted::By(&importer), true);
         }
     }
 
