@@ -36,6 +36,9 @@ pub struct Node {
     pub origin: Origin,
     /// Why the module is in the graph (first reason found).
     pub reason: String,
+    /// The module that brought it in, if one did (its importer, its
+    /// package...): `--why` follows these back to the entry point.
+    pub via: Option<String>,
     /// Imported along a chain from the entry point, rather than only
     /// included as a member of a package that comes along whole.
     pub reached: bool,
@@ -149,22 +152,32 @@ enum Wanted<'a> {
     By(&'a str),
     /// Required for another reason (entry point, runtime).
     Because(&'a str),
-    /// A member of a package that comes along whole, not imported (yet).
-    Member(&'a str),
+    /// A member of a package that comes along whole, not imported (yet),
+    /// and the module that brought it, if any.
+    Member(&'a str, Option<&'a str>),
 }
 
 impl Wanted<'_> {
     /// Who wants it, as recorded for missing and excluded modules.
     fn who(&self) -> &str {
         match self {
-            Wanted::By(s) | Wanted::Because(s) | Wanted::Member(s) => s,
+            Wanted::By(s) | Wanted::Because(s) | Wanted::Member(s, _) => s,
         }
     }
 
     fn reason(&self) -> String {
         match self {
             Wanted::By(importer) => format!("imported by {importer}"),
-            Wanted::Because(why) | Wanted::Member(why) => (*why).to_owned(),
+            Wanted::Because(why) | Wanted::Member(why, _) => (*why).to_owned(),
+        }
+    }
+
+    /// The module that wants it.
+    fn via(&self) -> Option<String> {
+        match self {
+            Wanted::By(importer) => Some((*importer).to_owned()),
+            Wanted::Because(_) => None,
+            Wanted::Member(_, via) => via.map(str::to_owned),
         }
     }
 }
@@ -227,7 +240,7 @@ impl<'a> GraphBuilder<'a> {
             name,
             module.kind,
             Origin::File(module),
-            "the app's entry point".into(),
+            ("the app's entry point".into(), None),
             true,
         );
     }
@@ -242,7 +255,7 @@ impl<'a> GraphBuilder<'a> {
     /// Bundles a module without counting it as imported (a module of the
     /// app directory that python could import, or exec by path).
     pub fn add_member(&mut self, name: &str, reason: &str) {
-        self.resolve(name, Wanted::Member(reason), true);
+        self.resolve(name, Wanted::Member(reason, None), true);
     }
 
     /// Requires a module by name; false if it cannot be found.
@@ -294,7 +307,8 @@ impl<'a> GraphBuilder<'a> {
         let Some(dists) = self.distributions else {
             return;
         };
-        let mut pending: Vec<(usize, Vec<String>, String)> = Vec::new();
+        // (distribution, extras asked, why, the module that brought it)
+        let mut pending: Vec<(usize, Vec<String>, String, String)> = Vec::new();
         for (name, node) in &self.graph.nodes {
             let Origin::File(found) = &node.origin else {
                 continue;
@@ -311,10 +325,15 @@ impl<'a> GraphBuilder<'a> {
                 }
             });
             for index in owners {
-                pending.push((index, Vec::new(), format!("installed with {name}")));
+                pending.push((
+                    index,
+                    Vec::new(),
+                    format!("installed with {name}"),
+                    name.clone(),
+                ));
             }
         }
-        while let Some((index, extras, why)) = pending.pop() {
+        while let Some((index, extras, why, via)) = pending.pop() {
             if !self.followed_distributions.insert((index, extras.clone())) {
                 continue;
             }
@@ -329,7 +348,7 @@ impl<'a> GraphBuilder<'a> {
             let entry_reason = format!("an entry point of distribution {}", dist.name);
             for module in &dist.entry_modules {
                 if self.graph.nodes.contains_key(top_level(module)) {
-                    self.resolve(module, Wanted::Member(&entry_reason), true);
+                    self.resolve(module, Wanted::Member(&entry_reason, Some(&via)), true);
                 }
             }
             for top in &dist.top_levels {
@@ -348,7 +367,7 @@ impl<'a> GraphBuilder<'a> {
                     })
                 });
                 if required || !is_package {
-                    self.resolve(top, Wanted::Member(&reason), true);
+                    self.resolve(top, Wanted::Member(&reason, Some(&via)), true);
                 }
             }
             let asked: BTreeSet<String> = extras.iter().cloned().collect();
@@ -361,6 +380,7 @@ impl<'a> GraphBuilder<'a> {
                         dep,
                         req.extras.iter().cloned().collect(),
                         format!("required by {}", dist.name),
+                        via.clone(),
                     ));
                 }
             }
@@ -409,7 +429,7 @@ impl<'a> GraphBuilder<'a> {
             });
         if exists {
             let why = format!("named in the native code of {importer}");
-            self.resolve(target, Wanted::Member(&why), true);
+            self.resolve(target, Wanted::Member(&why, Some(importer)), true);
         }
     }
 
@@ -425,7 +445,7 @@ impl<'a> GraphBuilder<'a> {
         name: &str,
         kind: ModuleKind,
         origin: Origin,
-        reason: String,
+        (reason, via): (String, Option<String>),
         reached: bool,
     ) {
         self.graph.nodes.insert(
@@ -434,6 +454,7 @@ impl<'a> GraphBuilder<'a> {
                 kind,
                 origin,
                 reason,
+                via,
                 reached,
                 code: None,
                 source: None,
@@ -456,7 +477,7 @@ impl<'a> GraphBuilder<'a> {
         let members = self.whole_package_members(name, node.kind, &node.origin);
         let why = format!("part of package {name}");
         for member in members {
-            self.resolve(&member, Wanted::Member(&why), true);
+            self.resolve(&member, Wanted::Member(&why, Some(name)), true);
         }
     }
 
@@ -538,7 +559,7 @@ impl<'a> GraphBuilder<'a> {
         let reached = match wanted {
             Wanted::By(importer) => self.graph.nodes.get(importer).is_none_or(|n| n.reached),
             Wanted::Because(_) => true,
-            Wanted::Member(_) => false,
+            Wanted::Member(..) => false,
         };
         if self.graph.nodes.contains_key(name) {
             if reached {
@@ -563,7 +584,7 @@ impl<'a> GraphBuilder<'a> {
         }
         match found {
             Some((kind, origin)) => {
-                self.insert(name, kind, origin, wanted.reason(), reached);
+                self.insert(name, kind, origin, (wanted.reason(), wanted.via()), reached);
                 true
             }
             None => {
