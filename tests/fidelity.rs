@@ -392,3 +392,56 @@ fn why_prints_the_chain_of_reasons_from_the_plan() {
     let (run_dir, copy) = isolate(&out, "why-run");
     assert_eq!(run_env_i(&copy, &[], run_dir.path(), b"").stdout, "True\n");
 }
+
+#[test]
+fn members_of_whole_stdlib_packages_bring_their_imports_only_once_reached() {
+    // xml comes whole, but xml.dom.xmlbuilder's urllib.request (and with
+    // it http, email and OpenSSL) waits until the app reaches it.
+    let dir = TempDir::new("members");
+    let lean = write_app(
+        dir.path(),
+        &[(
+            "__main__.py",
+            "import xml.etree.ElementTree as ET, logging\n\
+             print(ET.fromstring('<a><b/></a>')[0].tag)\n",
+        )],
+    );
+    let exe = freeze_ok(
+        &[lean.to_str().unwrap(), "--python", PYTHON],
+        dir.path(),
+        "lean",
+    );
+    let names = frozen_names(&exe);
+    assert!(
+        names.iter().any(|n| n == "xml.dom.xmlbuilder"),
+        "xml is whole"
+    );
+    for absent in ["_ssl", "http.client", "urllib.request"] {
+        assert!(!names.iter().any(|n| n == absent), "{absent} bundled");
+    }
+    assert_same(&lean, &[lean.to_str().unwrap()], &exe, &[], b"");
+
+    let dir = TempDir::new("members-reached");
+    let reached = write_app(
+        dir.path(),
+        &[(
+            "__main__.py",
+            "import importlib\n\
+             m = importlib.import_module('xml.dom.' + 'xmlbuilder')\n\
+             print(m.DOMBuilder.ACTION_REPLACE)\n\
+             import logging.handlers\n\
+             print(logging.handlers.HTTPHandler.__name__)\n",
+        )],
+    );
+    let exe = freeze_ok(
+        &[reached.to_str().unwrap(), "--python", PYTHON],
+        dir.path(),
+        "reached",
+    );
+    let names = frozen_names(&exe);
+    assert!(
+        names.iter().any(|n| n == "http.client"),
+        "logging.handlers is reached"
+    );
+    assert_same(&reached, &[reached.to_str().unwrap()], &exe, &[], b"");
+}

@@ -39,6 +39,9 @@ pub struct Node {
     /// The module that brought it in, if one did (its importer, its
     /// package...): `--why` follows these back to the entry point.
     pub via: Option<String>,
+    /// The modules its imports resolved to (not those deferred): reaching
+    /// it reaches them.
+    pub edges: Vec<String>,
     /// Imported along a chain from the entry point, rather than only
     /// included as a member of a package that comes along whole.
     pub reached: bool,
@@ -200,6 +203,9 @@ pub struct GraphBuilder<'a> {
     /// The installed distributions, whose RECORDs and `Requires-Dist`
     /// bring what native code and entry points import unseen.
     distributions: Option<&'a Distributions>,
+    /// Members of whole stdlib packages (but for the codecs): until
+    /// reached, their imports from elsewhere are deferred module by module.
+    stdlib_members: BTreeSet<String>,
     /// Distributions already followed, with the extras asked of them.
     followed_distributions: BTreeSet<(usize, Vec<String>)>,
 }
@@ -225,6 +231,7 @@ impl<'a> GraphBuilder<'a> {
             main: None,
             distributions: None,
             followed_distributions: BTreeSet::new(),
+            stdlib_members: BTreeSet::new(),
         }
     }
 
@@ -395,6 +402,9 @@ impl<'a> GraphBuilder<'a> {
         let nodes = &self.graph.nodes;
         let mut ready: Vec<(String, String)> = Vec::new();
         for (importer, targets) in self.deferred.iter_mut() {
+            if self.stdlib_members.contains(importer) {
+                continue; // deferred module by module until reached
+            }
             targets.retain(|t| {
                 let now = nodes.contains_key(top_level(t));
                 if now {
@@ -455,6 +465,7 @@ impl<'a> GraphBuilder<'a> {
                 origin,
                 reason,
                 via,
+                edges: Vec::new(),
                 reached,
                 code: None,
                 source: None,
@@ -475,6 +486,12 @@ impl<'a> GraphBuilder<'a> {
             return;
         };
         let members = self.whole_package_members(name, node.kind, &node.origin);
+        if matches!(node.origin, Origin::Stdlib | Origin::Frozen) && name != "encodings" {
+            let new = members
+                .iter()
+                .filter(|m| !self.graph.nodes.contains_key(m.as_str()));
+            self.stdlib_members.extend(new.cloned());
+        }
         let why = format!("part of package {name}");
         for member in members {
             self.resolve(&member, Wanted::Member(&why, Some(name)), true);
@@ -489,12 +506,42 @@ impl<'a> GraphBuilder<'a> {
     /// bring docutils, numpy.distutils setuptools).
     fn brings_new_package(&self, importer: &str, target: &str) -> bool {
         let top = top_level(target);
+        if top == top_level(importer) {
+            return false;
+        }
+        if self.stdlib_members.contains(importer) {
+            // A member of a whole stdlib package: what it imports from
+            // elsewhere in the stdlib waits too, module by module, until the
+            // member is reached (xml.dom.xmlbuilder's urllib.request would
+            // bring http, email and OpenSSL into every app using xml).
+            // Codecs, looked up by name, import what they need as ever.
+            return !self.graph.nodes.contains_key(target);
+        }
         let facts = &self.compiler.facts;
-        top != top_level(importer)
-            && !self.graph.nodes.contains_key(top)
+        !self.graph.nodes.contains_key(top)
             && !facts.builtin.contains(top)
             && !facts.frozen.contains(top)
             && !matches!(self.stdlib.find_module(top), Ok(Some(_)))
+    }
+
+    /// A member of a whole stdlib package that a module imports after all
+    /// (unreached code of a third-party package, say): no longer only a
+    /// member, so the imports it deferred are followed, as for any module.
+    fn imported_after_all(&mut self, name: &str) {
+        if self.stdlib_members.remove(name) {
+            for target in self.deferred.remove(name).unwrap_or_default() {
+                self.resolve(&target, Wanted::By(name), true);
+            }
+            let edges = self
+                .graph
+                .nodes
+                .get(name)
+                .map(|n| n.edges.clone())
+                .unwrap_or_default();
+            for target in edges {
+                self.imported_after_all(&target);
+            }
+        }
     }
 
     /// Marks an unreached member as reached, now that a reached module
@@ -507,9 +554,15 @@ impl<'a> GraphBuilder<'a> {
             return;
         }
         node.reached = true;
+        let edges = node.edges.clone();
+        self.stdlib_members.remove(name);
         self.include_members(name);
         for target in self.deferred.remove(name).unwrap_or_default() {
             self.resolve(&target, Wanted::By(name), true);
+        }
+        // What it imported while unreached is reached with it.
+        for target in edges {
+            self.reach(&target);
         }
     }
 
@@ -564,6 +617,8 @@ impl<'a> GraphBuilder<'a> {
         if self.graph.nodes.contains_key(name) {
             if reached {
                 self.reach(name);
+            } else if matches!(wanted, Wanted::By(i) if !self.stdlib_members.contains(i)) {
+                self.imported_after_all(name);
             }
             return true;
         }
@@ -780,6 +835,7 @@ impl<'a> GraphBuilder<'a> {
             Some(Origin::File(f)) => f.from_stdlib,
             _ => false,
         };
+        let mut edges: Vec<String> = Vec::new();
         for (target, level, fromlist) in imports.imports.iter().chain(main_imports) {
             let Some((target, items)) =
                 statement_targets(name, is_package, target, *level, fromlist)
@@ -796,12 +852,15 @@ impl<'a> GraphBuilder<'a> {
             if !self.resolve(&target, Wanted::By(name), false) {
                 continue;
             }
+            edges.push(target.clone());
             let target_is_pkg = self.graph.nodes.get(&target).is_some_and(|n| {
                 matches!(n.kind, ModuleKind::Package | ModuleKind::NamespacePackage)
             });
             if target_is_pkg {
                 for item in &items {
-                    self.resolve(item, Wanted::By(name), true);
+                    if self.resolve(item, Wanted::By(name), true) {
+                        edges.push(item.clone());
+                    }
                 }
             }
         }
@@ -818,11 +877,16 @@ impl<'a> GraphBuilder<'a> {
                 // A constant that merely looks like a module name (e.g. an
                 // argument of another call named import_module) must not
                 // produce a warning.
-                self.resolve(&t, Wanted::By(name), true);
+                if self.resolve(&t, Wanted::By(name), true) {
+                    edges.push(t);
+                }
             }
         }
         for target in &imports.native {
             self.resolve_named(target, name);
+        }
+        if let Some(node) = self.graph.nodes.get_mut(name) {
+            node.edges = edges;
         }
         Ok(())
     }
