@@ -1,0 +1,35 @@
+# rich: tables, syntax highlighting (pygments), markdown, tracebacks,
+# progress, pretty-printing rendered to a fixed-width recording console.
+from rich.console import Console
+from rich.table import Table
+from rich.syntax import Syntax
+from rich.markdown import Markdown
+from rich.panel import Panel
+from rich.tree import Tree
+from rich.pretty import Pretty
+from rich.progress import Progress, BarColumn, TextColumn
+from rich import box
+c = Console(record=True, width=70, force_terminal=True, color_system="truecolor")
+t = Table(title="Packages", box=box.ROUNDED)
+t.add_column("name", style="cyan"); t.add_column("rank", justify="right")
+for n, r in [("boto3", 1), ("rich", 46), ("émoji ✓", 3)]:
+    t.add_row(n, str(r))
+c.print(t)
+c.print(Syntax("def f(x):\n    return x * 2\n", "python", theme="monokai", line_numbers=True))
+c.print(Markdown("# Title\n\n* item **bold**\n* `code`\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"))
+c.print(Panel("inside :smile:", title="panel"))
+tree = Tree("root"); tree.add("child").add("leaf")
+c.print(tree, Pretty({"a": [1, 2, {"b": None}]}))
+with Progress(TextColumn("{task.description}"), BarColumn(), console=c, auto_refresh=False) as p:
+    task = p.add_task("work", total=4)
+    for _ in range(4):
+        p.advance(task)
+    p.refresh()
+try:
+    1 / 0
+except ZeroDivisionError:
+    c.print_exception(max_frames=1)
+text = c.export_text()
+import re
+print(re.sub(r"/\S+rich_app\.py", "rich_app.py", text))
+print(len(c.export_html()) > 1000)
