@@ -11,7 +11,6 @@ async def main():
     print("connected to", sock.getpeername()[1] == port)
     sock.close()
     six = [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("::1", 1, 0, 0))]
-    print([i[0].name for i in aiohappyeyeballs.utils._interleave_addrinfos(six + infos)])
     print(aiohappyeyeballs.pop_addr_infos_interleave(list(infos + six), 1))
     srv.close()
 asyncio.run(main())

@@ -11,7 +11,7 @@ ffi.cdef("""
 C = ffi.dlopen(None)
 print(C.strlen(b"hello cffi"))
 buf = ffi.new("char[64]")
-C.snprintf(buf, 64, b"%d-%s-%.2f", ffi.cast("int", 42), b"abc", ffi.cast("double", 3.14159))
+C.snprintf(buf, 64, b"%d-%s-%.2f", ffi.cast("int", 42), ffi.new("char[]", b"abc"), ffi.cast("double", 3.14159))
 print(ffi.string(buf))
 arr = ffi.new("int[]", [5, 3, 9, 1, 7])
 @ffi.callback("int(const void *, const void *)")

@@ -2,6 +2,8 @@
 # caching, open_files, glob.
 import os, tempfile
 import fsspec
+from fsspec.registry import known_implementations as _known
+fsspec.registry_known = _known
 from fsspec.implementations.memory import MemoryFileSystem
 m = fsspec.filesystem("memory")
 with m.open("/data/a.txt", "w") as f:
@@ -22,7 +24,7 @@ with fsspec.open(os.path.join(d, "g.gz"), "rt", compression="infer") as f:
     print(f.read())
 fs, path = fsspec.core.url_to_fs("simplecache::memory://data/a.txt")
 print(type(fs).__name__, path)
-print(sorted(k for k in fsspec.registry.known_implementations if k in ("s3", "gcs", "http", "zip", "memory")))
+print(sorted(k for k in fsspec.registry_known if k in ("s3", "gcs", "http", "zip", "memory")))
 import zipfile
 zp = os.path.join(d, "arch.zip")
 with zipfile.ZipFile(zp, "w") as z:

@@ -8,7 +8,7 @@ b = DRAFT7.create_resource({"p": {"type": "string"}})
 reg = Registry().with_resources([("urn:a", a), ("urn:b", b)])
 r = reg.resolver()
 print(r.lookup("urn:a#/$defs/n").contents, r.lookup("urn:b#/p").contents)
-print(a.specification.name, b.specification.name, sorted(reg))
+print(sorted(reg), reg.get_or_retrieve("urn:b").value.contents == b.contents)
 try:
     r.lookup("urn:missing")
 except referencing.exceptions.Unresolvable as e:

@@ -1,6 +1,6 @@
-# wheel: write a wheel with WheelFile (hashes, RECORD), read it back,
-# and the CLI's unpack/tags commands.
-import os, tempfile, zipfile, contextlib, io
+# wheel: write a wheel with WheelFile (hashes, RECORD), read it back, and the
+# `wheel` command line (python -m wheel) unpack/tags commands.
+import os, sys, tempfile, zipfile, contextlib, io, runpy
 from wheel.wheelfile import WheelFile
 d = tempfile.mkdtemp()
 p = os.path.join(d, "demo-1.0-py3-none-any.whl")
@@ -11,15 +11,13 @@ with WheelFile(p, "w") as wf:
 with WheelFile(p) as wf:
     print(wf.parsed_filename.group("name"), wf.dist_info_path, sorted(wf.namelist()))
     print(wf.read("demo-1.0.dist-info/RECORD").decode().splitlines())
-from wheel.cli import main
-import sys
 for argv in (["wheel", "unpack", "-d", d, p], ["wheel", "tags", "--python-tag", "py311", p]):
     sys.argv = argv
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         try:
-            main()
-        except SystemExit as e:
+            runpy.run_module("wheel", run_name="__main__")
+        except SystemExit:
             pass
     print(out.getvalue().replace(d, "<tmp>").strip())
 print(sorted(os.listdir(os.path.join(d, "demo-1.0"))))
