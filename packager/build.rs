@@ -43,9 +43,19 @@ const TEST_EXTENSIONS: &[&str] = &[
 /// zstd frames the compressed stub is split into (see `build_stub`).
 const STUB_FRAMES: usize = 8;
 
-/// Imports the bytecode scan cannot see: stdlib extension modules importing
-/// from C, and stdlib modules importing by computed names.
+/// Imports the bytecode scan cannot see: stdlib modules importing from C,
+/// and stdlib modules importing by computed names. The lib-dynload
+/// modules' string constants are scanned for module names as well (see
+/// `add_lib_dynload`); the modules built into libpython cannot be told
+/// apart there, so theirs are listed here.
 const IMPLICIT_IMPORTS: &[(&str, &[&str])] = &[
+    // Builtin: time.strptime and datetime.strptime import _strptime; pickle
+    // support and ElementTree's find() import from C.
+    ("time", &["_strptime"]),
+    ("_datetime", &["time", "_strptime"]),
+    ("_pickle", &["copyreg", "_compat_pickle"]),
+    ("_elementtree", &["xml.etree.ElementPath", "copy"]),
+    ("array", &["copyreg"]),
     (
         "sysconfig",
         &[
@@ -53,12 +63,15 @@ const IMPLICIT_IMPORTS: &[(&str, &[&str])] = &[
             "_sysconfigdata__linux_x86_64-linux-gnu",
         ],
     ),
-    ("_decimal", &["collections", "numbers", "contextvars"]),
+    (
+        "_decimal",
+        &["collections", "numbers", "contextvars", "copy"],
+    ),
     ("_asyncio", &["asyncio", "traceback", "weakref", "inspect"]),
     ("_ctypes", &["ctypes"]),
     ("_json", &["json.decoder"]),
     ("_sqlite3", &["sqlite3"]),
-    ("_ssl", &["socket", "enum"]),
+    ("_ssl", &["socket", "enum", "time"]),
     ("_hashlib", &["hashlib"]),
     ("_curses", &["curses"]),
     (
@@ -219,6 +232,7 @@ fn build_stdlib_archive(workspace: &Path, out: &Path) {
     println!("cargo:rerun-if-changed={}", tools.display());
     println!("cargo:rerun-if-changed={}", importer.display());
     println!("cargo:rerun-if-changed={stdlib}");
+    println!("cargo:rustc-env=FREEZE_STDLIB_DIR={stdlib}");
 
     let work = out.join("stdlib-compiled");
     let _ = fs::remove_dir_all(&work);
@@ -284,10 +298,15 @@ fn build_stdlib_archive(workspace: &Path, out: &Path) {
     let mut needed = serde_json::Map::new();
     add_lib_dynload(&mut writer, &mut imports, &mut needed);
     for (module, extra) in IMPLICIT_IMPORTS {
-        if let Some(entry) = imports.get_mut(*module) {
-            if let Some(list) = entry.get_mut("imports").and_then(|l| l.as_array_mut()) {
-                for name in *extra {
-                    list.push(serde_json::json!([name, 0, null]));
+        // Builtin modules have no entry of their own yet.
+        let entry = imports
+            .entry(module.to_string())
+            .or_insert_with(|| serde_json::json!({"imports": [], "dynamic": []}));
+        if let Some(list) = entry.get_mut("imports").and_then(|l| l.as_array_mut()) {
+            for name in *extra {
+                let item = serde_json::json!([name, 0, null]);
+                if !list.contains(&item) {
+                    list.push(item);
                 }
             }
         }
@@ -343,6 +362,7 @@ fn add_lib_dynload(
         .collect();
     entries.sort();
     let mut closure = elfdeps::Closure::default();
+    let mut native_names: Vec<(String, Vec<String>)> = Vec::new();
     for path in entries {
         let file_name = path.file_name().unwrap().to_string_lossy().into_owned();
         let module = file_name.split('.').next().unwrap_or_default().to_owned();
@@ -351,6 +371,7 @@ fn add_lib_dynload(
         }
         let bytes = fs::read(&path).expect("read extension module");
         elfdeps::resolve(&bytes, &dynload, &file_name, &mut closure);
+        native_names.push((module.clone(), elfdeps::module_name_strings(&bytes)));
         needed.insert(module.clone(), needed_of(&bytes));
         writer
             .add_module(
@@ -374,6 +395,21 @@ fn add_lib_dynload(
             module,
             serde_json::json!({"imports": implicit, "dynamic": []}),
         );
+    }
+    // Dotted names in an extension's strings that are modules of the
+    // archive (`sqlite3.dump` in _sqlite3): imported from C, by the graph's
+    // rules for names found in native code. Single words there are mostly
+    // method names ("readline" in _multibytecodec); the stdlib's imports
+    // of those from C are listed in IMPLICIT_IMPORTS instead.
+    for (module, names) in native_names {
+        let own = format!("{module}.");
+        let found: Vec<&String> = names
+            .iter()
+            .filter(|n| n.contains('.') && !n.starts_with(&own) && imports.contains_key(n.as_str()))
+            .collect();
+        if let Some(entry) = imports.get_mut(&module) {
+            entry["native"] = serde_json::json!(found);
+        }
     }
     for (name, who) in &closure.missing {
         println!("cargo:warning=library {name} needed by {who} not found; it will not be bundled");

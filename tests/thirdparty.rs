@@ -43,15 +43,31 @@ fn frozen() -> &'static Frozen {
 
 /// Runs a scenario under the venv's python and the frozen executable
 /// (copied alone into an empty dir, `env -i`, private cache dir); asserts
-/// the same status and output, with module roots normalised.
+/// the same status and output, with module roots normalised, and returns
+/// the frozen run with its output so normalised.
 fn same(scenario: &[&str]) -> Run {
-    let f = frozen();
-    let app_dir = app("tests/apps/pkgs");
+    same_as(
+        frozen(),
+        "tests/apps/pkgs",
+        Some("tests/apps/nsextra"),
+        scenario,
+    )
+}
+
+/// `same` for the frozen `app_dir` of `f`, with `extra_dir` on python's
+/// PYTHONPATH where the app was frozen with `--path` to it.
+fn same_as(f: &Frozen, app_dir: &str, extra_dir: Option<&str>, scenario: &[&str]) -> Run {
+    let app_dir = app(app_dir);
     let site = f.venv.join("lib/python3.11/site-packages");
     let mut py_args: Vec<&str> = vec!["-B", app_dir.to_str().unwrap()];
     py_args.extend_from_slice(scenario);
-    let nsextra = format!("PYTHONPATH={}", app("tests/apps/nsextra").display());
-    let py = run_with_env(&f.venv.join("bin/python"), &py_args, &app_dir, &[&nsextra]);
+    let extra_dir = extra_dir.map(app);
+    let pythonpath = extra_dir
+        .iter()
+        .map(|d| format!("PYTHONPATH={}", d.display()))
+        .collect::<Vec<_>>();
+    let py_env: Vec<&str> = pythonpath.iter().map(String::as_str).collect();
+    let py = run_with_env(&f.venv.join("bin/python"), &py_args, &app_dir, &py_env);
 
     let (dir, copy) = isolate(&f.exe, "pkgs-run");
     let cache = dir.path().join("cache");
@@ -70,14 +86,17 @@ fn same(scenario: &[&str]) -> Run {
     if let Some(root) = &data_root {
         frozen_roots.push(root);
     }
-    let nsextra_dir = app("tests/apps/nsextra");
+    let mut python_roots: Vec<&Path> = vec![&app_dir, &site];
+    python_roots.extend(extra_dir.as_deref());
+    let mut fr = fr;
     for (a, b, what) in [
-        (&py.stdout, &fr.stdout, "stdout"),
-        (&py.stderr, &fr.stderr, "stderr"),
+        (&py.stdout, &mut fr.stdout, "stdout"),
+        (&py.stderr, &mut fr.stderr, "stderr"),
     ] {
+        *b = normalize(b, &frozen_roots);
         assert_eq!(
-            normalize(a, &[&app_dir, &site, &nsextra_dir]),
-            normalize(b, &frozen_roots),
+            normalize(a, &python_roots),
+            *b,
             "{what} differs for {scenario:?}"
         );
     }
@@ -415,4 +434,275 @@ fn optional_integrations_of_whole_packages_stay_out_unless_reached() {
     assert!(frozen_names(&reached)
         .iter()
         .any(|n| n == "docutils.parsers.rst"));
+}
+
+// pkg_resources on bundled packages: a banner app on pyfiglet whose fonts,
+// templates and plugins are reached through pkg_resources' resource,
+// distribution and entry point APIs.
+
+/// The setuptools Debian's `python3.11 -m venv` installs: pkg_resources
+/// imports its vendored dependencies as `pkg_resources.extern.*`.
+const SETUPTOOLS_DEBIAN: &str = "66.1.1";
+/// The newest setuptools with pkg_resources (82 removed it): it appends
+/// `setuptools/_vendor` to `sys.path` and imports `packaging` & co. from
+/// there by their own names.
+const SETUPTOOLS_NEWEST: &str = "81.0.0";
+
+fn pkgres_frozen(setuptools: &str) -> &'static Frozen {
+    static FROZEN: [OnceLock<Frozen>; 2] = [OnceLock::new(), OnceLock::new()];
+    let cell = &FROZEN[usize::from(setuptools == SETUPTOOLS_NEWEST)];
+    cell.get_or_init(|| {
+        let pin = format!("setuptools=={setuptools}");
+        let venv = venv_with(
+            &format!("pkgres-setuptools-{setuptools}"),
+            &[&pin, "pyfiglet==1.0.4", "tests/dists/pkgres-demo"],
+        );
+        let dir = TempDir::new("pkgres");
+        let python = venv.join("bin/python");
+        let exe = freeze_ok(
+            &[
+                app("tests/apps/pkgres").to_str().unwrap(),
+                "--python",
+                python.to_str().unwrap(),
+            ],
+            dir.path(),
+            "pkgres",
+        );
+        Frozen {
+            _dir: dir,
+            exe,
+            venv,
+        }
+    })
+}
+
+fn pkgres_same(setuptools: &str, scenario: &str) -> Run {
+    same_as(
+        pkgres_frozen(setuptools),
+        "tests/apps/pkgres",
+        None,
+        &[scenario],
+    )
+}
+
+/// The deprecation warning setuptools 81 gives on `import pkg_resources`,
+/// pointing at the app's import (the same under python and frozen).
+const PKG_RESOURCES_81_WARNING: &str = "<ROOT>/__main__.py:7: UserWarning: pkg_resources is \
+    deprecated as an API. See https://setuptools.pypa.io/en/latest/pkg_resources.html. The \
+    pkg_resources package is slated for removal as early as 2025-11-30. Refrain from using this \
+    package or pin to Setuptools<81.\n  import pkg_resources\n";
+
+fn pkgres_stderr(setuptools: &str) -> &'static str {
+    if setuptools == SETUPTOOLS_NEWEST {
+        PKG_RESOURCES_81_WARNING
+    } else {
+        ""
+    }
+}
+
+fn pkg_resources_figlet(setuptools: &str) {
+    let r = pkgres_same(setuptools, "figlet");
+    assert_eq!(
+        r.stdout,
+        concat!(
+            "    __  ___ \n",
+            "   / / / (_)\n",
+            "  / /_/ / / \n",
+            " / __  / /  \n",
+            "/_/ /_/_/   \n",
+            "            \n",
+            "571 fonts\n",
+        )
+    );
+    assert_eq!(r.stderr, pkgres_stderr(setuptools));
+}
+
+#[test]
+fn pkg_resources_app_renders_figlet_fonts_setuptools_66() {
+    pkg_resources_figlet(SETUPTOOLS_DEBIAN);
+}
+
+#[test]
+fn pkg_resources_app_renders_figlet_fonts_setuptools_81() {
+    pkg_resources_figlet(SETUPTOOLS_NEWEST);
+}
+
+fn pkg_resources_resource_api(setuptools: &str) {
+    let r = pkgres_same(setuptools, "resources");
+    assert_eq!(
+        r.stdout,
+        "True False\n\
+         b'flf2a$ 6 5 16 15 10 0 18319'\n\
+         BufferedReader b'flf2a$ 6 5 16 15 13 0 24463 229\\n'\n\
+         576 ['__init__.py', 'lower.flc', 'null.flc', 'rot13.flc', 'upper.flc']\n\
+         True False False\n\
+         False True\n\
+         slant.flf True\n\
+         True True\n\
+         True False\n\
+         b\"__version__ = '1.0.4'\\n\"\n\
+         ['__init__.py', 'banners.py', 'templates'] ['greeting.txt', 'nested'] ['deep.txt']\n\
+         b'Hello from a template of pkgres_demo\\n'\n\
+         BufferedReader b'nested template\\n'\n\
+         b'import pyfiglet\\n'\n\
+         True Hello from a template of pkgres_demo\n\
+         True True\n\
+         b'nested template\\n'\n\
+         True\n\
+         resource_string FileNotFoundError [Errno 2] No such file or directory: '<ROOT>/pkgres_demo/missing.txt'\n\
+         resource_string IsADirectoryError [Errno 21] Is a directory: '<ROOT>/pkgres_demo/templates'\n\
+         resource_stream FileNotFoundError [Errno 2] No such file or directory: '<ROOT>/pkgres_demo/missing.txt'\n\
+         resource_listdir FileNotFoundError [Errno 2] No such file or directory: '<ROOT>/pkgres_demo/missing'\n\
+         resource_listdir NotADirectoryError [Errno 20] Not a directory: '<ROOT>/pkgres_demo/templates/greeting.txt'\n"
+    );
+    assert_eq!(r.stderr, pkgres_stderr(setuptools));
+}
+
+#[test]
+fn pkg_resources_resource_api_on_bundled_packages_setuptools_66() {
+    pkg_resources_resource_api(SETUPTOOLS_DEBIAN);
+}
+
+#[test]
+fn pkg_resources_resource_api_on_bundled_packages_setuptools_81() {
+    pkg_resources_resource_api(SETUPTOOLS_NEWEST);
+}
+
+fn pkg_resources_distributions(setuptools: &str) {
+    let r = pkgres_same(setuptools, "distributions");
+    // setuptools 81's vendored packaging is a distribution on sys.path
+    // (setuptools/_vendor) once pkg_resources is imported; 66's is not.
+    let packaging = if setuptools == SETUPTOOLS_NEWEST {
+        "packaging -> ['packaging 26.0']"
+    } else {
+        "packaging -> DistributionNotFound The 'packaging' distribution was not found and is \
+         required by the application"
+    };
+    let expected = "setuptools {st} setuptools {st} setuptools -1\n\
+        pyfiglet 1.0.4 pyfiglet 1.0.4 pyfiglet -1\n\
+        pkgres-demo 2.1.0 pkgres-demo 2.1.0 pkgres-demo -1\n\
+        pkgres-demo 2.1.0 pkgres-demo 2.1.0 pkgres-demo -1\n\
+        [Requirement.parse('pyfiglet==1.0.4')] True False\n\
+        ['console_scripts', 'pkgres_demo.banners'] pkgres-demo = pkgres_demo:main\n\
+        pkgres_demo\n\
+        True\n\
+        ['pyfiglet = pyfiglet:main']\n\
+        shout pkgres_demo.banners ('shout',) pkgres-demo 2.1.0\n\
+        FREEZE!\n\
+        slant pkgres_demo.banners ('slant',) pkgres-demo 2.1.0\n    \
+        ____                        \n   \
+        / __/_______  ___  ____  ___ \n  \
+        / /_/ ___/ _ \\/ _ \\/_  / / _ \\\n \
+        / __/ /  /  __/  __/ / /_/  __/\n\
+        /_/ /_/   \\___/\\___/ /___/\\___/ \n                                \n\
+        True\n\
+        ['pkgres-demo 2.1.0', 'pyfiglet 1.0.4']\n\
+        ['setuptools {st}', 'pyfiglet 1.0.4']\n\
+        pyfiglet>=2 -> VersionConflict pyfiglet 1.0.4 is installed but pyfiglet>=2 is required\n\
+        no-such-dist -> DistributionNotFound The 'no-such-dist' distribution was not found and is required by the application\n\
+        {packaging}\n\
+        pyfiglet 1.0.4 ['pyfiglet 1.0.4']\n";
+    assert_eq!(
+        r.stdout,
+        expected
+            .replace("{st}", setuptools)
+            .replace("{packaging}", packaging)
+    );
+    assert_eq!(r.stderr, pkgres_stderr(setuptools));
+}
+
+#[test]
+fn pkg_resources_distributions_entry_points_and_require_setuptools_66() {
+    pkg_resources_distributions(SETUPTOOLS_DEBIAN);
+}
+
+#[test]
+fn pkg_resources_distributions_entry_points_and_require_setuptools_81() {
+    pkg_resources_distributions(SETUPTOOLS_NEWEST);
+}
+
+/// pyfiglet 0.8.post1 on Debian's setuptools, frozen: the app that met
+/// `NotImplementedError: Can't perform this operation for unregistered
+/// loader type` at its first font lookup.
+fn figlet08_frozen() -> &'static Frozen {
+    static FROZEN: OnceLock<Frozen> = OnceLock::new();
+    FROZEN.get_or_init(|| {
+        let pin = format!("setuptools=={SETUPTOOLS_DEBIAN}");
+        let venv = venv_with("pkgres-pyfiglet-0.8", &[&pin, "pyfiglet==0.8.post1"]);
+        let dir = TempDir::new("figlet08");
+        let python = venv.join("bin/python");
+        let exe = freeze_ok(
+            &[
+                app("tests/apps/figlet08").to_str().unwrap(),
+                "--python",
+                python.to_str().unwrap(),
+            ],
+            dir.path(),
+            "figlet08",
+        );
+        Frozen {
+            _dir: dir,
+            exe,
+            venv,
+        }
+    })
+}
+
+#[test]
+fn pyfiglet_0_8_finds_its_fonts_through_pkg_resources() {
+    let r = same_as(figlet08_frozen(), "tests/apps/figlet08", None, &[]);
+    assert_eq!(
+        r.stdout,
+        concat!(
+            "    __  ___ \n",
+            "   / / / (_)\n",
+            "  / /_/ / / \n",
+            " / __  / /  \n",
+            "/_/ /_/_/   \n",
+            "            \n",
+            "425 fonts\n",
+        )
+    );
+    assert_eq!(r.stderr, "");
+}
+
+#[test]
+fn pkg_resources_apps_read_nothing_from_their_venvs() {
+    let pkgres: &[&[&str]] = &[&["figlet"], &["resources"], &["distributions"]];
+    let runs: [(&Frozen, &[&[&str]]); 3] = [
+        (pkgres_frozen(SETUPTOOLS_DEBIAN), pkgres),
+        (pkgres_frozen(SETUPTOOLS_NEWEST), pkgres),
+        (figlet08_frozen(), &[&[]]),
+    ];
+    for (f, scenarios) in runs {
+        let (dir, copy) = isolate(&f.exe, "pkgres-strace");
+        let xdg = format!("XDG_CACHE_HOME={}", dir.path().join("cache").display());
+        let venv = f.venv.to_str().unwrap();
+        for scenario in scenarios {
+            let mut args = vec![xdg.as_str(), copy.to_str().unwrap()];
+            args.extend_from_slice(scenario);
+            let files = strace_files(Path::new("/usr/bin/env"), &args, dir.path());
+            let bad: Vec<&String> = files
+                .iter()
+                .filter(|p| {
+                    p.starts_with(venv)
+                        || p.starts_with(STDLIB)
+                        || p.contains("/tests/")
+                        || p.ends_with(".py")
+                        || p.ends_with(".pyc")
+                        || (p.ends_with(".so")
+                            && !p.starts_with("/lib")
+                            && !p.starts_with("/usr/lib"))
+                })
+                .collect();
+            assert!(bad.is_empty(), "{venv} {scenario:?}: {bad:?}");
+            // The fonts were read where the data directory holds them.
+            assert!(
+                files
+                    .iter()
+                    .any(|p| p.ends_with("/pyfiglet/fonts/slant.flf")),
+                "{venv} {scenario:?}: {files:?}"
+            );
+        }
+    }
 }

@@ -14,7 +14,32 @@ import marshal
 import sys
 
 _IMPORT_NAME = "IMPORT_NAME"
-_DYNAMIC_IMPORTERS = {"import_module", "__import__"}
+# Calls whose first argument, a constant, names a module to import or look
+# up: importlib's and pkgutil's lookups by name (Python-Markdown asks
+# find_spec("html.parser") before importing it), importlib.resources' and
+# pkg_resources' package arguments. pkgutil.resolve_name takes "mod:attr".
+_DYNAMIC_IMPORTERS = {
+    "import_module",
+    "__import__",
+    "find_spec",
+    "find_loader",
+    "get_loader",
+    "get_data",
+    "resolve_name",
+    "files",
+    "read_text",
+    "read_binary",
+    "open_text",
+    "open_binary",
+    "is_resource",
+    "contents",
+    "resource_filename",
+    "resource_string",
+    "resource_stream",
+    "resource_exists",
+    "resource_isdir",
+    "resource_listdir",
+}
 
 
 _SKIPPED_OPS = ("CACHE", "EXTENDED_ARG", "PRECALL", "PUSH_NULL", "NOP")
@@ -45,6 +70,14 @@ class _Found:
         if eager and key not in self.eager_seen:
             self.eager_seen.add(key)
             self.eager.append([name, level, fromlist])
+
+
+def _names_module(text):
+    """Whether a constant could be a module name: dotted components that
+    importlib can load (not only identifiers: ``unicode17-0-0``), an
+    optional leading run of dots for a relative name."""
+    parts = text.lstrip(".").split(".")
+    return all(part and not any(c.isspace() or c in "/\\\0:" for c in part) for part in parts)
 
 
 def _main_blocks(instructions):
@@ -88,7 +121,7 @@ def _scan_code(instructions, found, main_found, main_blocks, main_code, eager):
             level, fromlist = 0, None
             consts = [w for w in window[-2:] if w.opname == "LOAD_CONST"]
             if len(consts) == 2:
-                level = consts[0].argval if isinstance(consts[0].argval, int) else 0
+                level = consts[0].argval if isinstance(consts[0].argval, int) and consts[0].argval >= 0 else 0
                 fl = consts[1].argval
                 fromlist = list(fl) if isinstance(fl, tuple) else None
             target.add_import(ins.argval, level, fromlist, eager and not handler_depth)
@@ -99,7 +132,9 @@ def _scan_code(instructions, found, main_found, main_blocks, main_code, eager):
             if prev.opname in ("LOAD_METHOD", "LOAD_ATTR", "LOAD_NAME", "LOAD_GLOBAL") and (
                 prev.argval in _DYNAMIC_IMPORTERS
             ):
-                target.dynamic.append([ins.argval, None])
+                name = ins.argval.partition(":")[0]
+                if _names_module(name):
+                    target.dynamic.append([name, None])
             elif (
                 len(window) >= 2
                 and prev.opname == "LOAD_CONST"
@@ -174,8 +209,9 @@ def compile_module(source, filename, optimize):
             "error": {
                 "kind": type(e).__name__,
                 "msg": e.msg or str(e),
-                "lineno": e.lineno or 0,
-                "offset": e.offset or 0,
+                # Some errors carry -1 (bad_coding.py: an unknown encoding).
+                "lineno": max(e.lineno or 0, 0),
+                "offset": max(e.offset or 0, 0),
                 "text": (text or "").rstrip("\n"),
             }
         }

@@ -179,3 +179,66 @@ fn find_library(name: &str, origin_dir: &Path, info: &DynamicInfo) -> Option<Pat
     dirs.push(origin_dir.to_path_buf());
     dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file())
 }
+
+/// The NUL-terminated strings of an object's read-only data that read as
+/// dotted module names (`sqlite3.dump`, `uuid`, `_cffi_backend`): native
+/// code imports modules by such constants (`PyImport_ImportModule`), which
+/// no bytecode scan sees. Callers keep those that name modules that exist.
+pub fn module_name_strings(bytes: &[u8]) -> Vec<String> {
+    let Ok(elf) = goblin::elf::Elf::parse(bytes) else {
+        return Vec::new();
+    };
+    let mut names = std::collections::BTreeSet::new();
+    for section in &elf.section_headers {
+        let is_rodata = elf
+            .shdr_strtab
+            .get_at(section.sh_name)
+            .is_some_and(|n| n == ".rodata" || n.starts_with(".rodata."));
+        if !is_rodata || section.sh_type == goblin::elf::section_header::SHT_NOBITS {
+            continue;
+        }
+        let Some(data) = section.file_range().and_then(|range| bytes.get(range)) else {
+            continue;
+        };
+        for piece in data.split(|&b| b == 0) {
+            if let Ok(text) = std::str::from_utf8(piece) {
+                if looks_like_module_name(text) {
+                    names.insert(text.to_owned());
+                }
+            }
+        }
+    }
+    names.into_iter().collect()
+}
+
+/// Dotted identifiers of ASCII letters, digits and underscores, two
+/// characters or more, at most 200.
+fn looks_like_module_name(text: &str) -> bool {
+    (2..=200).contains(&text.len())
+        && text.split('.').all(|part| {
+            let mut chars = part.chars();
+            matches!(chars.next(), Some(c) if c == '_' || c.is_ascii_alphabetic())
+                && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+        })
+}
+
+#[cfg(test)]
+mod string_tests {
+    use super::*;
+
+    #[test]
+    fn module_names_in_a_real_extension() {
+        let so = std::fs::read(
+            "/usr/lib/python3.11/lib-dynload/_sqlite3.cpython-311-x86_64-linux-gnu.so",
+        )
+        .expect("Debian's python3.11 lib-dynload");
+        let names = module_name_strings(&so);
+        assert!(names.iter().any(|n| n == "sqlite3.dump"), "{names:?}");
+        assert!(!names.iter().any(|n| n.contains(' ')));
+        assert!(module_name_strings(b"not elf").is_empty());
+        assert!(looks_like_module_name("a.b_c"));
+        for bad in ["a", "a..b", "1a", "a b", ".a", "é"] {
+            assert!(!looks_like_module_name(bad), "{bad}");
+        }
+    }
+}

@@ -19,6 +19,9 @@ pub static LOADER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/freeze-load
 /// embedded CPython, with source and package data.
 pub static STDLIB: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/stdlib.bundle"));
 
+/// The stdlib directory the archive was compiled from.
+pub const STDLIB_DIR: &str = env!("FREEZE_STDLIB_DIR");
+
 static STDLIB_IMPORTS_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/stdlib-imports.json"));
 
 /// The imports of one module, as found in its code objects.
@@ -40,6 +43,10 @@ pub struct ModuleImports {
     /// unpacked ahead of import (`ModuleGraph::prefetch_order`).
     pub eager_imports: Vec<(String, u32, Option<Vec<String>>)>,
     pub main_eager_imports: Vec<(String, u32, Option<Vec<String>>)>,
+    /// Module names among the string constants of an extension module's
+    /// native code (`sqlite3.dump` in `_sqlite3`), which it may import from
+    /// C: bundled, but not counted as reached.
+    pub native: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -19,6 +19,10 @@ pub struct SearchRoot {
     pub is_app: bool,
     /// Searched after the stdlib, as site-packages are by python.
     pub after_stdlib: bool,
+    /// The stdlib directory itself, for what the stdlib archive leaves out
+    /// (test suites, idlelib...): searched last, so it never shadows an
+    /// installed package.
+    pub is_stdlib: bool,
 }
 
 /// A module found on the filesystem.
@@ -35,6 +39,8 @@ pub struct FsModule {
     pub rel: String,
     /// The search root it was found under.
     pub root: usize,
+    /// Found in the stdlib directory (a module the archive leaves out).
+    pub from_stdlib: bool,
 }
 
 pub struct Finder {
@@ -50,6 +56,25 @@ impl Finder {
         &self.roots[index]
     }
 
+    /// Finds a stdlib module the archive does not hold (`test.support`,
+    /// `unittest.test`) in the stdlib directory, if one is a search root.
+    pub fn find_stdlib_module(&self, name: &str) -> Option<FsModule> {
+        let root = self.roots.iter().position(|r| r.is_stdlib)?;
+        let mut parts: Vec<&str> = name.split('.').collect();
+        let leaf = parts.pop()?;
+        let rel_dir = parts.join("/");
+        let dir = self.roots[root].dir.join(&rel_dir);
+        self.mark(find_in(&[(root, dir, rel_dir)], leaf))
+    }
+
+    /// Sets `from_stdlib` of a module found under the stdlib root.
+    fn mark(&self, found: Option<FsModule>) -> Option<FsModule> {
+        found.map(|mut m| {
+            m.from_stdlib = self.roots[m.root].is_stdlib;
+            m
+        })
+    }
+
     /// Finds a top-level module in the roots searched before the stdlib
     /// (`after_stdlib` false) or after it (true).
     pub fn find_top(&self, name: &str, after_stdlib: bool) -> Option<FsModule> {
@@ -60,17 +85,17 @@ impl Finder {
             .filter(|(_, r)| r.after_stdlib == after_stdlib)
             .map(|(i, r)| (i, r.dir.clone(), String::new()))
             .collect();
-        find_in(&dirs, name)
+        self.mark(find_in(&dirs, name))
     }
 
     /// Names of every submodule under a package found by this finder,
-    /// recursively (for whole-package inclusion). Test suites shipped inside
-    /// packages (`tests`, `test`) are skipped; an explicit import of them
-    /// still resolves.
-    pub fn all_submodules(&self, package: &FsModule, name: &str) -> Vec<String> {
+    /// recursively (for whole-package inclusion). With `skip_tests`, test
+    /// suites shipped inside the package (`tests`, `test`) are left out: an
+    /// import of them still resolves, and brings them whole.
+    pub fn all_submodules(&self, package: &FsModule, name: &str, skip_tests: bool) -> Vec<String> {
         let mut out = Vec::new();
         for dir in &package.dirs {
-            walk_modules(dir, name, &mut out, 0);
+            walk_modules(dir, name, &mut out, 0, skip_tests);
         }
         out.sort();
         out.dedup();
@@ -88,7 +113,7 @@ impl Finder {
             .iter()
             .map(|d| (parent.root, d.clone(), parent_rel_dir.clone()))
             .collect();
-        find_in(&dirs, name)
+        self.mark(find_in(&dirs, name))
     }
 
     /// Finds a module file given directly (the app's script).
@@ -103,6 +128,7 @@ impl Finder {
             dirs: Vec::new(),
             rel,
             root,
+            from_stdlib: false,
         }
     }
 }
@@ -123,21 +149,24 @@ fn sorted_entries(dir: &Path) -> Vec<(PathBuf, String)> {
     out
 }
 
-fn walk_modules(dir: &Path, package: &str, out: &mut Vec<String>, depth: usize) {
+fn walk_modules(dir: &Path, package: &str, out: &mut Vec<String>, depth: usize, skip_tests: bool) {
     if depth > 32 {
         return;
     }
     for (path, file) in sorted_entries(dir) {
         let file = file.as_str();
         if path.is_dir() {
-            if SKIPPED_DIRS.contains(&file) || !is_identifier(file) {
+            if file == "__pycache__"
+                || (skip_tests && is_test_dir(file))
+                || !is_module_component(file)
+            {
                 continue;
             }
             let sub = format!("{package}.{file}");
             let has_python = path.join("__init__.py").is_file() || contains_python(&path);
             if has_python {
                 out.push(sub.clone());
-                walk_modules(&path, &sub, out, depth + 1);
+                walk_modules(&path, &sub, out, depth + 1, skip_tests);
             }
             continue;
         }
@@ -148,14 +177,17 @@ fn walk_modules(dir: &Path, package: &str, out: &mut Vec<String>, depth: usize) 
         } else {
             continue;
         };
-        if stem != "__init__" && is_identifier(stem) {
+        if stem != "__init__" && is_module_component(stem) {
             out.push(format!("{package}.{stem}"));
         }
     }
 }
 
-/// Directories inside packages that hold no importable code of the package.
-pub const SKIPPED_DIRS: &[&str] = &["__pycache__", "tests", "test"];
+/// Test suites shipped inside packages: left out of whole packages (a size
+/// rule), and brought whole themselves once the app imports them.
+pub fn is_test_dir(name: &str) -> bool {
+    matches!(name, "tests" | "test")
+}
 
 fn contains_python(dir: &Path) -> bool {
     std::fs::read_dir(dir)
@@ -169,6 +201,15 @@ fn contains_python(dir: &Path) -> bool {
         .unwrap_or(false)
 }
 
+/// True for a file or directory name that `importlib.import_module` can
+/// load as one component of a module name: any name without a dot (which
+/// would split it), a path separator, whitespace or NUL. Not only
+/// identifiers: rich keeps tables in `unicode17-0-0.py` and imports them by
+/// computed name.
+pub fn is_module_component(s: &str) -> bool {
+    !s.is_empty() && !s.contains(['.', '/', '\\', '\0']) && !s.chars().any(char::is_whitespace)
+}
+
 /// True for a valid Python identifier (one component of a module name).
 pub fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
@@ -177,14 +218,21 @@ pub fn is_identifier(s: &str) -> bool {
 }
 
 /// Data files of a package directory, recursively: everything that is not
-/// code, bytecode or a test suite, as (bundle-relative path, file).
-pub fn package_data(dir: &Path, rel_dir: &str) -> Vec<(String, PathBuf)> {
+/// code or bytecode, as (bundle-relative path, file). With `skip_tests`,
+/// test suites inside it (`tests`, `test`) are left out.
+pub fn package_data(dir: &Path, rel_dir: &str, skip_tests: bool) -> Vec<(String, PathBuf)> {
     let mut out = Vec::new();
-    collect_data(dir, rel_dir, &mut out, 0);
+    collect_data(dir, rel_dir, &mut out, 0, skip_tests);
     out
 }
 
-fn collect_data(dir: &Path, rel_dir: &str, out: &mut Vec<(String, PathBuf)>, depth: usize) {
+fn collect_data(
+    dir: &Path,
+    rel_dir: &str,
+    out: &mut Vec<(String, PathBuf)>,
+    depth: usize,
+    skip_tests: bool,
+) {
     if depth > 32 {
         return;
     }
@@ -192,23 +240,65 @@ fn collect_data(dir: &Path, rel_dir: &str, out: &mut Vec<(String, PathBuf)>, dep
         let file = file.as_str();
         let rel = join_rel(rel_dir, file);
         if path.is_dir() {
-            if !SKIPPED_DIRS.contains(&file) {
-                collect_data(&path, &rel, out, depth + 1);
+            if file != "__pycache__" && !(skip_tests && is_test_dir(file)) {
+                collect_data(&path, &rel, out, depth + 1, skip_tests);
             }
             continue;
         }
-        let is_code = file.ends_with(".py")
-            || file.ends_with(".pyc")
-            || file.ends_with(".pyo")
-            || EXTENSION_SUFFIXES.iter().any(|s| file.ends_with(s));
-        // Stubs and the PEP 561 marker are for type checkers, never read at
-        // run time; bundling them would give an app a data directory (and a
-        // first-start write) it has no use for.
-        let is_typing_only = file.ends_with(".pyi") || file == "py.typed";
-        if !is_code && !is_typing_only && path.is_file() {
+        if !is_code_or_typing(file) && path.is_file() {
             out.push((rel, path));
         }
     }
+}
+
+/// Non-Python files of an app directory (`app/` with `__main__.py`), as
+/// (bundle-relative path, file): those in it and in its plain
+/// subdirectories, recursively, which the app reads beside its modules
+/// (`os.path.dirname(__file__) + "/logging.ini"`). Packages bring their
+/// own data (`package_data`); hidden entries, bytecode caches, venvs and
+/// installed metadata are not the app's.
+pub fn app_data(dir: &Path) -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    collect_app_data(dir, "", &mut out, 0);
+    out
+}
+
+fn collect_app_data(dir: &Path, rel_dir: &str, out: &mut Vec<(String, PathBuf)>, depth: usize) {
+    if depth > 16 {
+        return;
+    }
+    for (path, file) in sorted_entries(dir) {
+        let file = file.as_str();
+        if file.starts_with('.') || file == "__pycache__" {
+            continue;
+        }
+        let rel = join_rel(rel_dir, file);
+        if path.is_dir() {
+            let not_the_apps = path.join("__init__.py").is_file()
+                || path.join("pyvenv.cfg").is_file()
+                || file == "node_modules"
+                || file.ends_with(".dist-info")
+                || file.ends_with(".egg-info");
+            if !not_the_apps {
+                collect_app_data(&path, &rel, out, depth + 1);
+            }
+        } else if path.is_file() && !is_code_or_typing(file) {
+            out.push((rel, path));
+        }
+    }
+}
+
+/// Modules, bytecode and type-checker files: never package data.
+fn is_code_or_typing(file: &str) -> bool {
+    file.ends_with(".py")
+        || file.ends_with(".pyc")
+        || file.ends_with(".pyo")
+        || EXTENSION_SUFFIXES.iter().any(|s| file.ends_with(s))
+        // Stubs and the PEP 561 marker are for type checkers, never read at
+        // run time; bundling them would give an app a data directory (and a
+        // first-start write) it has no use for.
+        || file.ends_with(".pyi")
+        || file == "py.typed"
 }
 
 fn parent_dir(rel: &str) -> &str {
@@ -241,6 +331,7 @@ fn find_in(dirs: &[(usize, PathBuf, String)], name: &str) -> Option<FsModule> {
                     dirs: vec![pkg_dir],
                     rel: format!("{pkg_rel}/__init__.py"),
                     root: *root,
+                    from_stdlib: false,
                 });
             }
         }
@@ -253,6 +344,7 @@ fn find_in(dirs: &[(usize, PathBuf, String)], name: &str) -> Option<FsModule> {
                     dirs: Vec::new(),
                     rel: join_rel(rel_dir, &format!("{name}{suffix}")),
                     root: *root,
+                    from_stdlib: false,
                 });
             }
         }
@@ -264,6 +356,7 @@ fn find_in(dirs: &[(usize, PathBuf, String)], name: &str) -> Option<FsModule> {
                 dirs: Vec::new(),
                 rel: join_rel(rel_dir, &format!("{name}.py")),
                 root: *root,
+                from_stdlib: false,
             });
         }
         if pkg_dir.is_dir() {
@@ -277,6 +370,7 @@ fn find_in(dirs: &[(usize, PathBuf, String)], name: &str) -> Option<FsModule> {
         dirs: portions.into_iter().map(|(_, d, _)| d).collect(),
         rel,
         root,
+        from_stdlib: false,
     })
 }
 
@@ -315,6 +409,7 @@ mod tests {
             dir: a.clone(),
             is_app: true,
             after_stdlib: false,
+            is_stdlib: false,
         }]);
         let pkg = finder.find_top("pkg", false).unwrap();
         assert_eq!(pkg.kind, ModuleKind::Package);
@@ -333,10 +428,10 @@ mod tests {
         assert!(finder.find_top("missing", false).is_none());
         assert!(finder.find_top("..", false).is_none());
         assert_eq!(
-            finder.all_submodules(&pkg, "pkg"),
+            finder.all_submodules(&pkg, "pkg", true),
             vec!["pkg.sub".to_owned()]
         );
-        let data = package_data(&a.join("pkg"), "pkg");
+        let data = package_data(&a.join("pkg"), "pkg", true);
         assert!(data.is_empty(), "only code in pkg: {data:?}");
         fs::remove_dir_all(a).unwrap();
     }
@@ -353,11 +448,53 @@ mod tests {
             "pkg/__pycache__/x.cpython-311.pyc",
             "pkg/tests/data.txt",
         ]);
-        let data: Vec<String> = package_data(&a.join("pkg"), "pkg")
+        let data: Vec<String> = package_data(&a.join("pkg"), "pkg", true)
             .into_iter()
             .map(|(rel, _)| rel)
             .collect();
         assert_eq!(data, vec!["pkg/cacert.pem", "pkg/fonts/big.flf"]);
+        let with_tests: Vec<String> = package_data(&a.join("pkg"), "pkg", false)
+            .into_iter()
+            .map(|(rel, _)| rel)
+            .collect();
+        assert_eq!(
+            with_tests,
+            vec!["pkg/cacert.pem", "pkg/fonts/big.flf", "pkg/tests/data.txt"]
+        );
+        fs::remove_dir_all(a).unwrap();
+    }
+
+    #[test]
+    fn whole_packages_keep_modules_importlib_can_name_and_tests_on_request() {
+        let a = tree(&[
+            "rich/__init__.py",
+            "rich/_unicode_data/__init__.py",
+            "rich/_unicode_data/unicode17-0-0.py",
+            "rich/_unicode_data/two.dots.py",
+            "rich/tests/__init__.py",
+            "rich/tests/test_x.py",
+            "rich/my data/x.py",
+        ]);
+        let finder = Finder::new(vec![SearchRoot {
+            dir: a.clone(),
+            is_app: false,
+            after_stdlib: true,
+            is_stdlib: false,
+        }]);
+        let rich = finder.find_top("rich", true).unwrap();
+        assert_eq!(
+            finder.all_submodules(&rich, "rich", true),
+            vec!["rich._unicode_data", "rich._unicode_data.unicode17-0-0"]
+        );
+        assert_eq!(
+            finder.all_submodules(&rich, "rich", false),
+            vec![
+                "rich._unicode_data",
+                "rich._unicode_data.unicode17-0-0",
+                "rich.tests",
+                "rich.tests.test_x"
+            ]
+        );
         fs::remove_dir_all(a).unwrap();
     }
 }

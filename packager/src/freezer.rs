@@ -133,20 +133,43 @@ pub fn freeze(cli: &Cli) -> Result<()> {
         dir: entry.root.clone(),
         is_app: true,
         after_stdlib: false,
+        is_stdlib: false,
     }];
     roots.extend(cli.paths.iter().map(|d| SearchRoot {
         dir: d.clone(),
         is_app: false,
         after_stdlib: false,
+        is_stdlib: false,
     }));
     roots.extend(site.dirs.iter().map(|d| SearchRoot {
         dir: d.clone(),
         is_app: false,
         after_stdlib: true,
+        is_stdlib: false,
     }));
+    let first_vendored_root = roots.len();
+    roots.extend(site.vendored.iter().map(|d| SearchRoot {
+        dir: d.clone(),
+        is_app: false,
+        after_stdlib: true,
+        is_stdlib: false,
+    }));
+    // The stdlib directory the archive was compiled from, for the modules
+    // the archive leaves out (test suites): python finds them there.
+    let stdlib_dir = Path::new(embedded::STDLIB_DIR);
+    if stdlib_dir.is_dir() {
+        roots.push(SearchRoot {
+            dir: stdlib_dir.to_path_buf(),
+            is_app: false,
+            after_stdlib: true,
+            is_stdlib: true,
+        });
+    }
     let distributions = crate::site::Distributions::scan(&site.dirs);
+    let vendored_distributions = crate::site::Distributions::scan(&site.vendored);
     let finder = Finder::new(roots);
     let mut builder = GraphBuilder::new(&compiler, &finder, stdlib, index, cli.excludes.clone());
+    builder.set_distributions(&distributions);
 
     if let Some(file) = &entry.main_file {
         let module = finder.script(file, 0);
@@ -184,9 +207,12 @@ pub fn freeze(cli: &Cli) -> Result<()> {
     let root_dirs: Vec<PathBuf> = std::iter::once(entry.root.clone())
         .chain(cli.paths.iter().cloned())
         .chain(site.dirs.iter().cloned())
+        .chain(site.vendored.iter().cloned())
         .collect();
     let extra = ExtraFiles {
         distributions: &distributions,
+        vendored_distributions: &vendored_distributions,
+        first_vendored_root,
         add_data: &add_data,
     };
     let payload = write_bundle(&graph, &stdlib, &root_dirs, &entry, cli, &extra, cache)?;
@@ -329,6 +355,11 @@ fn check_not_overwriting_input(out: &Path, app: &Path, graph: &ModuleGraph) -> R
 /// Files bundled beside the modules.
 struct ExtraFiles<'a> {
     distributions: &'a crate::site::Distributions,
+    /// The distributions of vendored dependencies, bundled only with the
+    /// modules found there (roots from `first_vendored_root` on), so a
+    /// copy installed in a site directory keeps its own metadata alone.
+    vendored_distributions: &'a crate::site::Distributions,
+    first_vendored_root: usize,
     add_data: &'a [(PathBuf, String)],
 }
 
@@ -591,7 +622,9 @@ fn write_bundle(
     }
     // Package data of included packages found on disk, and the metadata
     // (dist-info) of the distributions providing third-party ones.
-    let mut data_files: BTreeSet<String> = BTreeSet::new();
+    // A library inside a package directory (pyarrow/libarrow.so.2600) is
+    // bundled once, as a library; data readers find it there too.
+    let mut data_files: BTreeSet<String> = libraries.values().cloned().collect();
     let mut add_disk_file = |writer: &mut BundleWriter, rel: &str, file: &Path| -> Result<()> {
         if !data_files.insert(rel.to_owned()) {
             return Ok(());
@@ -606,7 +639,9 @@ fn write_bundle(
         let Origin::File(found) = &node.origin else {
             continue;
         };
-        if name.contains('.') {
+        let leaf = name.rsplit('.').next().unwrap_or(name);
+        let is_test_suite = crate::finder::is_test_dir(leaf);
+        if name.contains('.') && !is_test_suite {
             continue; // top-level packages cover their subpackages
         }
         if matches!(
@@ -622,21 +657,36 @@ fn write_bundle(
                     .unwrap_or_default(),
             };
             for dir in &found.dirs {
-                for (rel, file) in crate::finder::package_data(dir, &rel_dir) {
+                for (rel, file) in crate::finder::package_data(dir, &rel_dir, !is_test_suite) {
                     add_disk_file(&mut writer, &rel, &file)?;
                 }
             }
         }
         // Root 0 is the app's own directory: its modules have no dist-info.
-        if found.root != 0 {
-            for meta in extra.distributions.for_top_level(name) {
+        if found.root != 0 && !found.from_stdlib {
+            let distributions = if found.root >= extra.first_vendored_root {
+                extra.vendored_distributions
+            } else {
+                extra.distributions
+            };
+            for meta in distributions.for_top_level(name) {
                 let Some(meta_name) = meta.file_name().and_then(|n| n.to_str()) else {
                     continue;
                 };
-                for (rel, file) in crate::finder::package_data(meta, meta_name) {
+                for (rel, file) in crate::finder::package_data(meta, meta_name, false) {
                     add_disk_file(&mut writer, &rel, &file)?;
                 }
             }
+        }
+    }
+    if entry.main_name == "__main__" && entry.mode == MainMode::Module {
+        let output = cli.output.as_deref().and_then(|o| o.canonicalize().ok());
+        for (rel, file) in crate::finder::app_data(&entry.root) {
+            // A previous build written into the app directory is not data.
+            if output.is_some() && file.canonicalize().ok() == output {
+                continue;
+            }
+            add_disk_file(&mut writer, &rel, &file)?;
         }
     }
     for (rel, file) in add_data_files(extra.add_data) {

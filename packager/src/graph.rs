@@ -14,6 +14,7 @@ use freeze_bundle::{Bundle, ModuleKind};
 use crate::compiler::{Compiler, SyntaxProblem};
 use crate::embedded::{ModuleImports, StdlibIndex};
 use crate::finder::{Finder, FsModule};
+use crate::site::Distributions;
 
 /// Where a module comes from.
 #[derive(Debug, Clone)]
@@ -130,7 +131,7 @@ impl ModuleGraph {
                     .filter(|i| {
                         matches!(
                             self.nodes.get(i.as_str()).map(|n| &n.origin),
-                            Some(Origin::File(_))
+                            Some(Origin::File(f)) if !f.from_stdlib
                         )
                     })
                     .map(String::as_str)
@@ -174,8 +175,6 @@ pub struct GraphBuilder<'a> {
     stdlib: Bundle<'static>,
     index: &'static StdlibIndex,
     excludes: Vec<String>,
-    /// Packages whose every submodule is included once the package is.
-    whole_packages: BTreeSet<String>,
     optimize: i64,
     graph: ModuleGraph,
     queue: VecDeque<String>,
@@ -185,6 +184,11 @@ pub struct GraphBuilder<'a> {
     /// The module the app runs as `__main__`: the only one whose
     /// `if __name__ == "__main__":` blocks are followed.
     main: Option<String>,
+    /// The installed distributions, whose RECORDs and `Requires-Dist`
+    /// bring what native code and entry points import unseen.
+    distributions: Option<&'a Distributions>,
+    /// Distributions already followed, with the extras asked of them.
+    followed_distributions: BTreeSet<(usize, Vec<String>)>,
 }
 
 impl<'a> GraphBuilder<'a> {
@@ -201,14 +205,19 @@ impl<'a> GraphBuilder<'a> {
             stdlib,
             index,
             excludes,
-            // Codecs are looked up by name at run time.
-            whole_packages: ["encodings".to_owned()].into_iter().collect(),
             optimize: 0,
             graph: ModuleGraph::default(),
             queue: VecDeque::new(),
             deferred: BTreeMap::new(),
             main: None,
+            distributions: None,
+            followed_distributions: BTreeSet::new(),
         }
+    }
+
+    /// Follows the RECORDs and `Requires-Dist` of these distributions.
+    pub fn set_distributions(&mut self, distributions: &'a Distributions) {
+        self.distributions = Some(distributions);
     }
 
     /// Adds the app's main module under `name` from a file.
@@ -236,8 +245,14 @@ impl<'a> GraphBuilder<'a> {
     }
 
     pub fn build(mut self) -> Result<ModuleGraph> {
-        while let Some(name) = self.queue.pop_front() {
-            self.process(&name)?;
+        loop {
+            while let Some(name) = self.queue.pop_front() {
+                self.process(&name)?;
+            }
+            self.follow_distributions();
+            if self.queue.is_empty() {
+                break;
+            }
         }
         for (importer, targets) in std::mem::take(&mut self.deferred) {
             for target in targets {
@@ -261,6 +276,89 @@ impl<'a> GraphBuilder<'a> {
         Ok(self.graph)
     }
 
+    /// Brings what the distributions of reached third-party modules
+    /// install and require: every top-level module of their RECORD (the
+    /// `<hash>__mypyc` helper of a mypyc-compiled package, imported from C)
+    /// and, transitively, the top-level modules of each `Requires-Dist`
+    /// whose marker holds (extras only as asked), with their metadata.
+    /// These are bundled unreached: their own imports of further packages
+    /// wait until the app imports them.
+    fn follow_distributions(&mut self) {
+        let Some(dists) = self.distributions else {
+            return;
+        };
+        let mut pending: Vec<(usize, Vec<String>, String)> = Vec::new();
+        for (name, node) in &self.graph.nodes {
+            let Origin::File(found) = &node.origin else {
+                continue;
+            };
+            if !node.reached || found.from_stdlib || self.finder.root(found.root).is_app {
+                continue;
+            }
+            let owner = dists.owner_of_file(&found.rel).map(|i| vec![i]);
+            let owners = owner.unwrap_or_else(|| {
+                if name.contains('.') {
+                    Vec::new()
+                } else {
+                    dists.indexes_for_top_level(name)
+                }
+            });
+            for index in owners {
+                pending.push((index, Vec::new(), format!("installed with {name}")));
+            }
+        }
+        while let Some((index, extras, why)) = pending.pop() {
+            if !self.followed_distributions.insert((index, extras.clone())) {
+                continue;
+            }
+            let dist = &dists.list[index];
+            let reason = format!("{why} (distribution {})", dist.name);
+            for top in &dist.top_levels {
+                if crate::finder::is_test_dir(top) || self.graph.nodes.contains_key(top.as_str()) {
+                    continue;
+                }
+                self.resolve(top, Wanted::Member(&reason), true);
+            }
+            let asked: BTreeSet<String> = extras.iter().cloned().collect();
+            for req in &dist.requires {
+                if !crate::requirements::marker_holds(&req.marker, &asked) {
+                    continue;
+                }
+                if let Some(dep) = dists.by_name(&req.name) {
+                    pending.push((
+                        dep,
+                        req.extras.iter().cloned().collect(),
+                        format!("required by {}", dist.name),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Includes a module named by a string constant of `importer`'s native
+    /// code, if such a module exists outside the stdlib directory's
+    /// leftovers (a constant "test" must not bring CPython's test suite).
+    fn resolve_named(&mut self, target: &str, importer: &str) {
+        let top = top_level(target);
+        if top == top_level(importer) || crate::finder::is_test_dir(top) {
+            return; // its own package comes whole already
+        }
+        let facts = &self.compiler.facts;
+        let exists = self.graph.nodes.contains_key(top)
+            || facts.builtin.contains(top)
+            || facts.frozen.contains(top)
+            || matches!(self.stdlib.find_module(top), Ok(Some(_)))
+            || [false, true].into_iter().any(|after| {
+                self.finder
+                    .find_top(top, after)
+                    .is_some_and(|f| !f.from_stdlib)
+            });
+        if exists {
+            let why = format!("named in the native code of {importer}");
+            self.resolve(target, Wanted::Member(&why), true);
+        }
+    }
+
     fn is_excluded(&self, name: &str) -> bool {
         self.excludes.iter().any(|ex| {
             name == ex
@@ -276,7 +374,6 @@ impl<'a> GraphBuilder<'a> {
         reason: String,
         reached: bool,
     ) {
-        let members = self.whole_package_members(name, kind, &origin);
         self.graph.nodes.insert(
             name.to_owned(),
             Node {
@@ -290,6 +387,19 @@ impl<'a> GraphBuilder<'a> {
             },
         );
         self.queue.push_back(name.to_owned());
+        if reached {
+            self.include_members(name);
+        }
+    }
+
+    /// Brings the members of a package that comes along whole, once the
+    /// app reaches it (a package that only an unreached member imports
+    /// does not: the stdlib's would cascade through http, email, xml...).
+    fn include_members(&mut self, name: &str) {
+        let Some(node) = self.graph.nodes.get(name) else {
+            return;
+        };
+        let members = self.whole_package_members(name, node.kind, &node.origin);
         let why = format!("part of package {name}");
         for member in members {
             self.resolve(&member, Wanted::Member(&why), true);
@@ -322,30 +432,44 @@ impl<'a> GraphBuilder<'a> {
             return;
         }
         node.reached = true;
+        self.include_members(name);
         for target in self.deferred.remove(name).unwrap_or_default() {
             self.resolve(&target, Wanted::By(name), true);
         }
     }
 
-    /// Every submodule of a package that comes along whole: third-party
-    /// top-level packages (dynamic imports of plugins, lexers looked up by
-    /// name... then work) and the stdlib packages in `whole_packages`.
+    /// Every submodule of a package that comes along whole once reached:
+    /// the modules of import statements are not all there is to a package
+    /// (plugins and lexers are looked up by computed names, C code imports
+    /// `sqlite3.dump`, `find_spec("html.parser")` asks by string), so a
+    /// reached top-level package brings all its submodules: third-party
+    /// ones but for their test suites, stdlib ones but for the imports
+    /// `UNFOLLOWED_STDLIB_IMPORTS` leaves out. A test suite (`pkg.tests`,
+    /// the stdlib's `test`) comes whole once imported (unittest and pytest
+    /// discovery load every module of it).
     fn whole_package_members(&self, name: &str, kind: ModuleKind, origin: &Origin) -> Vec<String> {
         let is_pkg = matches!(kind, ModuleKind::Package | ModuleKind::NamespacePackage);
-        if !is_pkg || name.contains('.') {
+        if !is_pkg {
+            return Vec::new();
+        }
+        let leaf = name.rsplit('.').next().unwrap_or(name);
+        let is_test_suite = crate::finder::is_test_dir(leaf);
+        if name.contains('.') && !is_test_suite {
             return Vec::new();
         }
         match origin {
-            Origin::File(f) if !self.finder.root(f.root).is_app => {
-                self.finder.all_submodules(f, name)
-            }
-            Origin::Stdlib if self.whole_packages.contains(name) => {
+            Origin::File(f) if is_test_suite => self.finder.all_submodules(f, name, false),
+            // The app's own packages too: python finds every module of
+            // them, whatever name it is imported by.
+            Origin::File(f) if !f.from_stdlib => self.finder.all_submodules(f, name, true),
+            Origin::Stdlib | Origin::Frozen => {
                 let prefix = format!("{name}.");
                 self.stdlib
                     .modules()
                     .filter_map(|m| m.ok())
                     .filter(|m| m.name.starts_with(&prefix))
                     .map(|m| m.name.to_owned())
+                    .filter(|m| !is_unfollowed_anywhere(m))
                     .collect()
             }
             _ => Vec::new(),
@@ -374,13 +498,15 @@ impl<'a> GraphBuilder<'a> {
             }
             return false;
         }
-        if self.graph.missing.contains_key(name) {
-            if !optional {
-                note(&mut self.graph.missing, name, importer);
-            }
+        // No shortcut for names already missing: whether a name resolves
+        // depends on who asks (see is_test_suite_leftover_for).
+        let found = self.locate(name, wanted, optional);
+        if found
+            .as_ref()
+            .is_some_and(|(_, origin)| self.is_test_suite_leftover_for(origin, importer))
+        {
             return false;
         }
-        let found = self.locate(name, wanted, optional);
         match found {
             Some((kind, origin)) => {
                 self.insert(name, kind, origin, wanted.reason(), reached);
@@ -393,6 +519,22 @@ impl<'a> GraphBuilder<'a> {
                 false
             }
         }
+    }
+
+    /// Whether `origin` is a module the stdlib archive leaves out (found in
+    /// the stdlib directory) wanted by an archive module: those imports are
+    /// the stdlib's own self-test hooks (multiprocessing.util imports
+    /// `test.support`), which would bring CPython's whole test suite. The
+    /// app's and third-party code's imports of them resolve.
+    fn is_test_suite_leftover_for(&self, origin: &Origin, importer: &str) -> bool {
+        let Origin::File(found) = origin else {
+            return false;
+        };
+        found.from_stdlib
+            && matches!(
+                self.graph.nodes.get(importer).map(|n| &n.origin),
+                Some(Origin::Stdlib | Origin::Frozen | Origin::Builtin)
+            )
     }
 
     fn locate(
@@ -427,9 +569,15 @@ impl<'a> GraphBuilder<'a> {
                     let found = self.finder.find_child(pkg, child)?;
                     Some((found.kind, Origin::File(found)))
                 }
-                Origin::Stdlib | Origin::Frozen => {
-                    stdlib_kind(&self.stdlib).map(|k| (k, Origin::Stdlib))
-                }
+                Origin::Stdlib | Origin::Frozen => match stdlib_kind(&self.stdlib) {
+                    Some(k) => Some((k, Origin::Stdlib)),
+                    // Left out of the archive (a test suite), yet importable
+                    // from the stdlib directory as under python.
+                    None => {
+                        let found = self.finder.find_stdlib_module(name)?;
+                        Some((found.kind, Origin::File(found)))
+                    }
+                },
                 Origin::Builtin => None,
             }
         } else {
@@ -470,8 +618,8 @@ impl<'a> GraphBuilder<'a> {
         };
         let kind = node.kind;
         let imports: ModuleImports = match &node.origin {
-            Origin::Builtin => return Ok(()),
-            Origin::Frozen | Origin::Stdlib => match self.index.imports.get(name) {
+            Origin::Builtin | Origin::Frozen | Origin::Stdlib => match self.index.imports.get(name)
+            {
                 Some(i) => i.clone(),
                 None => return Ok(()),
             },
@@ -480,9 +628,16 @@ impl<'a> GraphBuilder<'a> {
                     return Ok(()); // namespace package: no code
                 };
                 if kind == ModuleKind::Extension {
+                    let names = crate::elfdeps::map_file(&file)
+                        .map(|bytes| crate::elfdeps::module_name_strings(&bytes))
+                        .unwrap_or_default();
+                    for target in names {
+                        self.resolve_named(&target, name);
+                    }
                     return Ok(());
                 }
                 let is_app = self.finder.root(found.root).is_app;
+                let reached = node.reached;
                 let rel = found.rel.clone();
                 let source = fs::read(&file).with_context(|| {
                     format!("cannot read module {name} from {}", file.display())
@@ -499,7 +654,9 @@ impl<'a> GraphBuilder<'a> {
                             name: name.to_owned(),
                             file,
                             problem,
-                            fatal: is_app,
+                            // A member the app never imports (its own
+                            // package comes whole) only warns.
+                            fatal: is_app && reached,
                         });
                         return Ok(());
                     }
@@ -543,10 +700,11 @@ impl<'a> GraphBuilder<'a> {
         if let Some(node) = self.graph.nodes.get_mut(name) {
             node.eager_imports = eager_imports;
         }
-        let from_stdlib = matches!(
-            self.graph.nodes.get(name).map(|n| &n.origin),
-            Some(Origin::Stdlib | Origin::Frozen)
-        );
+        let from_stdlib = match self.graph.nodes.get(name).map(|n| &n.origin) {
+            Some(Origin::Stdlib | Origin::Frozen) => true,
+            Some(Origin::File(f)) => f.from_stdlib,
+            _ => false,
+        };
         for (target, level, fromlist) in imports.imports.iter().chain(main_imports) {
             let Some((target, items)) =
                 statement_targets(name, is_package, target, *level, fromlist)
@@ -588,6 +746,9 @@ impl<'a> GraphBuilder<'a> {
                 self.resolve(&t, Wanted::By(name), true);
             }
         }
+        for target in &imports.native {
+            self.resolve_named(target, name);
+        }
         Ok(())
     }
 }
@@ -627,6 +788,7 @@ const UNFOLLOWED_STDLIB_IMPORTS: &[(&str, &[&str])] = &[
     ("random", &["statistics"]),
     // Command lines (`main()`), run by `python -m MODULE`.
     ("ast", &["argparse"]),
+    ("calendar", &["argparse"]),
     ("dis", &["argparse"]),
     ("gzip", &["argparse"]),
     ("inspect", &["argparse"]),
@@ -637,6 +799,30 @@ const UNFOLLOWED_STDLIB_IMPORTS: &[(&str, &[&str])] = &[
     // builtin in the interpreter freeze embeds.
     ("random", &["hashlib"]),
 ];
+
+/// Subpackages of `importlib` that every app reaches (inspect, our
+/// importer) but few use: as members of a whole `importlib` they would
+/// bring zipfile, pathlib, tempfile and email into every app. They are
+/// bundled when imported, by statement or by a constant name.
+const NOT_WHOLE_PACKAGE_MEMBERS: &[&str] = &[
+    "importlib.abc",
+    "importlib.metadata",
+    "importlib.resources",
+    "importlib.readers",
+    "importlib.simple",
+];
+
+/// Whether the policy leaves `target` unfollowed from any importer: such a
+/// module does not come along as a member of its whole package either.
+fn is_unfollowed_anywhere(module: &str) -> bool {
+    UNFOLLOWED_STDLIB_IMPORTS
+        .iter()
+        .flat_map(|(_, targets)| targets.iter())
+        .chain(NOT_WHOLE_PACKAGE_MEMBERS)
+        .any(|t| {
+            module == *t || (module.starts_with(t) && module.as_bytes().get(t.len()) == Some(&b'.'))
+        })
+}
 
 fn is_unfollowed_stdlib_import(importer: &str, target: &str) -> bool {
     UNFOLLOWED_STDLIB_IMPORTS

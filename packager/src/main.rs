@@ -9,6 +9,7 @@ mod finder;
 mod freezer;
 mod graph;
 mod listing;
+mod requirements;
 mod site;
 
 use std::path::PathBuf;

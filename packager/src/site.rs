@@ -26,6 +26,9 @@ pub struct SitePackages {
     /// Its `sys.path` minus the stdlib and the current directory: site
     /// directories, `.pth` additions, PYTHONPATH entries.
     pub dirs: Vec<PathBuf>,
+    /// Directories of vendored dependencies that an installed package
+    /// appends to `sys.path` when imported (see `vendored_dirs`).
+    pub vendored: Vec<PathBuf>,
 }
 
 /// Decides which interpreter's packages to use.
@@ -109,22 +112,68 @@ print(json.dumps({
         }
         dirs.push(p);
     }
+    let vendored = vendored_dirs(&dirs);
     Ok(SitePackages {
         python: Some(python.to_path_buf()),
         dirs,
+        vendored,
     })
 }
 
+/// One installed distribution.
+#[derive(Debug)]
+pub struct Distribution {
+    /// Normalised name (PEP 503).
+    pub name: String,
+    /// Top-level modules and packages it installs.
+    pub top_levels: Vec<String>,
+    /// Its `Requires-Dist` lines.
+    pub requires: Vec<crate::requirements::Requirement>,
+}
+
+/// setuptools 71 and later ship their dependencies (packaging, jaraco.text,
+/// platformdirs...) in `setuptools/_vendor`, which `import setuptools` and
+/// `import pkg_resources` append to `sys.path`; pkg_resources then imports
+/// them by their own names. Python finds them there after every site
+/// directory (unless installed in one), so they are searched last. Older
+/// releases import their vendored copies as `pkg_resources.extern.*`
+/// (served by their own import hook from the package itself) and add
+/// nothing to `sys.path`: their `_vendor` is no search root.
+fn vendored_dirs(site_dirs: &[PathBuf]) -> Vec<PathBuf> {
+    const APPENDS_VENDOR: &str = "'setuptools', '_vendor'";
+    site_dirs
+        .iter()
+        .filter(|dir| {
+            ["setuptools/__init__.py", "pkg_resources/__init__.py"]
+                .iter()
+                .any(|init| {
+                    fs::read_to_string(dir.join(init)).is_ok_and(|text| {
+                        text.lines()
+                            .any(|l| l.contains("sys.path.extend") && l.contains(APPENDS_VENDOR))
+                    })
+                })
+        })
+        .map(|dir| dir.join("setuptools/_vendor"))
+        .filter(|vendor| vendor.is_dir())
+        .collect()
+}
+
 /// The dist-info (or egg-info) directories of installed distributions,
-/// keyed by the top-level module names each provides.
+/// keyed by the top-level module names each provides and by the files
+/// their RECORDs list.
 #[derive(Debug, Default)]
 pub struct Distributions {
     by_top_level: BTreeMap<String, Vec<PathBuf>>,
+    pub list: Vec<Distribution>,
+    by_name: BTreeMap<String, usize>,
+    /// Site-relative path of an installed file -> the distribution (index
+    /// in `list`) whose RECORD lists it.
+    by_file: BTreeMap<String, usize>,
 }
 
 impl Distributions {
     pub fn scan(dirs: &[PathBuf]) -> Distributions {
-        let mut by_top_level: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
+        let mut out = Distributions::default();
         for dir in dirs {
             let Ok(entries) = fs::read_dir(dir) else {
                 continue;
@@ -139,15 +188,36 @@ impl Distributions {
                 .collect();
             metas.sort();
             for meta in metas {
-                for top in top_levels(&meta) {
-                    let list = by_top_level.entry(top).or_default();
+                let record = fs::read_to_string(meta.join("RECORD")).unwrap_or_default();
+                let tops = top_levels(&meta, &record);
+                for top in &tops {
+                    let list = out.by_top_level.entry(top.clone()).or_default();
                     if !list.contains(&meta) {
                         list.push(meta.clone());
                     }
                 }
+                let Some(name) = distribution_name(&meta) else {
+                    continue;
+                };
+                if out.by_name.contains_key(&name) {
+                    continue; // shadowed by an earlier site dir, as for python
+                }
+                let index = out.list.len();
+                for line in record.lines() {
+                    let path = line.split(',').next().unwrap_or("");
+                    if !path.is_empty() && !path.starts_with("..") {
+                        out.by_file.entry(path.to_owned()).or_insert(index);
+                    }
+                }
+                out.by_name.insert(name.clone(), index);
+                out.list.push(Distribution {
+                    name,
+                    requires: requires_dist(&meta),
+                    top_levels: tops,
+                });
             }
         }
-        Distributions { by_top_level }
+        out
     }
 
     /// The distributions providing top-level module `name`.
@@ -157,32 +227,81 @@ impl Distributions {
             .map(Vec::as_slice)
             .unwrap_or(&[])
     }
+
+    /// The distribution whose RECORD lists the site-relative `path`.
+    pub fn owner_of_file(&self, path: &str) -> Option<usize> {
+        self.by_file.get(path).copied()
+    }
+
+    /// The distribution installed under (normalised) `name`.
+    pub fn by_name(&self, name: &str) -> Option<usize> {
+        self.by_name.get(name).copied()
+    }
+
+    /// The distributions providing top-level `name`, as indexes in `list`
+    /// (for metadata without a RECORD, e.g. egg-info).
+    pub fn indexes_for_top_level(&self, name: &str) -> Vec<usize> {
+        self.list
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.top_levels.iter().any(|t| t == name))
+            .map(|(i, _)| i)
+            .collect()
+    }
+}
+
+/// The normalised distribution name of a metadata directory, from its
+/// METADATA (PKG-INFO) `Name:`, else its directory name.
+fn distribution_name(meta: &Path) -> Option<String> {
+    let text = fs::read_to_string(meta.join("METADATA"))
+        .or_else(|_| fs::read_to_string(meta.join("PKG-INFO")))
+        .unwrap_or_default();
+    let from_metadata = text
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .find_map(|l| l.strip_prefix("Name:"))
+        .map(|n| n.trim().to_owned());
+    let name = from_metadata.or_else(|| {
+        let stem = meta.file_stem()?.to_str()?;
+        Some(stem.split('-').next()?.to_owned())
+    })?;
+    Some(crate::requirements::normalize_name(&name))
+}
+
+/// The `Requires-Dist` lines of METADATA (the header part).
+fn requires_dist(meta: &Path) -> Vec<crate::requirements::Requirement> {
+    let text = fs::read_to_string(meta.join("METADATA")).unwrap_or_default();
+    text.lines()
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.strip_prefix("Requires-Dist:"))
+        .filter_map(crate::requirements::parse_requirement)
+        .collect()
 }
 
 /// Top-level names a distribution installs: from RECORD (every file), or
 /// top_level.txt for distributions without one.
-fn top_levels(meta: &Path) -> Vec<String> {
+fn top_levels(meta: &Path, record: &str) -> Vec<String> {
     let mut tops = Vec::new();
-    if let Ok(record) = fs::read_to_string(meta.join("RECORD")) {
-        for line in record.lines() {
-            let path = line.split(',').next().unwrap_or("");
-            let first = path.split('/').next().unwrap_or("");
-            if first.is_empty()
-                || first.starts_with("..")
-                || first.ends_with(".dist-info")
-                || first == "__pycache__"
-            {
-                continue;
-            }
-            let name = if path.contains('/') {
-                first.to_owned()
-            } else {
-                // A top-level module file: six.py, _cffi_backend.cpython-311-x86_64-linux-gnu.so
-                first.split('.').next().unwrap_or("").to_owned()
-            };
-            if !name.is_empty() && !tops.contains(&name) {
-                tops.push(name);
-            }
+    for line in record.lines() {
+        let path = line.split(',').next().unwrap_or("");
+        let first = path.split('/').next().unwrap_or("");
+        if first.is_empty()
+            || first.starts_with("..")
+            || first.ends_with(".dist-info")
+            || first.ends_with(".data")
+            || first.ends_with(".pth")
+            || first == "__pycache__"
+        {
+            continue;
+        }
+        let name = if path.contains('/') {
+            first.to_owned()
+        } else {
+            // A top-level module file: six.py, _cffi_backend.cpython-311-x86_64-linux-gnu.so
+            first.split('.').next().unwrap_or("").to_owned()
+        };
+        if !name.is_empty() && !tops.contains(&name) {
+            tops.push(name);
         }
     }
     if let Ok(text) = fs::read_to_string(meta.join("top_level.txt")) {
@@ -193,4 +312,36 @@ fn top_levels(meta: &Path) -> Vec<String> {
         }
     }
     tops
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn setuptools_vendor_dir_is_a_root_only_where_it_joins_sys_path() {
+        let base =
+            std::env::temp_dir().join(format!("freeze-site-vendored-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&base);
+        let site = |name: &str, pkg_resources: &str| {
+            let dir = base.join(name);
+            fs::create_dir_all(dir.join("setuptools/_vendor/packaging")).unwrap();
+            fs::create_dir_all(dir.join("pkg_resources")).unwrap();
+            fs::write(dir.join("setuptools/__init__.py"), "").unwrap();
+            fs::write(dir.join("pkg_resources/__init__.py"), pkg_resources).unwrap();
+            dir
+        };
+        // setuptools 81's line, and 66's import hook (no sys.path change).
+        let new = site(
+            "new",
+            "sys.path.extend(((vendor_path := os.path.join(os.path.dirname(os.path.dirname(\
+             __file__)), 'setuptools', '_vendor')) not in sys.path) * [vendor_path])\n",
+        );
+        let old = site("old", "from pkg_resources.extern import packaging\n");
+        assert_eq!(
+            vendored_dirs(&[old, new.clone()]),
+            vec![new.join("setuptools/_vendor")]
+        );
+        let _ = fs::remove_dir_all(&base);
+    }
 }

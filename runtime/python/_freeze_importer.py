@@ -486,6 +486,117 @@ def _memory_library(rel):
     return None
 
 
+def _teach_pkg_resources(pkg_resources):
+    """Let pkg_resources serve bundled packages and distributions.
+
+    pkg_resources picks a resource provider by the module's loader type and
+    a distribution finder by the ``sys.path`` entry's finder type; for types
+    it does not know, every resource call raises NotImplementedError and no
+    distribution is found (get_distribution, iter_entry_points and require
+    fail). Its master working set is built while the module executes,
+    before this hook runs, so the bundle's distributions are added to it
+    here, as pkg_resources adds those of each sys.path entry.
+    """
+    provider, metadata = _pkg_resources_classes(pkg_resources)
+    pkg_resources.register_loader_type(BundleImporter, provider)
+
+    def find_distributions(importer, path_item, only=False):
+        # The bundle root is the only directory holding dist-info, as a site
+        # directory does; the same order and location as find_on_path.
+        if importer._rel:
+            return
+        location = pkg_resources.normalize_path(path_item)
+        for meta_dir in sorted(_metadata_dirs()):
+            yield pkg_resources.Distribution.from_location(
+                location, meta_dir, metadata(ROOT, _join(meta_dir)), precedence=pkg_resources.DEVELOP_DIST
+            )
+
+    pkg_resources.register_finder(BundlePathFinder, find_distributions)
+    working_set = pkg_resources.working_set
+    for entry in list(working_set.entries):
+        if _relative(entry) is not None:
+            for dist in pkg_resources.find_distributions(entry, True):
+                working_set.add(dist, entry, False)
+
+
+def _pkg_resources_classes(pkg_resources):
+    import errno
+    import io
+    import os
+
+    def bundled(path):
+        # The bundle's entry at a path, or None outside the bundle (then the
+        # filesystem answers, as it would for DefaultProvider).
+        rel = _relative(os.path.normpath(path))
+        return None if rel is None else _traversable(rel)
+
+    def os_error(cls, code, path):
+        # Worded as the filesystem's errors are under python.
+        return cls(code, os.strerror(code), path)
+
+    class BundleProvider(pkg_resources.NullProvider):
+        """Resources of a bundled package, seen as DefaultProvider sees a
+        package directory: data files, module sources and subdirectories.
+        Files materialised in the data directory are handed out as real
+        files (resource_filename, resource_stream)."""
+
+        def _has(self, path):
+            item = bundled(path)
+            if item is None:
+                return os.path.exists(path)
+            return item.is_file() or item.is_dir()
+
+        def _isdir(self, path):
+            item = bundled(path)
+            return os.path.isdir(path) if item is None else item.is_dir()
+
+        def _listdir(self, path):
+            item = bundled(path)
+            if item is None:
+                return os.listdir(path)
+            if item.is_dir():
+                return item._child_names()
+            if item.is_file():
+                raise os_error(NotADirectoryError, errno.ENOTDIR, path)
+            raise os_error(FileNotFoundError, errno.ENOENT, path)
+
+        def _get(self, path):
+            item = bundled(path)
+            if item is None:
+                with open(path, "rb") as stream:
+                    return stream.read()
+            data = item._bytes()
+            if data is None:
+                if item.is_dir():
+                    raise os_error(IsADirectoryError, errno.EISDIR, path)
+                raise os_error(FileNotFoundError, errno.ENOENT, path)
+            return data
+
+        def get_resource_stream(self, manager, resource_name):
+            path = self._fn(self.module_path, resource_name)
+            item = bundled(path)
+            if item is None:
+                return open(path, "rb")
+            if ROOT != sys.executable and _freeze.file_size(item._rel) is not None:
+                # A data file, written to the data directory unless it is
+                # metadata: the real file, as DefaultProvider opens it.
+                try:
+                    return open(path, "rb")
+                except FileNotFoundError:
+                    pass
+            return io.BytesIO(self._get(path))
+
+    class BundleMetadata(BundleProvider):
+        """A bundled distribution's metadata directory, read as
+        PathMetadata reads one on disk."""
+
+        def __init__(self, path, egg_info):
+            self.module_path = path
+            self.egg_info = egg_info
+
+    return BundleProvider, BundleMetadata
+
+
 class BundlePathFinder:
     """Path entry finder for virtual directories of the bundle.
 
@@ -523,11 +634,13 @@ def _path_hook(entry):
 
 _importer = BundleImporter()
 
-# Stdlib modules taught, right after they execute, to handle virtual paths.
+# Modules taught, right after they execute, to handle virtual paths (the
+# stdlib's, and pkg_resources for its resource and distribution APIs).
 _AFTER_EXEC = {
     "linecache": _teach_linecache,
     "ctypes": _teach_ctypes,
     "multiprocessing.spawn": _teach_multiprocessing_spawn,
+    "pkg_resources": _teach_pkg_resources,
 }
 
 

@@ -544,6 +544,12 @@ extern "C" fn init_freeze_module() -> *mut ffi::PyObject {
             c"file_size(path) -> size or None",
         ),
         method(
+            c"divert",
+            freeze_divert,
+            ffi::METH_VARARGS,
+            c"divert(original, handler) -> a function calling handler(*args, **kwargs) when its first argument is a path under the bundle's root (original if that returns NotImplemented), else original",
+        ),
+        method(
             c"load_extension",
             freeze_load_extension,
             ffi::METH_O,
@@ -586,6 +592,111 @@ extern "C" fn init_freeze_module() -> *mut ffi::PyObject {
             return ptr::null_mut();
         }
         module
+    }
+}
+
+/// The function `_freeze.divert` returns: its self is `(original, handler)`.
+static mut DIVERTED: ffi::PyMethodDef = ffi::PyMethodDef {
+    ml_name: c"diverted".as_ptr(),
+    ml_meth: ffi::PyMethodDefPointer {
+        PyCFunctionWithKeywords: diverted_call,
+    },
+    ml_flags: ffi::METH_VARARGS | ffi::METH_KEYWORDS,
+    ml_doc: c"A stdlib file function that also sees the bundle's virtual paths.".as_ptr(),
+};
+
+/// `divert(original, handler)`: a builtin function, so that it adds no
+/// frame to the tracebacks of the original's errors (`open()` of a missing
+/// file reads exactly as under python).
+extern "C" fn freeze_divert(
+    _m: *mut ffi::PyObject,
+    args: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: CPython calls METH_VARARGS functions with the GIL held and a
+    // tuple of arguments; the pair is a new tuple the function object owns,
+    // and DIVERTED is a static method definition CPython only reads.
+    unsafe {
+        let mut original: *mut ffi::PyObject = ptr::null_mut();
+        let mut handler: *mut ffi::PyObject = ptr::null_mut();
+        if ffi::PyArg_UnpackTuple(args, c"divert".as_ptr(), 2, 2, &mut original, &mut handler) == 0
+        {
+            return ptr::null_mut();
+        }
+        let pair = ffi::PyTuple_Pack(2, original, handler);
+        if pair.is_null() {
+            return ptr::null_mut();
+        }
+        let function = ffi::PyCFunction_NewEx(&raw mut DIVERTED, pair, ptr::null_mut());
+        ffi::Py_DECREF(pair);
+        function
+    }
+}
+
+/// Whether a call's first argument is a path under the bundle's root (a
+/// str or an os.PathLike giving one).
+///
+/// # Safety
+/// GIL held; `args` a tuple.
+unsafe fn first_arg_is_virtual(args: *mut ffi::PyObject) -> bool {
+    let Some(served) = SERVED.get() else {
+        return false;
+    };
+    if ffi::PyTuple_Size(args) < 1 {
+        return false;
+    }
+    let first = ffi::PyTuple_GetItem(args, 0);
+    if first.is_null() {
+        ffi::PyErr_Clear();
+        return false;
+    }
+    let is_under = |path: *mut ffi::PyObject| match str_arg(path) {
+        Some(text) => text
+            .strip_prefix(served.root.as_str())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/')),
+        None => {
+            ffi::PyErr_Clear();
+            false
+        }
+    };
+    if ffi::PyUnicode_Check(first) != 0 {
+        return is_under(first);
+    }
+    if ffi::PyLong_Check(first) != 0 || ffi::PyBytes_Check(first) != 0 {
+        return false; // a descriptor, or a bytes path: never virtual
+    }
+    let path = ffi::PyOS_FSPath(first);
+    if path.is_null() {
+        ffi::PyErr_Clear();
+        return false;
+    }
+    let virtual_path = ffi::PyUnicode_Check(path) != 0 && is_under(path);
+    ffi::Py_DECREF(path);
+    virtual_path
+}
+
+extern "C" fn diverted_call(
+    pair: *mut ffi::PyObject,
+    args: *mut ffi::PyObject,
+    kwargs: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: CPython calls METH_VARARGS | METH_KEYWORDS functions with the
+    // GIL held, `pair` the (original, handler) tuple given at creation,
+    // `args` a tuple and `kwargs` a dict or NULL; items are borrowed from
+    // the tuple, which outlives the call.
+    unsafe {
+        let original = ffi::PyTuple_GetItem(pair, 0);
+        let handler = ffi::PyTuple_GetItem(pair, 1);
+        if original.is_null() || handler.is_null() {
+            return ptr::null_mut();
+        }
+        if first_arg_is_virtual(args) {
+            let result = ffi::PyObject_Call(handler, args, kwargs);
+            if result != ffi::Py_NotImplemented() {
+                return result;
+            }
+            ffi::Py_DECREF(result);
+        }
+        ffi::PyObject_Call(original, args, kwargs)
     }
 }
 

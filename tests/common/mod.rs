@@ -351,3 +351,114 @@ pub fn test_venv() -> PathBuf {
     fs::write(&marker, key).unwrap();
     venv
 }
+
+/// A cached venv `target/venv-<name>` made with /usr/bin/python3.11 holding
+/// exactly `requirements`: pip requirement specifiers (`name==version`,
+/// checked against `pip freeze --all` once installed, so a pin that pip did
+/// not honour fails here rather than in a comparison) or repo-relative
+/// directories of local projects, built from a scratch copy so the source
+/// tree gets no build/ or egg-info. Rebuilt only when the requirements or
+/// a local project's files change; a lock file serialises test binaries
+/// that need it at the same time.
+pub fn venv_with(name: &str, requirements: &[&str]) -> PathBuf {
+    let repo = repo();
+    let target = repo.join("target");
+    let venv = target.join(format!("venv-{name}"));
+    let mut key = requirements.join("\n");
+    let local: Vec<&str> = requirements
+        .iter()
+        .copied()
+        .filter(|r| repo.join(r).is_dir())
+        .collect();
+    for dir in &local {
+        let mut files = Vec::new();
+        let mut stack = vec![repo.join(dir)];
+        while let Some(d) = stack.pop() {
+            for e in fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    files.push(p);
+                }
+            }
+        }
+        files.sort();
+        for f in files {
+            key.push_str(&format!("\n{}\n", f.display()));
+            key.push_str(&String::from_utf8_lossy(&fs::read(&f).unwrap()));
+        }
+    }
+    fs::create_dir_all(&target).unwrap();
+    let lock = fs::File::create(target.join(format!("venv-{name}.lock"))).unwrap();
+    lock.lock().unwrap();
+    let marker = venv.join(".freeze-test-inputs");
+    if fs::read_to_string(&marker).ok().as_deref() == Some(key.as_str()) {
+        return venv;
+    }
+    let _ = fs::remove_dir_all(&venv);
+    let status = Command::new(PYTHON)
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .unwrap();
+    assert!(status.success(), "python3.11 -m venv failed");
+    let scratch = target.join(format!("venv-{name}.src"));
+    let _ = fs::remove_dir_all(&scratch);
+    let mut args: Vec<String> = Vec::new();
+    for r in requirements {
+        if local.contains(r) {
+            let copy = scratch.join(r);
+            fs::create_dir_all(&copy).unwrap();
+            let status = Command::new("cp")
+                .arg("-R")
+                .arg(repo.join(r).join("."))
+                .arg(&copy)
+                .status()
+                .unwrap();
+            assert!(status.success(), "cp -R {r}");
+            args.push(copy.to_string_lossy().into_owned());
+        } else {
+            args.push((*r).to_owned());
+        }
+    }
+    let out = Command::new(venv.join("bin/pip"))
+        .args(["install", "-q", "--disable-pip-version-check"])
+        .args(&args)
+        .output()
+        .unwrap();
+    let _ = fs::remove_dir_all(&scratch);
+    assert!(
+        out.status.success(),
+        "pip install {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let freeze = Command::new(venv.join("bin/pip"))
+        .args(["freeze", "--all", "--disable-pip-version-check"])
+        .output()
+        .unwrap();
+    let installed = String::from_utf8_lossy(&freeze.stdout)
+        .to_lowercase()
+        .replace('_', "-");
+    for pin in requirements.iter().filter(|r| r.contains("==")) {
+        let pin = pin.to_lowercase().replace('_', "-");
+        assert!(
+            installed.lines().any(|l| l == pin),
+            "{name}: {pin} is not what pip installed:\n{installed}"
+        );
+    }
+    fs::write(&marker, key).unwrap();
+    venv
+}
+
+/// `venv_with` for the pinned requirements listed in a repo-relative file
+/// (one per line, `#` comments), cached under `target/venv-<name>`.
+pub fn venv_from(name: &str, requirements_file: &str) -> PathBuf {
+    let text = fs::read_to_string(repo().join(requirements_file)).unwrap();
+    let requirements: Vec<&str> = text
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+        .collect();
+    venv_with(name, &requirements)
+}

@@ -1,0 +1,9 @@
+import pyfiglet
+
+
+def slant(text):
+    return pyfiglet.figlet_format(text, font="slant")
+
+
+def shout(text):
+    return text.upper() + "!\n"

@@ -1,0 +1,235 @@
+//! Inclusion rules that real apps depend on (issue 16): modules reached by
+//! C code, by name, by a test runner or by a distribution's metadata, each
+//! checked by freezing an app with no flags and comparing it with python.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use common::*;
+
+/// Freezes the app made of `files` (with `--python python`) and asserts
+/// that it behaves as `python app/` does; returns the frozen run.
+fn freeze_and_compare(tag: &str, python: &Path, files: &[(&str, &str)]) -> Run {
+    let dir = TempDir::new(tag);
+    let app_dir = write_app(dir.path(), files);
+    let exe = freeze_ok(
+        &[
+            app_dir.to_str().unwrap(),
+            "--python",
+            python.to_str().unwrap(),
+        ],
+        dir.path(),
+        tag,
+    );
+    let py = run_env_i(python, &["-B", app_dir.to_str().unwrap()], dir.path(), b"");
+    let (run_dir, copy) = isolate(&exe, tag);
+    let fr = run_env_i(&copy, &[], run_dir.path(), b"");
+    assert_eq!(
+        (py.code, py.signal),
+        (fr.code, fr.signal),
+        "exit status differs\npython stderr:\n{}\nfrozen stderr:\n{}",
+        py.stderr,
+        fr.stderr
+    );
+    assert_eq!(
+        py.stdout, fr.stdout,
+        "stdout differs\nfrozen stderr:\n{}",
+        fr.stderr
+    );
+    assert_eq!(py.code, Some(0), "python failed:\n{}", py.stderr);
+    fr
+}
+
+fn system_python() -> PathBuf {
+    PathBuf::from(PYTHON)
+}
+
+fn fidelity_python() -> &'static Path {
+    static VENV: OnceLock<PathBuf> = OnceLock::new();
+    VENV.get_or_init(|| venv_from("fidelity", "tests/fidelity-requirements.txt").join("bin/python"))
+}
+
+#[test]
+fn stdlib_module_imported_from_c_is_bundled() {
+    // _sqlite3 imports sqlite3.dump from C for iterdump().
+    let r = freeze_and_compare(
+        "iterdump",
+        &system_python(),
+        &[(
+            "__main__.py",
+            "import sqlite3\n\
+             c = sqlite3.connect(':memory:')\n\
+             c.execute('create table t(x)')\n\
+             c.execute('insert into t values (1)')\n\
+             print(list(c.iterdump()))\n\
+             import time, datetime\n\
+             print(time.strptime('2024-01-02', '%Y-%m-%d')[:3])\n\
+             print(datetime.datetime.strptime('03/04/25', '%d/%m/%y').date())\n",
+        )],
+    );
+    assert!(
+        r.stdout.contains("INSERT INTO \"t\" VALUES(1);"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn modules_looked_up_by_name_are_bundled() {
+    // A string-literal find_spec counts as an import; a reached stdlib
+    // package comes whole, so a computed name inside it resolves too.
+    freeze_and_compare(
+        "byname",
+        &system_python(),
+        &[(
+            "__main__.py",
+            "import importlib, importlib.util, pkgutil\n\
+             print(importlib.util.find_spec('html.parser') is not None)\n\
+             import xml\n\
+             m = importlib.import_module('xml.' + 'sax.saxutils')\n\
+             print(m.escape('<a>'))\n\
+             print(pkgutil.resolve_name('json.decoder:JSONDecoder').__name__)\n",
+        )],
+    );
+}
+
+#[test]
+fn app_packages_come_whole_with_test_suites_and_odd_module_names() {
+    let r = freeze_and_compare(
+        "apptests",
+        &system_python(),
+        &[
+            (
+                "__main__.py",
+                "import importlib, os, unittest, io\n\
+                 import mypkg\n\
+                 table = importlib.import_module('mypkg._data.' + 'table-1-0')\n\
+                 print(table.WIDTHS)\n\
+                 import tests\n\
+                 suite = unittest.defaultTestLoader.loadTestsFromName('tests.test_math')\n\
+                 result = unittest.TextTestRunner(stream=io.StringIO()).run(suite)\n\
+                 print(result.testsRun, len(result.failures), len(result.errors))\n\
+                 with open(os.path.join(os.path.dirname(tests.__file__), 'data.txt')) as f:\n\
+                 \x20   print(f.read().strip())\n",
+            ),
+            ("mypkg/__init__.py", ""),
+            ("mypkg/_data/__init__.py", ""),
+            ("mypkg/_data/table-1-0.py", "WIDTHS = (1, 2, 0)\n"),
+            ("tests/__init__.py", ""),
+            ("tests/data.txt", "test data\n"),
+            (
+                "tests/test_math.py",
+                "import unittest\n\
+                 class T(unittest.TestCase):\n\
+                 \x20   def test_add(self):\n\
+                 \x20       self.assertEqual(1 + 1, 2)\n\
+                 \x20   def test_mul(self):\n\
+                 \x20       self.assertEqual(2 * 3, 6)\n",
+            ),
+        ],
+    );
+    assert_eq!(r.stdout, "(1, 2, 0)\n2 0 0\ntest data\n");
+}
+
+#[test]
+fn cpython_test_suite_modules_are_found_in_the_stdlib_directory() {
+    // Debian's libpython3.11-testsuite (installed by .ci/run): the archive
+    // leaves `test` out, python imports it from the stdlib directory.
+    assert!(
+        Path::new("/usr/lib/python3.11/test/test_bisect.py").is_file(),
+        "this test needs Debian's libpython3.11-testsuite (apt-get install libpython3.11-testsuite)"
+    );
+    let r = freeze_and_compare(
+        "cpytests",
+        &system_python(),
+        &[(
+            "__main__.py",
+            "import io, unittest\n\
+             import test.support\n\
+             suite = unittest.defaultTestLoader.loadTestsFromName('test.test_bisect')\n\
+             result = unittest.TextTestRunner(stream=io.StringIO()).run(suite)\n\
+             print(result.testsRun > 10, len(result.failures), len(result.errors))\n",
+        )],
+    );
+    assert_eq!(r.stdout, "True 0 0\n");
+}
+
+#[test]
+fn rich_tables_load_cell_width_tables_by_computed_name() {
+    // rich 15 keeps them in rich/_unicode_data/unicode17-0-0.py.
+    let r = freeze_and_compare(
+        "rich15",
+        fidelity_python(),
+        &[(
+            "__main__.py",
+            "import sys\n\
+             from rich.console import Console\n\
+             from rich.table import Table\n\
+             t = Table(title='Planets')\n\
+             t.add_column('Name'); t.add_column('Moons', justify='right')\n\
+             t.add_row('Earth', '1'); t.add_row('J\u{fc}piter \u{1f600}', '95')\n\
+             Console(file=sys.stdout, width=40, force_terminal=False).print(t)\n",
+        )],
+    );
+    assert!(r.stdout.contains("Planets"), "{}", r.stdout);
+}
+
+#[test]
+fn markdown_finds_html_parser_by_name() {
+    freeze_and_compare(
+        "markdown",
+        fidelity_python(),
+        &[(
+            "__main__.py",
+            "import markdown\n\
+             print(markdown.markdown('# Title\\n\\nSome *text* and <b>html</b>.', extensions=['tables', 'fenced_code']))\n\
+             from importlib.metadata import version\n\
+             print(version('markdown'))\n",
+        )],
+    );
+}
+
+#[test]
+fn native_code_imports_and_distribution_closures_are_bundled() {
+    // orjson's Rust code imports uuid and dataclasses at init; PyNaCl's
+    // cffi module imports _cffi_backend (distribution cffi, a Requires-Dist
+    // of PyNaCl) from C; charset-normalizer is compiled by mypyc and
+    // imports its `<hash>__mypyc` helper from C.
+    let r = freeze_and_compare(
+        "nativeimports",
+        fidelity_python(),
+        &[(
+            "__main__.py",
+            "import orjson\n\
+             print(orjson.dumps({'a': [1, 2.5, None]}, option=orjson.OPT_SORT_KEYS))\n\
+             import nacl.secret\n\
+             box = nacl.secret.SecretBox(b'k' * 32)\n\
+             print(box.decrypt(box.encrypt(b'secret', b'n' * 24)))\n\
+             import charset_normalizer\n\
+             best = charset_normalizer.from_bytes('Bonjour, le monde est beau à voir'.encode('cp1252')).best()\n\
+             print(best.encoding, str(best))\n\
+             from importlib.metadata import version\n\
+             print(version('cffi') == __import__('cffi').__version__)\n",
+        )],
+    );
+    assert!(r.stdout.contains("b'secret'"), "{}", r.stdout);
+}
+
+#[test]
+fn a_library_inside_its_package_directory_is_bundled_once() {
+    // pyarrow/libarrow.so.2600 is both package data and a DT_NEEDED library.
+    freeze_and_compare(
+        "pyarrow",
+        fidelity_python(),
+        &[(
+            "__main__.py",
+            "import pyarrow as pa, pyarrow.compute as pc\n\
+             a = pa.array([1, 2, 3, None])\n\
+             print(pc.sum(a).as_py(), a.null_count, pa.__version__)\n\
+             t = pa.table({'x': [1, 2], 'y': ['a', 'b']})\n\
+             print(t.schema)\n",
+        )],
+    );
+}
