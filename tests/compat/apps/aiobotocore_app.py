@@ -4,10 +4,12 @@ import asyncio, datetime
 from unittest import mock
 from aiobotocore.session import get_session
 from botocore.stub import Stubber
+from aiobotocore.config import AioConfig
 async def main():
     session = get_session()
     async with session.create_client("s3", region_name="us-east-1", aws_access_key_id="AKID",
-                                     aws_secret_access_key="secret") as client:
+                                     aws_secret_access_key="secret",
+                                     config=AioConfig(signature_version="s3v4")) as client:
         print(type(client).__name__, client.meta.service_model.service_name)
         with Stubber(client) as st:
             st.add_response("list_buckets", {"Buckets": [{"Name": "b1"}, {"Name": "b2"}]}, {})

@@ -9,7 +9,9 @@ from rich.tree import Tree
 from rich.pretty import Pretty
 from rich.progress import Progress, BarColumn, TextColumn
 from rich import box
-c = Console(record=True, width=70, force_terminal=True, color_system="truecolor")
+import io
+out = io.StringIO()
+c = Console(file=out, record=True, width=70, force_terminal=True, color_system="truecolor")
 t = Table(title="Packages", box=box.ROUNDED)
 t.add_column("name", style="cyan"); t.add_column("rank", justify="right")
 for n, r in [("boto3", 1), ("rich", 46), ("émoji ✓", 3)]:
@@ -31,5 +33,7 @@ except ZeroDivisionError:
     c.print_exception(max_frames=1)
 text = c.export_text()
 import re
-print(re.sub(r"/\S+rich_app\.py", "rich_app.py", text))
+norm = lambda s: re.sub(r"/\S*?rich_app\.py", "rich_app.py", s)
+print(norm(text))
+print(len(out.getvalue()) > 1000)
 print(len(c.export_html()) > 1000)
