@@ -233,3 +233,84 @@ fn a_library_inside_its_package_directory_is_bundled_once() {
         )],
     );
 }
+
+const FILE_ACCESS_MAIN: &str = r#"import io, logging.config, os, unittest
+here = os.path.dirname(__file__)
+logging.config.fileConfig(os.path.join(here, "logging.ini"))
+logging.getLogger("demo").warning("configured from logging.ini")
+cfg = {}
+with open(os.path.join(here, "config.py")) as f:
+    exec(f.read(), cfg)
+print("config:", cfg["SETTING"])
+import plugins
+pdir = os.path.dirname(plugins.__file__)
+print("listdir:", sorted(n for n in os.listdir(pdir) if n.endswith(".py")))
+print("scandir:", sorted((e.name, e.is_file()) for e in os.scandir(pdir)))
+print("walk:", [(os.path.relpath(d, here), sorted(f)) for d, _, f in os.walk(pdir)])
+print("exists:", os.path.exists(os.path.join(pdir, "alpha.py")), os.path.isdir(pdir),
+      os.path.isfile(os.path.join(pdir, "nope.py")), os.path.getsize(os.path.join(pdir, "alpha.py")))
+import tests
+suite = unittest.defaultTestLoader.discover(os.path.dirname(tests.__file__), top_level_dir=here)
+result = unittest.TextTestRunner(stream=io.StringIO()).run(suite)
+print("discovered:", result.testsRun, len(result.failures), len(result.errors))
+try:
+    open(os.path.join(pdir, "missing.txt"))
+except FileNotFoundError as e:
+    print("missing:", type(e).__name__, e.errno)
+"#;
+
+#[test]
+fn files_beside_modules_are_seen_by_path_as_python_sees_them() {
+    // Data beside __main__.py, a .py read as data, directory listings of a
+    // package (plugin lookup, unittest discovery), os.path checks.
+    let r = freeze_and_compare(
+        "fileaccess",
+        &system_python(),
+        &[
+            ("__main__.py", FILE_ACCESS_MAIN),
+            (
+                "logging.ini",
+                "[loggers]\nkeys=root\n[handlers]\nkeys=h\n[formatters]\nkeys=f\n\
+                 [logger_root]\nlevel=INFO\nhandlers=h\n[handler_h]\nclass=StreamHandler\n\
+                 args=(sys.stdout,)\nformatter=f\n[formatter_f]\nformat=%(levelname)s %(name)s: %(message)s\n",
+            ),
+            ("config.py", "SETTING = 42\n"),
+            ("plugins/__init__.py", ""),
+            ("plugins/alpha.py", "X = 1\n"),
+            ("plugins/beta.py", "X = 2\n"),
+            ("plugins/templates/page.html", "<p>{x}</p>\n"),
+            ("tests/__init__.py", ""),
+            (
+                "tests/test_one.py",
+                "import unittest\nclass A(unittest.TestCase):\n    def test_a(self): pass\n    def test_b(self): pass\n",
+            ),
+            (
+                "tests/test_two.py",
+                "import unittest\nclass B(unittest.TestCase):\n    def test_c(self): pass\n",
+            ),
+        ],
+    );
+    assert!(r.stdout.contains("discovered: 3 0 0"), "{}", r.stdout);
+    assert!(r.stdout.contains("config: 42"), "{}", r.stdout);
+}
+
+#[test]
+fn a_failing_open_reads_as_under_python() {
+    // open() is diverted for bundle paths by a builtin: a traceback shows
+    // no frame of the runtime's.
+    let dir = TempDir::new("openfails");
+    let app_dir = write_app(
+        dir.path(),
+        &[(
+            "__main__.py",
+            "import os\nprint(open(os.path.join(os.path.dirname(__file__), 'nope.txt')).read())\n",
+        )],
+    );
+    let exe = freeze_ok(
+        &[app_dir.to_str().unwrap(), "--python", PYTHON],
+        dir.path(),
+        "openfails",
+    );
+    let r = assert_same(&app_dir, &[app_dir.to_str().unwrap()], &exe, &[], b"");
+    assert!(r.stderr.contains("FileNotFoundError"), "{}", r.stderr);
+}

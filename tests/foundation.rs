@@ -158,8 +158,10 @@ fn packages_pkgutil_and_getsource() {
 fn frozen_attributes() {
     let (dir, copy) = isolate(behave(), "attrs");
     let r = run_env_i(&copy, &["frozen"], dir.path(), b"");
+    // The package's file is virtual, under the executable, yet exists for
+    // os.path as it does under python.
     assert_eq!(
-        r.stdout, "frozen True\nexecutable True\nfile True\npkgfile True False\n",
+        r.stdout, "frozen True\nexecutable True\nfile True\npkgfile True True\n",
         "{}",
         r.stderr
     );
@@ -404,24 +406,30 @@ fn freeze_is_one_self_contained_file() {
 /// module given with -m) and nowhere else (a helper's self-test).
 #[test]
 fn main_block_imports_are_followed_only_in_the_main_module() {
+    // The helpers live in a --path directory: an app directory comes whole.
     let dir = TempDir::new("mainblock");
     let app_dir = write_app(
         dir.path(),
         &[
             (
                 "__main__.py",
-                "import helper\nif __name__ == \"__main__\":\n    import for_main\n    print(for_main.X, helper.run())\n",
+                "import sys, os\nsys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), 'lib'))\nimport helper\nif __name__ == \"__main__\":\n    import for_main\n    print(for_main.X, helper.run())\n",
             ),
             (
-                "helper.py",
+                "../lib/helper.py",
                 "def run():\n    return 'helper ran'\n\nif __name__ == '__main__':\n    import helper_selftest\n    def check():\n        import helper_selftest_nested\n",
             ),
-            ("for_main.py", "X = 'main block ran'\n"),
-            ("helper_selftest.py", ""),
-            ("helper_selftest_nested.py", ""),
+            ("../lib/for_main.py", "X = 'main block ran'\n"),
+            ("../lib/helper_selftest.py", ""),
+            ("../lib/helper_selftest_nested.py", ""),
         ],
     );
-    let exe = freeze_ok(&[app_dir.to_str().unwrap()], dir.path(), "app.exe");
+    let lib = dir.path().join("lib");
+    let exe = freeze_ok(
+        &[app_dir.to_str().unwrap(), "--path", lib.to_str().unwrap()],
+        dir.path(),
+        "app.exe",
+    );
     let modules = frozen_names(&exe);
     assert!(modules.contains(&"for_main".to_owned()), "{modules:?}");
     assert!(modules.contains(&"helper".to_owned()), "{modules:?}");
@@ -434,7 +442,7 @@ fn main_block_imports_are_followed_only_in_the_main_module() {
 
     // Run as main with -m, the helper's main block is live code.
     let exe = freeze_ok(
-        &[app_dir.to_str().unwrap(), "-m", "helper"],
+        &[lib.to_str().unwrap(), "-m", "helper"],
         dir.path(),
         "helper",
     );
@@ -582,7 +590,7 @@ fn compressed_runtime_behaves_the_same_from_memory() {
     );
     let r = run_env_i(&exe, &["frozen"], dir.path(), b"");
     assert_eq!(
-        r.stdout, "frozen True\nexecutable True\nfile True\npkgfile True False\n",
+        r.stdout, "frozen True\nexecutable True\nfile True\npkgfile True True\n",
         "{r:?}"
     );
 

@@ -225,3 +225,174 @@ fn prefetched_native_code_behaves_like_python_across_a_fork() {
     assert!(off.status.success(), "{off:?}");
     assert_eq!(String::from_utf8_lossy(&off.stdout), r.stdout);
 }
+
+/// An app whose package `cyc` has extension modules needing shared
+/// libraries in `cyc.libs`, laid out as auditwheel does and built here with
+/// gcc:
+/// - `_cycle` needs libcyca, and libcyca and libcycb need each other (as
+///   Pillow's FreeType and HarfBuzz do); libcycb also uses a versioned
+///   symbol of libcyca (a version requirement naming the library file);
+/// - `_bad` needs libbad, which calls a function nothing defines;
+/// - `_short` needs libq.so, and libq.so and libr.so need each other, with
+///   names too short to hold the path of a memory file.
+fn native_cycle_app(dir: &Path) -> PathBuf {
+    let app_dir = write_app(
+        dir,
+        &[
+            ("cyc/__init__.py", ""),
+            ("__main__.py", include_str!("apps/native_cycle.py")),
+        ],
+    );
+    let libs = app_dir.join("cyc.libs");
+    std::fs::create_dir_all(&libs).unwrap();
+    let gcc = |cwd: &Path, args: &[&str]| {
+        let out = Command::new("gcc")
+            .args(["-shared", "-fPIC", "-O1"])
+            .args(args)
+            .current_dir(cwd)
+            .output()
+            .expect("gcc is needed for this test");
+        assert!(
+            out.status.success(),
+            "gcc {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let library = |name: &str, source: &str, extra: &[&str]| {
+        std::fs::write(libs.join("lib.c"), source).unwrap();
+        let soname = format!("-Wl,-soname,{name}");
+        let mut args = vec!["-o", name, "lib.c", &soname, "-Wl,-rpath,$ORIGIN", "-L."];
+        args.extend_from_slice(extra);
+        gcc(&libs, &args);
+    };
+    let extension = |module: &str, function: &str, library: &str| {
+        let source = format!(
+            "#include <Python.h>\nint {function}(int);\n\
+             static PyObject *call(PyObject *self, PyObject *arg) {{\n\
+             long n = PyLong_AsLong(arg);\n\
+             if (n == -1 && PyErr_Occurred()) return NULL;\n\
+             return PyLong_FromLong({function}((int)n));\n}}\n\
+             static PyMethodDef methods[] = {{{{\"call\", call, METH_O, NULL}}, {{NULL}}}};\n\
+             static struct PyModuleDef def = {{PyModuleDef_HEAD_INIT, \"{module}\", NULL, -1, methods}};\n\
+             PyMODINIT_FUNC PyInit_{module}(void) {{ return PyModule_Create(&def); }}\n"
+        );
+        let pkg = app_dir.join("cyc");
+        std::fs::write(pkg.join("ext.c"), source).unwrap();
+        gcc(
+            &pkg,
+            &[
+                "-I/usr/include/python3.11",
+                "-o",
+                &format!("{module}.cpython-311-x86_64-linux-gnu.so"),
+                "ext.c",
+                "-Wl,-rpath,$ORIGIN/../cyc.libs",
+                "-L../cyc.libs",
+                &format!("-l:{library}"),
+            ],
+        );
+        std::fs::remove_file(pkg.join("ext.c")).unwrap();
+    };
+    let (a, b) = ("libcyca-5e1f0c2d.so.1", "libcycb-7a9b3e41.so.2");
+    let cyc_a = "int cyc_b(int);\nint cyc_a(int n) { return n <= 0 ? 0 : n + cyc_b(n - 1); }\n";
+    let cyc_b = "int cyc_a(int);\nint cyc_b(int n) { return n <= 0 ? 0 : 2 * n + cyc_a(n - 1); }\n";
+    std::fs::write(
+        libs.join("cyca.map"),
+        "CYCA_1 { global: cyc_a; local: *; };\n",
+    )
+    .unwrap();
+    // A cycle cannot be linked in one go: libcycb first without libcyca,
+    // then libcyca against it, then libcycb again against libcyca.
+    library(b, cyc_b, &[]);
+    library(
+        a,
+        cyc_a,
+        &["-Wl,--version-script,cyca.map", &format!("-l:{b}")],
+    );
+    library(b, cyc_b, &[&format!("-l:{a}")]);
+    extension("_cycle", "cyc_a", a);
+
+    let bad =
+        "void freeze_test_nowhere(void);\nint bad(int n) { freeze_test_nowhere(); return n; }\n";
+    library("libbad-0d15ea5e.so", bad, &[]);
+    extension("_bad", "bad", "libbad-0d15ea5e.so");
+
+    let q = "int r(int);\nint q(int n) { return n <= 0 ? 0 : 1 + r(n - 1); }\n";
+    let r = "int q(int);\nint r(int n) { return n <= 0 ? 0 : 1 + q(n - 1); }\n";
+    library("libr.so", r, &[]);
+    library("libq.so", q, &["-l:libr.so"]);
+    library("libr.so", r, &["-l:libq.so"]);
+    extension("_short", "q", "libq.so");
+    for scratch in ["lib.c", "cyca.map"] {
+        std::fs::remove_file(libs.join(scratch)).unwrap();
+    }
+    app_dir
+}
+
+/// The app of `native_cycle_app` and its frozen executable, built once per
+/// test binary in the test target's temp dir.
+fn native_cycle_exe() -> &'static (PathBuf, PathBuf) {
+    static EXE: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    EXE.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("native-cycle");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let app_dir = native_cycle_app(&dir);
+        let exe = freeze_ok(&[app_dir.to_str().unwrap()], &dir, "frozen");
+        (app_dir, exe)
+    })
+}
+
+#[test]
+fn bundled_libraries_that_need_each_other_load_and_are_named_by_virtual_path() {
+    // The cycle loads (it used to recurse until the stack overflowed), and
+    // every object loaded from memory reports its virtual path where code
+    // walks the loaded objects: dl_iterate_phdr (threadpoolctl before 3.7),
+    // /proc/self/maps (threadpoolctl since), dlopen by that path with
+    // RTLD_NOLOAD (bypassing ctypes) returns the loaded object.
+    let (app_dir, exe) = native_cycle_exe();
+    let r = assert_same(app_dir, &[app_dir.to_str().unwrap()], exe, &["cycle"], b"");
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{r:?}");
+    assert_eq!(lines[0], "total 14");
+    for (line, what) in lines[1..3].iter().zip(["dl_iterate_phdr ", "maps "]) {
+        // The executable's virtual paths (python's are the app's files;
+        // assert_same compared the two).
+        assert!(line.starts_with(what), "{line}");
+        let paths: Vec<&str> = line.split('\'').skip(1).step_by(2).collect();
+        let root = paths[0].split("/cyc.libs/").next().unwrap();
+        assert!(root.ends_with("/frozen"), "{line}");
+        let expected = [
+            "cyc.libs/libcyca-5e1f0c2d.so.1",
+            "cyc.libs/libcycb-7a9b3e41.so.2",
+            "cyc/_cycle.cpython-311-x86_64-linux-gnu.so",
+        ]
+        .map(|rel| format!("{root}/{rel}"));
+        assert_eq!(paths, expected, "{line}");
+    }
+    assert_eq!(lines[3], "RTLD_NOLOAD by path [True, True, True]");
+}
+
+#[test]
+fn unloadable_bundled_library_raises_import_error_naming_it_at_once() {
+    // A library with an unresolvable symbol fails as under python, naming
+    // the library; a cycle whose names cannot be rewritten (they are shorter
+    // than any memory file's path) fails naming the library and the cycle,
+    // where python (loading from disk) succeeds. Neither hangs.
+    let (app_dir, exe) = native_cycle_exe();
+    let started = std::time::Instant::now();
+    let r = assert_same(app_dir, &[app_dir.to_str().unwrap()], exe, &["bad"], b"");
+    assert_eq!(r.stdout, "ImportError True True\n", "{r:?}");
+    let (dir, copy) = isolate(exe, "native-short");
+    let r = run_env_i(&copy, &["short"], dir.path(), b"");
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(
+        r.stdout.starts_with("ImportError cannot load extension module cyc._short: libq.so (bundled as cyc.libs/libq.so) is in a dependency cycle"),
+        "{r:?}"
+    );
+    assert!(r.stdout.contains("libr.so"), "{r:?}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+}

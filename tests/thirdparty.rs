@@ -706,3 +706,74 @@ fn pkg_resources_apps_read_nothing_from_their_venvs() {
         }
     }
 }
+
+/// Freezes `app_rel` with the packages of `venv` and asserts that it behaves
+/// as the venv's python running it (status, stdout, stderr with module roots
+/// normalised); returns the frozen run.
+fn same_in_venv(venv: &Path, app_rel: &str) -> Run {
+    let app_dir = app(app_rel);
+    let python = venv.join("bin/python");
+    let dir = TempDir::new("venv-app");
+    let exe = freeze_ok(
+        &[
+            app_dir.to_str().unwrap(),
+            "--python",
+            python.to_str().unwrap(),
+        ],
+        dir.path(),
+        "app",
+    );
+    let py = run_with_env(&python, &["-B", app_dir.to_str().unwrap()], &app_dir, &[]);
+    let (run_dir, copy) = isolate(&exe, "venv-app-run");
+    let cache = run_dir.path().join("cache");
+    let xdg = format!("XDG_CACHE_HOME={}", cache.display());
+    let fr = run_with_env(&copy, &[], run_dir.path(), &[&xdg]);
+    assert_eq!(
+        (py.code, py.signal),
+        (fr.code, fr.signal),
+        "python: {}\nfrozen: {}",
+        py.stderr,
+        fr.stderr
+    );
+    let site = venv.join("lib/python3.11/site-packages");
+    let data_root = data_root(&cache);
+    let mut frozen_roots: Vec<&Path> = vec![&copy];
+    if let Some(root) = &data_root {
+        frozen_roots.push(root);
+    }
+    for (a, b, what) in [
+        (&py.stdout, &fr.stdout, "stdout"),
+        (&py.stderr, &fr.stderr, "stderr"),
+    ] {
+        assert_eq!(
+            normalize(a, &[&app_dir, &site]),
+            normalize(b, &frozen_roots),
+            "{what} differs"
+        );
+    }
+    fr
+}
+
+#[test]
+fn pillow_draws_text_with_freetype_and_harfbuzz_that_need_each_other() {
+    // pillow.libs' libfreetype and libharfbuzz name each other in
+    // DT_NEEDED; loading them used to recurse until the process crashed.
+    let venv = venv_with("pillow", &["Pillow==13.0.0"]);
+    let r = same_in_venv(&venv, "tests/apps/pillow_text");
+    assert_eq!(r.stdout, "True\n(7, 10, 47, 23) 45504\n", "{}", r.stderr);
+}
+
+#[test]
+fn threadpoolctl_finds_and_limits_the_bundled_openblas() {
+    let venv = venv_with("threadpoolctl", &["numpy==1.26.4", "threadpoolctl==3.8.0"]);
+    let r = same_in_venv(&venv, "tests/apps/threadpools");
+    let openblas =
+        "[('blas', 'openblas', 'libopenblas', 'libopenblas64_p-r0-0cf96a72.3.23.dev.so', \
+                    '0.3.23.dev', 'pthreads')]";
+    assert_eq!(
+        r.stdout,
+        format!("{openblas}\n{openblas}\n[1]\n3920.0\n1\n"),
+        "{}",
+        r.stderr
+    );
+}

@@ -102,6 +102,27 @@ impl Finder {
         out
     }
 
+    /// Names of the top-level modules and packages in search root `root`
+    /// (not its test suites): the modules of an app directory.
+    pub fn top_level_modules(&self, root: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        for (path, file) in sorted_entries(&self.roots[root].dir) {
+            let stem = if path.is_dir() {
+                let is_package = path.join("__init__.py").is_file();
+                (is_package && !is_test_dir(&file)).then_some(file.as_str())
+            } else {
+                file.strip_suffix(".py")
+                    .or_else(|| EXTENSION_SUFFIXES.iter().find_map(|s| file.strip_suffix(s)))
+            };
+            if let Some(stem) = stem.filter(|s| *s != "__main__" && is_module_component(s)) {
+                if !out.iter().any(|o| o == stem) {
+                    out.push(stem.to_owned());
+                }
+            }
+        }
+        out
+    }
+
     /// Finds `parent.name` in a package found by this finder.
     pub fn find_child(&self, parent: &FsModule, name: &str) -> Option<FsModule> {
         let parent_rel_dir = match parent.kind {

@@ -186,6 +186,13 @@ pub fn freeze(cli: &Cli) -> Result<()> {
             }
         );
     }
+    // An app directory comes whole, as the app's packages do: python can
+    // import (or the app exec by path) any module in it.
+    if entry.main_file.is_some() && entry.mode == MainMode::Module {
+        for name in finder.top_level_modules(0) {
+            builder.add_member(&name, "in the app directory");
+        }
+    }
     builder.add_root("_freeze_importer", "the freeze runtime's importer");
     builder.add_root("encodings", "needed by Python at startup");
     if entry.mode == MainMode::Module {

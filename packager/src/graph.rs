@@ -239,6 +239,12 @@ impl<'a> GraphBuilder<'a> {
         self.add_root(name, "the app's entry point (-m)")
     }
 
+    /// Bundles a module without counting it as imported (a module of the
+    /// app directory that python could import, or exec by path).
+    pub fn add_member(&mut self, name: &str, reason: &str) {
+        self.resolve(name, Wanted::Member(reason), true);
+    }
+
     /// Requires a module by name; false if it cannot be found.
     pub fn add_root(&mut self, name: &str, reason: &str) -> bool {
         self.resolve(name, Wanted::Because(reason), false)

@@ -312,6 +312,55 @@ def _resource_reader_class():
     return BundleResourceReader
 
 
+def _dir_names(rel):
+    """Sorted names in the bundle directory ``rel`` (data files, module
+    files, subpackages), as a directory listing on disk shows them; None
+    if ``rel`` is no directory of the bundle."""
+    if not _is_dir(rel):
+        return None
+    prefix = rel + "/" if rel else ""
+    names = set()
+    for path in _freeze.files_under(rel):
+        names.add(path[len(prefix):].partition("/")[0])
+    package = rel.replace("/", ".")
+    if rel == "" or _freeze.find(package) is not None:
+        for child, kind in _freeze.children(package):
+            leaf = child.rpartition(".")[2]
+            found = _freeze.find(child)
+            if found is None:
+                continue
+            if kind in (_PACKAGE, _NAMESPACE):
+                names.add(leaf)
+            else:
+                names.add(found[1].rpartition("/")[2])
+        found = _freeze.find(package) if package else None
+        if found is not None and found[0] == _PACKAGE:
+            names.add("__init__.py")
+    return sorted(names)
+
+
+def _entry_bytes(rel):
+    """Content of the bundle file ``rel`` (data or module source), or None."""
+    data = _freeze.data(rel)
+    if data is None:
+        name = _module_for_path(rel)
+        data = _freeze.source(name) if name else None
+    return data
+
+
+def _is_file(rel):
+    return _freeze.file_size(rel) is not None or _module_for_path(rel) is not None
+
+
+def _is_dir(rel):
+    if rel == "":
+        return True
+    if _freeze.files_under(rel):
+        return True
+    found = _freeze.find(rel.replace("/", "."))
+    return found is not None and found[0] in (_PACKAGE, _NAMESPACE)
+
+
 def _bundle_traversable_class():
     from importlib.resources.abc import Traversable
 
@@ -333,50 +382,20 @@ def _bundle_traversable_class():
             return self._rel.rpartition("/")[2]
 
         def _child_names(self):
-            prefix = self._rel + "/" if self._rel else ""
-            names = set()
-            for path in _freeze.files_under(self._rel):
-                names.add(path[len(prefix):].partition("/")[0])
-            package = self._rel.replace("/", ".")
-            if self._rel == "" or _freeze.find(package) is not None:
-                for child, kind in _freeze.children(package):
-                    leaf = child.rpartition(".")[2]
-                    found = _freeze.find(child)
-                    if found is None:
-                        continue
-                    if kind in (_PACKAGE, _NAMESPACE):
-                        names.add(leaf)
-                    else:
-                        names.add(found[1].rpartition("/")[2])
-                found = _freeze.find(package) if package else None
-                if found is not None and found[0] == _PACKAGE:
-                    names.add("__init__.py")
-            return sorted(names)
+            return _dir_names(self._rel) or []
 
         def iterdir(self):
             for name in self._child_names():
                 yield self.joinpath(name)
 
         def _bytes(self):
-            data = _freeze.data(self._rel)
-            if data is None:
-                name = _module_for_path(self._rel)
-                data = _freeze.source(name) if name else None
-            return data
+            return _entry_bytes(self._rel)
 
         def is_file(self):
-            if _freeze.file_size(self._rel) is not None:
-                return True
-            name = _module_for_path(self._rel)
-            return name is not None
+            return _is_file(self._rel)
 
         def is_dir(self):
-            if self._rel == "":
-                return True
-            if _freeze.files_under(self._rel):
-                return True
-            found = _freeze.find(self._rel.replace("/", "."))
-            return found is not None and found[0] in (_PACKAGE, _NAMESPACE)
+            return _is_dir(self._rel)
 
         def read_bytes(self):
             data = self._bytes()
@@ -460,6 +479,10 @@ def _teach_ctypes(ctypes):
 
     def __init__(self, name, *args, **kwargs):
         if isinstance(name, str):
+            # A bundled library as /proc/self/maps names its memory file
+            # (threadpoolctl 3.8 loads what it lists there).
+            if name.startswith("/memfd:") and name.endswith(" (deleted)") and _relative(name[7:-10]) is not None:
+                name = name[7:-10]
             rel = _relative(os.path.normpath(name)) if "/" in name else None
             if rel is not None:
                 memory = _memory_library(rel)
@@ -644,6 +667,244 @@ _AFTER_EXEC = {
 }
 
 
+# -- virtual files: the stdlib's file functions see bundle paths -------------
+#
+# Code reads files beside its modules by path: open(dirname(__file__) + ...)
+# of data or of a .py it execs, os.listdir/os.scandir of a package to find
+# plugins or tests (unittest and pytest discovery), os.path.exists/isfile.
+# Module files exist nowhere on disk (Python code is never written out), and
+# data files only in the data directory, so open, os.listdir, os.scandir,
+# os.stat and os.lstat are diverted for paths under ROOT: what the disk has
+# wins, the bundle answers the rest, read-only. _freeze.divert makes each a
+# builtin function that calls the original for every other path, so no
+# frame of ours shows in the tracebacks of their errors. C code's fopen()
+# still sees only the disk (see docs/user-guide.md).
+
+_originals = {}
+
+
+def _bundle_rel(path):
+    """Bundle-relative form of a str or os.PathLike path under ROOT."""
+    import os
+
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        return None
+    if not isinstance(path, str):
+        return None
+    return _relative(os.path.normpath(path))
+
+
+def _on_disk(path):
+    # Only a data directory holds real files under ROOT; the executable
+    # itself is no directory. A module's file is the bundle's alone: the
+    # disk is not even asked (a file planted there is never read).
+    if ROOT == sys.executable:
+        return False
+    rel = _bundle_rel(path)
+    if rel is not None and _module_for_path(rel) is not None:
+        return False
+    try:
+        _originals["stat"](path)
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def _missing(rel, path):
+    """The error python gives for a path the bundle does not have, returned
+    for _freeze.divert to raise: no directory of the bundle holds a file
+    whose name is a directory's (ENOTDIR), the rest do not exist."""
+    import errno
+    import os
+
+    parent = rel.rpartition("/")[0]
+    while parent and not _is_dir(parent):
+        if _is_file(parent):
+            return NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), path)
+        parent = parent.rpartition("/")[0]
+    return FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
+
+
+def _virtual_stat_result(rel):
+    import os
+    import stat
+
+    exe = _originals.get("exe_stat")
+    if exe is None:
+        exe = _originals["exe_stat"] = _originals["stat"](sys.executable)
+    if _is_file(rel):
+        size = _freeze.file_size(rel)
+        if size is None:
+            size = len(_entry_bytes(rel) or b"")
+        mode = stat.S_IFREG | 0o444
+    elif _is_dir(rel):
+        size, mode = 4096, stat.S_IFDIR | 0o555
+    else:
+        return None
+    return os.stat_result(
+        (mode, 0, exe.st_dev, 1, exe.st_uid, exe.st_gid, size, exe.st_atime, exe.st_mtime, exe.st_ctime)
+    )
+
+
+def _virtual_open(file, mode="r", buffering=-1, encoding=None, errors=None, newline=None, closefd=True, opener=None):
+    if any(c in mode for c in "wax+") or _on_disk(file):
+        return NotImplemented
+    rel = _bundle_rel(file)
+    if rel is None:
+        return NotImplemented
+    data = _entry_bytes(rel)
+    if data is None:
+        if _is_dir(rel):
+            import errno
+            import os
+
+            return IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), file)
+        return _missing(rel, file)
+    import io
+
+    stream = io.BytesIO(data)
+    stream.name = file
+    if "b" in mode:
+        return stream
+    return io.TextIOWrapper(stream, encoding or "utf-8", errors, newline)
+
+
+def _virtual_listdir(path="."):
+    rel = _bundle_rel(path)
+    if rel is None or _on_disk(path):
+        return NotImplemented if rel is None or not _is_dir(rel) else _merged_names(rel, path)
+    names = _listed_names(rel)
+    if names is None:
+        if _is_file(rel):
+            import errno
+            import os
+
+            return NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), path)
+        return _missing(rel, path)
+    return names
+
+
+def _listed_names(rel):
+    # The root holds the distributions' metadata, which under python lives
+    # in site-packages, not beside the app: a listing of the app directory
+    # (importlib.metadata's path search among them) does not show it.
+    names = _dir_names(rel)
+    if names is not None and rel == "":
+        names = [n for n in names if not n.endswith((".dist-info", ".egg-info"))]
+    return names
+
+
+def _merged_names(rel, path):
+    names = _listed_names(rel)
+    return sorted(set(names) | set(_originals["listdir"](path)))
+
+
+def _virtual_stat(path, *, dir_fd=None, follow_symlinks=True):
+    if dir_fd is not None or _on_disk(path):
+        return NotImplemented
+    rel = _bundle_rel(path)
+    if rel is None:
+        return NotImplemented
+    result = _virtual_stat_result(rel)
+    return _missing(rel, path) if result is None else result
+
+
+def _virtual_lstat(path, *, dir_fd=None):
+    return _virtual_stat(path, dir_fd=dir_fd)
+
+
+class _VirtualDirEntry:
+    """An os.DirEntry for a bundle entry that is not on disk."""
+
+    __slots__ = ("name", "path", "_rel")
+
+    def __init__(self, directory, name, rel):
+        import os
+
+        self.name = name
+        self.path = os.path.join(directory, name)
+        self._rel = rel
+
+    def __repr__(self):
+        return "<DirEntry %r>" % self.name
+
+    def __fspath__(self):
+        return self.path
+
+    def is_dir(self, *, follow_symlinks=True):
+        return _is_dir(self._rel)
+
+    def is_file(self, *, follow_symlinks=True):
+        return _is_file(self._rel)
+
+    def is_symlink(self):
+        return False
+
+    def stat(self, *, follow_symlinks=True):
+        return _virtual_stat_result(self._rel)
+
+    def inode(self):
+        return 0
+
+
+class _VirtualScandir:
+    """The iterator os.scandir returns, over a bundle directory (merged
+    with what the data directory holds of it)."""
+
+    def __init__(self, entries):
+        self._entries = iter(entries)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._entries)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        self._entries = iter(())
+
+
+def _virtual_scandir(path="."):
+    import os
+
+    names = _virtual_listdir(path)
+    if names is NotImplemented or isinstance(names, OSError):
+        return names
+    rel = _bundle_rel(path)
+    directory = os.fspath(path)
+    entries = {}
+    if _on_disk(path):
+        with _originals["scandir"](path) as disk:
+            entries = {e.name: e for e in disk}
+    for name in names:
+        if name not in entries:
+            entries[name] = _VirtualDirEntry(directory, name, rel + "/" + name if rel else name)
+    return _VirtualScandir([entries[n] for n in sorted(entries)])
+
+
+def _install_virtual_files():
+    # In posix, which os re-exports when (and if) the app imports it:
+    # importing os here would cost every app that does not.
+    import builtins
+    import io
+    import posix
+
+    _originals.update(stat=posix.stat, listdir=posix.listdir, scandir=posix.scandir)
+    builtins.open = io.open = _freeze.divert(io.open, _virtual_open)
+    posix.listdir = _freeze.divert(posix.listdir, _virtual_listdir)
+    posix.scandir = _freeze.divert(posix.scandir, _virtual_scandir)
+    posix.stat = _freeze.divert(posix.stat, _virtual_stat)
+    posix.lstat = _freeze.divert(posix.lstat, _virtual_lstat)
+
+
 # -- boot hooks, called by the runtime -----------------------------------------
 
 
@@ -671,6 +932,7 @@ def _setup():
     sys.frozen = True
     sys._MEIPASS = ROOT
     _install_site_builtins()
+    _install_virtual_files()
     sys.excepthook = _excepthook
     import _thread
 

@@ -93,7 +93,7 @@ fn boot_app(exe: &str, bundle_file: &str) -> Result<MainRun<'static>, RuntimeErr
     if !matches!(main, MainRun::Command(_))
         && std::env::var_os("FREEZE_PREFETCH").is_none_or(|v| v != "0")
     {
-        crate::prefetch::start(bundle);
+        crate::prefetch::start(bundle, root.clone());
     }
     cpython::boot(
         bundle,

@@ -547,13 +547,13 @@ extern "C" fn init_freeze_module() -> *mut ffi::PyObject {
             c"divert",
             freeze_divert,
             ffi::METH_VARARGS,
-            c"divert(original, handler) -> a function calling handler(*args, **kwargs) when its first argument is a path under the bundle's root (original if that returns NotImplemented), else original",
+            c"divert(original, handler) -> a function calling handler(*args, **kwargs) when its first argument is a path under the bundle's root (original if that returns NotImplemented; an exception it returns is raised), else original",
         ),
         method(
             c"load_extension",
             freeze_load_extension,
             ffi::METH_O,
-            c"load_extension(name) -> /proc/self/fd/N path of the extension, its libraries loaded",
+            c"load_extension(name) -> /proc/self/fd/N path of the extension, loaded after its libraries",
         ),
         ffi::PyMethodDef::zeroed(),
     ]);
@@ -691,7 +691,14 @@ extern "C" fn diverted_call(
         }
         if first_arg_is_virtual(args) {
             let result = ffi::PyObject_Call(handler, args, kwargs);
-            if result != ffi::Py_NotImplemented() {
+            if result.is_null() || result != ffi::Py_NotImplemented() {
+                if !result.is_null() && ffi::PyExceptionInstance_Check(result) != 0 {
+                    // The handler's error for a path (FileNotFoundError),
+                    // raised here so that no frame of the handler's shows.
+                    ffi::PyErr_SetObject(ffi::Py_TYPE(result).cast(), result);
+                    ffi::Py_DECREF(result);
+                    return ptr::null_mut();
+                }
                 return result;
             }
             ffi::Py_DECREF(result);
@@ -946,11 +953,37 @@ extern "C" fn freeze_load_extension(
         let Some((served, name)) = served_arg(arg) else {
             return ptr::null_mut();
         };
-        match crate::native::prepare_extension(&served.bundle, name) {
+        let flags = dlopen_flags();
+        match crate::native::prepare_extension(&served.bundle, &served.root, name, flags) {
             Ok(path) => new_str(&path),
             Err(e) => raise_import_error(&format!("cannot load extension module {name}: {}", e.0)),
         }
     }
+}
+
+/// `sys.getdlopenflags()`: the flags CPython's extension loader passes to
+/// `dlopen`, which the runtime loads extension modules with before it.
+///
+/// # Safety
+/// The GIL must be held.
+unsafe fn dlopen_flags() -> c_int {
+    let getter = ffi::PySys_GetObject(c"getdlopenflags".as_ptr());
+    let value = if getter.is_null() {
+        ptr::null_mut()
+    } else {
+        ffi::PyObject_CallNoArgs(getter)
+    };
+    if value.is_null() {
+        ffi::PyErr_Clear();
+        return libc::RTLD_NOW;
+    }
+    let flags = ffi::PyLong_AsLong(value);
+    ffi::Py_DECREF(value);
+    if flags == -1 && !ffi::PyErr_Occurred().is_null() {
+        ffi::PyErr_Clear();
+        return libc::RTLD_NOW;
+    }
+    flags as c_int
 }
 
 extern "C" fn freeze_file_size(
@@ -979,7 +1012,7 @@ extern "C" fn freeze_preload_library(
         let Some((served, soname)) = served_arg(arg) else {
             return ptr::null_mut();
         };
-        match crate::native::preload_by_name(&served.bundle, soname) {
+        match crate::native::preload_by_name(&served.bundle, &served.root, soname) {
             Ok(found) => ffi::PyBool_FromLong(i64::from(found) as std::ffi::c_long),
             Err(e) => {
                 let msg = CString::new(e.0.replace('\0', "?")).unwrap_or_default();

@@ -6,26 +6,76 @@
 //! SONAMEs of objects already loaded, so bundled libraries are loaded first,
 //! dependencies before dependants, and the extension's own needs are then met
 //! from memory instead of the system's copies.
+//!
+//! Libraries that need each other (Pillow's FreeType and HarfBuzz) have no
+//! such order: whichever is loaded first names the other, which is not
+//! loaded yet and exists on no disk. The walk below finds these cycles
+//! (strongly connected components, Tarjan) and loads each one as a unit,
+//! after everything outside it that its members need: each member's
+//! `DT_NEEDED` string for another member is rewritten, in its memory file,
+//! into the path of that member's memory file. A needed name containing `/`
+//! is opened as a path, and glibc recognises an object it already mapped by
+//! the file's identity (device and inode), so the first `dlopen` maps the
+//! whole cycle and the later ones return the same objects. Loading lazily or
+//! globally does not help: the linker maps every needed object before it
+//! relocates anything, whatever the binding mode.
+//!
+//! The dynamic linker names objects loaded this way `/proc/self/fd/N`, which
+//! tells code walking the loaded objects (`dl_iterate_phdr`, `dladdr`: e.g.
+//! threadpoolctl looking for OpenBLAS) nothing. After loading, each object's
+//! name (`link_map.l_name`) becomes its virtual path under the root the
+//! modules' `__file__` use, `<root>/numpy.libs/libopenblas...so`. glibc still
+//! matches the memory file's path through the object's other names
+//! (`l_libname`), and the virtual path through `l_name` itself, so `dlopen`
+//! of either returns the loaded object. The origin for `$ORIGIN` was fixed
+//! when the object was mapped and does not change.
 
-use std::collections::HashSet;
-use std::ffi::CString;
-use std::os::fd::{FromRawFd, IntoRawFd};
-use std::sync::Mutex;
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
+use std::mem::ManuallyDrop;
+use std::os::fd::{FromRawFd, IntoRawFd, RawFd};
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
-use freeze_bundle::{BlobRef, Bundle, FileKind};
+use freeze_bundle::{BlobRef, Bundle, FileEntry, FileKind};
 
 /// Why native code could not be loaded.
 #[derive(Debug)]
 pub(crate) struct LoadError(pub String);
 
-/// SONAMEs of the bundled libraries already loaded.
-static LOADED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+/// What this process has loaded. One lock for the whole of a load: callers
+/// hold the GIL anyway, so it is uncontended, and it keeps a walk's view of
+/// what is loaded consistent should a caller ever not hold the GIL.
+struct Loaded {
+    /// `DT_NEEDED` names of the bundled libraries loaded.
+    libraries: BTreeSet<String>,
+    /// Bundled libraries unpacked but not loaded (their load failed): a
+    /// retry reuses the memory file instead of making another.
+    unpacked: BTreeMap<String, MemoryFile>,
+    /// The memory file of each extension module unpacked, so loading it
+    /// again (a retried import, ctypes by path) finds the same object, as
+    /// python finds the same file, and makes no new memory file.
+    extensions: BTreeMap<String, MemoryFile>,
+}
+
+static LOADED: Mutex<Loaded> = Mutex::new(Loaded {
+    libraries: BTreeSet::new(),
+    unpacked: BTreeMap::new(),
+    extensions: BTreeMap::new(),
+});
+
+fn loaded() -> MutexGuard<'static, Loaded> {
+    LOADED.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// Native code in a memory file, ready for `dlopen`.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct MemoryFile {
     /// `/proc/self/fd/N`.
     pub path: String,
+    /// `N`, open for the life of the process.
+    pub fd: RawFd,
     /// The libraries the object needs (`DT_NEEDED`), in order.
     pub needed: Vec<String>,
 }
@@ -83,6 +133,7 @@ pub(crate) fn unpack_memory_file(
     let fd = file.into_raw_fd(); // keep it open for the life of the process
     Ok(MemoryFile {
         path: format!("/proc/self/fd/{fd}"),
+        fd,
         needed,
     })
 }
@@ -95,36 +146,194 @@ pub(crate) fn needed_libraries(bytes: &[u8]) -> Vec<String> {
     }
 }
 
-/// Loads the bundled libraries among `needed` (and theirs, first).
-pub(crate) fn preload(bundle: &Bundle<'_>, needed: &[String]) -> Result<(), LoadError> {
-    for soname in needed {
-        {
-            let mut guard = LOADED.lock().unwrap_or_else(|p| p.into_inner());
-            let loaded = guard.get_or_insert_with(HashSet::new);
-            if loaded.contains(soname) {
-                continue;
+/// Loads the bundled libraries among `needed` (and theirs, first), naming
+/// each after its virtual path under `root`.
+pub(crate) fn preload(bundle: &Bundle<'_>, root: &str, needed: &[String]) -> Result<(), LoadError> {
+    let mut loaded = loaded();
+    let mut walk = Walk {
+        bundle,
+        root,
+        loaded: &mut loaded,
+        nodes: Vec::new(),
+        stack: Vec::new(),
+    };
+    let result = needed
+        .iter()
+        .try_for_each(|soname| walk.visit(soname).map(drop))
+        .map_err(|LoadError(e)| LoadError(walk.describe(&e)));
+    let nodes = walk.nodes;
+    for node in nodes.into_iter().filter(|n| !n.loaded) {
+        loaded.unpacked.insert(node.soname, node.memory);
+    }
+    result
+}
+
+/// A bundled library met by a walk.
+struct Node<'a> {
+    soname: String,
+    file: FileEntry<'a>,
+    memory: MemoryFile,
+    /// Tarjan's lowest index reachable; `nodes[i]` has index `i`.
+    low: usize,
+    on_stack: bool,
+    /// The bundled libraries it needs that the walk met (indices).
+    deps: Vec<usize>,
+    loaded: bool,
+}
+
+/// A depth-first walk over the bundled libraries not yet loaded, loading
+/// each strongly connected component once everything it needs is loaded.
+/// Every library is visited once, so the depth is bounded by their number.
+struct Walk<'w, 'a> {
+    bundle: &'w Bundle<'a>,
+    root: &'w str,
+    loaded: &'w mut Loaded,
+    nodes: Vec<Node<'a>>,
+    stack: Vec<usize>,
+}
+
+impl<'a> Walk<'_, 'a> {
+    /// Visits the library `soname` needs; its node, None if the linker finds
+    /// it without us (a system library, or one loaded before).
+    fn visit(&mut self, soname: &str) -> Result<Option<usize>, LoadError> {
+        if self.loaded.libraries.contains(soname) {
+            return Ok(None);
+        }
+        if let Some(seen) = self.nodes.iter().position(|n| n.soname == soname) {
+            return Ok(Some(seen));
+        }
+        let Some(file) = bundled_library(self.bundle, soname)? else {
+            return Ok(None);
+        };
+        let memory = match self.loaded.unpacked.remove(soname) {
+            Some(memory) => memory,
+            None => memory_file(self.bundle, &memory_name(self.root, file.path), &file.data)?,
+        };
+        let index = self.nodes.len();
+        let needed = memory.needed.clone();
+        self.nodes.push(Node {
+            soname: soname.to_owned(),
+            file,
+            memory,
+            low: index,
+            on_stack: true,
+            deps: Vec::new(),
+            loaded: false,
+        });
+        self.stack.push(index);
+        for dep in &needed {
+            if let Some(dep) = self.visit(dep)? {
+                self.nodes[index].deps.push(dep);
+                if self.nodes[dep].on_stack {
+                    self.nodes[index].low = self.nodes[index].low.min(self.nodes[dep].low);
+                }
             }
         }
-        let Some(file) = bundled_library(bundle, soname)? else {
-            continue; // a system library: the dynamic linker finds it
-        };
-        let unpacked = memory_file(bundle, soname, &file.data)?;
-        preload(bundle, &unpacked.needed)?;
-        dlopen(&unpacked.path)
-            .map_err(|e| LoadError(format!("{soname} (bundled as {}): {e}", file.path)))?;
-        LOADED
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get_or_insert_with(HashSet::new)
-            .insert(soname.clone());
+        if self.nodes[index].low == index {
+            let at = self.stack.iter().rposition(|&n| n == index).unwrap_or(0);
+            let component = self.stack.split_off(at);
+            for &member in &component {
+                self.nodes[member].on_stack = false;
+            }
+            self.load_component(&component)?;
+        }
+        Ok(Some(index))
     }
-    Ok(())
+
+    /// Loads a strongly connected component whose outside needs are loaded;
+    /// `component[0]` is the member the walk reached first.
+    fn load_component(&mut self, component: &[usize]) -> Result<(), LoadError> {
+        if component.len() > 1 {
+            for &member in component {
+                let renames: Vec<(String, String)> = self.nodes[member]
+                    .deps
+                    .iter()
+                    .filter(|dep| **dep != member && component.contains(dep))
+                    .map(|&dep| {
+                        let node = &self.nodes[dep];
+                        (node.soname.clone(), link_path(node.memory.fd))
+                    })
+                    .collect();
+                let node = &self.nodes[member];
+                rewrite_needed(&node.memory, &renames).map_err(|e| {
+                    LoadError(format!(
+                        "{} (bundled as {}) is in a dependency cycle it cannot be loaded in: {e}",
+                        node.soname, node.file.path
+                    ))
+                })?;
+            }
+        }
+        for &member in component {
+            let node = &self.nodes[member];
+            let handle =
+                dlopen(&node.memory.path, libc::RTLD_NOW | libc::RTLD_LOCAL).map_err(|e| {
+                    LoadError(format!(
+                        "{} (bundled as {}): {e}",
+                        node.soname, node.file.path
+                    ))
+                })?;
+            name_object(handle, &virtual_path(self.root, node.file.path));
+            self.loaded.libraries.insert(node.soname.clone());
+            self.nodes[member].loaded = true;
+        }
+        Ok(())
+    }
+
+    /// `message` with the memory files' paths (in the dynamic linker's
+    /// messages) replaced by the bundled paths they hold.
+    fn describe(&self, message: &str) -> String {
+        let mut out = message.to_owned();
+        for node in &self.nodes {
+            for path in [node.memory.path.clone(), link_path(node.memory.fd)] {
+                out = replace_path(&out, &path, node.file.path);
+            }
+        }
+        out
+    }
+}
+
+/// `text` with each occurrence of `path` not followed by a digit (the path
+/// of descriptor 1 is a prefix of that of descriptor 12) replaced by `by`.
+fn replace_path(text: &str, path: &str, by: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(path) {
+        let after = &rest[at + path.len()..];
+        out.push_str(&rest[..at]);
+        if after.starts_with(|c: char| c.is_ascii_digit()) {
+            out.push_str(path);
+        } else {
+            out.push_str(by);
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+fn virtual_path(root: &str, rel: &str) -> String {
+    format!("{root}/{rel}")
+}
+
+/// The name of the memory file holding bundled file `rel`: its virtual path
+/// under `root`, which `/proc/self/maps` then shows as `/memfd:<path>
+/// (deleted)` (threadpoolctl 3.8 looks for libraries there, by file name,
+/// and loads them by that name through ctypes, which the importer maps
+/// back), or its file name if the path is longer than the kernel allows.
+pub(crate) fn memory_name(root: &str, rel: &str) -> String {
+    const MFD_NAME_MAX_LEN: usize = 249;
+    let path = virtual_path(root, rel);
+    if path.len() <= MFD_NAME_MAX_LEN {
+        path
+    } else {
+        rel.rsplit('/').next().unwrap_or(rel).to_owned()
+    }
 }
 
 fn bundled_library<'a>(
     bundle: &Bundle<'a>,
     soname: &str,
-) -> Result<Option<freeze_bundle::FileEntry<'a>>, LoadError> {
+) -> Result<Option<FileEntry<'a>>, LoadError> {
     for file in bundle.files() {
         let file = file.map_err(|e| LoadError(format!("bundle index: {e}")))?;
         if file.kind == FileKind::SharedLibrary && file.aux == soname {
@@ -134,11 +343,197 @@ fn bundled_library<'a>(
     Ok(None)
 }
 
-fn dlopen(path: &str) -> Result<(), String> {
+/// The shortest path naming descriptor `fd` for the dynamic linker:
+/// `/dev/fd/N` where that is this process's descriptor (it leaves more room
+/// in the string it replaces), else `/proc/self/fd/N`.
+fn link_path(fd: RawFd) -> String {
+    let short = format!("/dev/fd/{fd}");
+    // SAFETY: borrows the descriptor for fstat only; ManuallyDrop keeps the
+    // File from closing it.
+    let file = ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(fd) });
+    let same = match (std::fs::metadata(&short), file.metadata()) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    };
+    if same {
+        short
+    } else {
+        format!("/proc/self/fd/{fd}")
+    }
+}
+
+/// Rewrites, in memory file `memory`, the needed names `renames` (old, new)
+/// in place, wherever the dynamic linker reads them.
+fn rewrite_needed(memory: &MemoryFile, renames: &[(String, String)]) -> Result<(), String> {
+    if renames.is_empty() {
+        return Ok(());
+    }
+    // SAFETY: borrows the never-closed descriptor; ManuallyDrop keeps the
+    // File from closing it.
+    let file = ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(memory.fd) });
+    let patches = {
+        // SAFETY: a read-only mapping of a memory file that nothing writes
+        // while it is mapped: the prefetch thread is done with it and only
+        // the loading thread, here, writes, after the mapping is dropped.
+        let map = unsafe { memmap2::Mmap::map(&*file) }.map_err(|e| e.to_string())?;
+        needed_rewrites(&map, renames)?
+    };
+    for (offset, bytes) in patches {
+        file.write_all_at(&bytes, offset)
+            .map_err(|e| format!("writing its memory file: {e}"))?;
+    }
+    Ok(())
+}
+
+/// The writes (file offset, bytes) that turn the `DT_NEEDED` strings of an
+/// ELF object named in `renames` (old, new) into their new names, and the
+/// version requirements naming the same files (glibc matches those by name
+/// to the loaded objects, and aborts if none matches). Refused when a new
+/// name is longer than the old one, or when another reference points into
+/// the old string (linkers share string tails), since it would read the new
+/// one.
+pub(crate) fn needed_rewrites(
+    bytes: &[u8],
+    renames: &[(String, String)],
+) -> Result<Vec<(u64, Vec<u8>)>, String> {
+    use goblin::elf::dynamic::*;
+    // <elf.h>'s filter tags, which goblin does not name.
+    const DT_AUXILIARY: u64 = 0x7fff_fffd;
+    const DT_FILTER: u64 = 0x7fff_ffff;
+
+    #[derive(PartialEq)]
+    enum Ref {
+        /// A `DT_NEEDED` entry or a version requirement's file: rewritten
+        /// with its string.
+        File,
+        Other,
+    }
+    let elf =
+        goblin::elf::Elf::parse(bytes).map_err(|e| format!("not a loadable ELF object: {e}"))?;
+    if !elf.is_64 || !elf.little_endian {
+        return Err("not a 64-bit little-endian ELF object".into());
+    }
+    let dynamic = elf.dynamic.as_ref().ok_or("no dynamic section")?;
+    let (strtab, strsz) = (dynamic.info.strtab, dynamic.info.strsz);
+    let string_at = |off: usize| -> Option<&[u8]> {
+        let table = bytes.get(strtab.checked_add(off)?..strtab.checked_add(strsz)?)?;
+        Some(&table[..table.iter().position(|&b| b == 0)?])
+    };
+    let to_offset = |vaddr: u64| {
+        elf.program_headers
+            .iter()
+            .find(|ph| {
+                ph.p_type == goblin::elf::program_header::PT_LOAD
+                    && vaddr >= ph.p_vaddr
+                    && vaddr - ph.p_vaddr < ph.p_filesz
+            })
+            .map(|ph| (vaddr - ph.p_vaddr + ph.p_offset) as usize)
+    };
+    let u16_at = |off: usize| {
+        bytes
+            .get(off..off + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]) as usize)
+    };
+    let u32_at = |off: usize| {
+        bytes
+            .get(off..off + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    };
+    // Every reference into the dynamic string table something may follow.
+    let mut refs: Vec<(usize, Ref)> = Vec::new();
+    let (mut verneed, mut verneednum, mut verdef, mut verdefnum) = (None, 0, None, 0);
+    for d in &dynamic.dyns {
+        match d.d_tag {
+            DT_NEEDED => refs.push((d.d_val as usize, Ref::File)),
+            DT_SONAME | DT_RPATH | DT_RUNPATH | DT_AUXILIARY | DT_FILTER | DT_CONFIG
+            | DT_DEPAUDIT | DT_AUDIT => refs.push((d.d_val as usize, Ref::Other)),
+            DT_VERNEED => verneed = Some(to_offset(d.d_val).ok_or("bad DT_VERNEED")?),
+            DT_VERNEEDNUM => verneednum = d.d_val,
+            DT_VERDEF => verdef = Some(to_offset(d.d_val).ok_or("bad DT_VERDEF")?),
+            DT_VERDEFNUM => verdefnum = d.d_val,
+            _ => {}
+        }
+    }
+    refs.extend(elf.dynsyms.iter().map(|s| (s.st_name, Ref::Other)));
+    let damaged = || "its version tables are damaged".to_owned();
+    // Elf64_Verneed {vn_version, vn_cnt: u16; vn_file, vn_aux, vn_next:
+    // u32}, each with (at vn_aux) vn_cnt Elf64_Vernaux {vna_hash: u32;
+    // vna_flags, vna_other: u16; vna_name, vna_next: u32}.
+    if let Some(mut at) = verneed {
+        for _ in 0..verneednum {
+            refs.push((u32_at(at + 4).ok_or_else(damaged)?, Ref::File));
+            let mut aux = at + u32_at(at + 8).ok_or_else(damaged)?;
+            for _ in 0..u16_at(at + 2).ok_or_else(damaged)? {
+                refs.push((u32_at(aux + 8).ok_or_else(damaged)?, Ref::Other));
+                aux += u32_at(aux + 12).ok_or_else(damaged)?;
+            }
+            at += u32_at(at + 12).ok_or_else(damaged)?;
+        }
+    }
+    // Elf64_Verdef {vd_version, vd_flags, vd_ndx, vd_cnt: u16; vd_hash,
+    // vd_aux, vd_next: u32}, each with (at vd_aux) vd_cnt Elf64_Verdaux
+    // {vda_name, vda_next: u32}.
+    if let Some(mut at) = verdef {
+        for _ in 0..verdefnum {
+            let mut aux = at + u32_at(at + 12).ok_or_else(damaged)?;
+            for _ in 0..u16_at(at + 6).ok_or_else(damaged)? {
+                refs.push((u32_at(aux).ok_or_else(damaged)?, Ref::Other));
+                aux += u32_at(aux + 4).ok_or_else(damaged)?;
+            }
+            at += u32_at(at + 16).ok_or_else(damaged)?;
+        }
+    }
+    let mut patches = Vec::new();
+    for (old, new) in renames {
+        if new.len() > old.len() {
+            // No path in the message: `describe` would make it a bundled one.
+            return Err(format!(
+                "its DT_NEEDED entry {old} is too short to hold the path of that library's \
+                 memory file ({} bytes)",
+                new.len()
+            ));
+        }
+        // patchelf (auditwheel renames libraries with it) gives the
+        // DT_NEEDED entry and the version requirement separate copies.
+        let mut sites: Vec<usize> = refs
+            .iter()
+            .filter(|(off, kind)| *kind == Ref::File && string_at(*off) == Some(old.as_bytes()))
+            .map(|(off, _)| *off)
+            .collect();
+        sites.sort_unstable();
+        sites.dedup();
+        if sites.is_empty() {
+            // Rewritten by an earlier attempt to load it.
+            if refs
+                .iter()
+                .any(|(off, kind)| *kind == Ref::File && string_at(*off) == Some(new.as_bytes()))
+            {
+                continue;
+            }
+            return Err(format!("no DT_NEEDED entry names {old}"));
+        }
+        for &site in &sites {
+            let shared = refs.iter().any(|(r, kind)| {
+                (*r == site && *kind == Ref::Other) || (*r > site && *r < site + old.len())
+            });
+            if shared {
+                return Err(format!(
+                    "its string {old} is shared with other names, so it cannot be rewritten"
+                ));
+            }
+            let mut replacement = new.as_bytes().to_vec();
+            replacement.resize(old.len(), 0);
+            patches.push(((strtab + site) as u64, replacement));
+        }
+    }
+    Ok(patches)
+}
+
+fn dlopen(path: &str, flags: c_int) -> Result<*mut c_void, String> {
     let cpath = CString::new(path).map_err(|_| "NUL in path".to_owned())?;
     // SAFETY: dlopen with a valid C string; the handle is intentionally kept
     // (never dlclose'd) so the library stays loaded for the process.
-    let handle = unsafe { libc::dlopen(cpath.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
+    let handle = unsafe { libc::dlopen(cpath.as_ptr(), flags) };
     if handle.is_null() {
         // SAFETY: dlerror returns a thread-local message or null.
         let msg = unsafe { libc::dlerror() };
@@ -146,30 +541,89 @@ fn dlopen(path: &str) -> Result<(), String> {
             "unknown dlopen error".to_owned()
         } else {
             // SAFETY: non-null dlerror result is a valid C string.
-            unsafe { std::ffi::CStr::from_ptr(msg) }
+            unsafe { CStr::from_ptr(msg) }
                 .to_string_lossy()
                 .into_owned()
         };
         return Err(text);
     }
-    Ok(())
+    Ok(handle)
+}
+
+/// The public head of glibc's `struct link_map` (`<link.h>`, fixed by the
+/// debugger interface `r_debug`).
+#[repr(C)]
+struct LinkMap {
+    l_addr: usize,
+    l_name: *mut c_char,
+}
+
+/// Names the loaded object `handle` `name` for `dl_iterate_phdr` and
+/// `dladdr`. Best effort: an object keeps its memory file name if glibc
+/// will not say where its link map is.
+fn name_object(handle: *mut c_void, name: &str) {
+    let Ok(cname) = CString::new(name) else {
+        return;
+    };
+    let mut map: *mut LinkMap = std::ptr::null_mut();
+    // SAFETY: RTLD_DI_LINKMAP stores the object's `struct link_map *` into
+    // the pointer-sized location given; handle is a live dlopen handle.
+    let status = unsafe {
+        libc::dlinfo(
+            handle,
+            libc::RTLD_DI_LINKMAP,
+            (&mut map as *mut *mut LinkMap).cast(),
+        )
+    };
+    if status != 0 || map.is_null() {
+        return;
+    }
+    // SAFETY: map is the link map of an object that is never unloaded;
+    // `l_name` is a pointer-aligned field that always points at a C string,
+    // and glibc's plain loads of it cannot see an aligned store torn.
+    let current = unsafe { AtomicPtr::from_ptr(std::ptr::addr_of_mut!((*map).l_name)) };
+    let old = current.load(Ordering::Acquire);
+    // SAFETY: old is the object's current name, a valid C string.
+    if !old.is_null() && unsafe { CStr::from_ptr(old) } == cname.as_c_str() {
+        return;
+    }
+    // SAFETY: strdup copies a valid C string into malloc'd memory, which is
+    // what glibc frees the name with should the object ever be unloaded.
+    let copy = unsafe { libc::strdup(cname.as_ptr()) };
+    if copy.is_null() {
+        return;
+    }
+    // One aligned pointer store: a thread reading the name meanwhile
+    // (dl_iterate_phdr, dladdr) sees the old name or the new one. The old
+    // one is leaked, not freed, as such a reader may still hold it.
+    current.store(copy, Ordering::Release);
 }
 
 /// Loads the bundled library with SONAME (or file name) `soname`, if the
 /// bundle has one; afterwards `dlopen(soname)` finds it among the loaded
 /// objects without searching the disk.
-pub(crate) fn preload_by_name(bundle: &Bundle<'_>, soname: &str) -> Result<bool, LoadError> {
+pub(crate) fn preload_by_name(
+    bundle: &Bundle<'_>,
+    root: &str,
+    soname: &str,
+) -> Result<bool, LoadError> {
     if bundled_library(bundle, soname)?.is_none() {
         return Ok(false);
     }
-    preload(bundle, &[soname.to_owned()])?;
+    preload(bundle, root, &[soname.to_owned()])?;
     Ok(true)
 }
 
-/// Prepares extension module `name` for CPython's loader: its bundled
-/// libraries loaded, its own bytes in a memory file. Returns the path for
-/// `_imp.create_dynamic`.
-pub(crate) fn prepare_extension(bundle: &Bundle<'_>, name: &str) -> Result<String, LoadError> {
+/// Loads extension module `name` from a memory file, its bundled libraries
+/// first, with `dlopen` flags `flags` (`sys.getdlopenflags()`), and names it
+/// after its virtual path under `root`. Returns the memory file's path for
+/// `_imp.create_dynamic`, whose own `dlopen` of it finds the loaded object.
+pub(crate) fn prepare_extension(
+    bundle: &Bundle<'_>,
+    root: &str,
+    name: &str,
+    flags: c_int,
+) -> Result<String, LoadError> {
     let entry = bundle
         .find_module(name)
         .map_err(|e| LoadError(format!("bundle index: {e}")))?
@@ -177,8 +631,21 @@ pub(crate) fn prepare_extension(bundle: &Bundle<'_>, name: &str) -> Result<Strin
     let code = entry
         .code
         .ok_or_else(|| LoadError(format!("extension module {name} has no code")))?;
-    let unpacked = memory_file(bundle, entry.file_name(), &code)?;
-    preload(bundle, &unpacked.needed)?;
+    let cached = loaded().extensions.get(name).cloned();
+    let unpacked = match cached {
+        Some(unpacked) => unpacked,
+        None => {
+            let unpacked = memory_file(bundle, &memory_name(root, entry.path), &code)?;
+            loaded()
+                .extensions
+                .insert(name.to_owned(), unpacked.clone());
+            unpacked
+        }
+    };
+    preload(bundle, root, &unpacked.needed)?;
+    let handle = dlopen(&unpacked.path, flags)
+        .map_err(|e| LoadError(replace_path(&e, &unpacked.path, entry.path)))?;
+    name_object(handle, &virtual_path(root, entry.path));
     Ok(unpacked.path)
 }
 
@@ -231,5 +698,107 @@ mod tests {
             .iter()
             .any(|l| l.starts_with("libc.so")));
         assert!(needed_libraries(b"not elf").is_empty());
+    }
+
+    /// Builds shared library `name` from C `source` with gcc in `dir`.
+    fn gcc_library(dir: &std::path::Path, name: &str, source: &str, extra: &[&str]) -> Vec<u8> {
+        let c = dir.join(format!("{name}.c"));
+        std::fs::write(&c, source).unwrap();
+        let out = std::process::Command::new("gcc")
+            .args(["-shared", "-fPIC", "-o", name])
+            .arg(&c)
+            .arg(format!("-Wl,-soname,{name}"))
+            .args(["-L."])
+            .args(extra)
+            .current_dir(dir)
+            .output()
+            .expect("gcc is needed for this test");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::read(dir.join(name)).unwrap()
+    }
+
+    fn apply(bytes: &[u8], patches: &[(u64, Vec<u8>)]) -> Vec<u8> {
+        let mut out = bytes.to_vec();
+        for (offset, patch) in patches {
+            let at = *offset as usize;
+            out[at..at + patch.len()].copy_from_slice(patch);
+        }
+        out
+    }
+
+    #[test]
+    fn needed_names_are_rewritten_in_place_unless_they_do_not_fit_or_are_shared() {
+        let dir = std::env::temp_dir().join(format!("freeze-native-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let target = "libtarget_0123456789abcdef.so.1";
+        std::fs::write(dir.join("target.map"), "T_1 { global: *; };\n").unwrap();
+        gcc_library(
+            &dir,
+            target,
+            "int target(void) { return 1; }\n\
+             int tail(void) __asm__(\"target_0123456789abcdef.so.1\");\n\
+             int tail(void) { return 2; }\n",
+            &["-Wl,--version-script,target.map"],
+        );
+        let rename = |new: &str| vec![(target.to_owned(), new.to_owned())];
+        let link = format!("-l:{target}");
+
+        // A plain need, with a version requirement naming the same file.
+        let user = gcc_library(
+            &dir,
+            "libuser.so",
+            "int target(void);\nint use(void) { return target(); }\n",
+            &[&link],
+        );
+        let patches = needed_rewrites(&user, &rename("/dev/fd/12")).unwrap();
+        let patched = apply(&user, &patches);
+        let elf = goblin::elf::Elf::parse(&patched).unwrap();
+        assert!(elf.libraries.contains(&"/dev/fd/12"), "{:?}", elf.libraries);
+        assert!(!elf.libraries.contains(&target));
+        let files: Vec<&str> = elf
+            .verneed
+            .as_ref()
+            .expect("a version requirement")
+            .iter()
+            .filter_map(|need| elf.dynstrtab.get_at(need.vn_file))
+            .collect();
+        assert!(files.contains(&"/dev/fd/12"), "{files:?}");
+        assert!(!files.contains(&target), "{files:?}");
+        // A second attempt finds the work done; a longer name does not fit.
+        assert!(needed_rewrites(&patched, &rename("/dev/fd/12"))
+            .unwrap()
+            .is_empty());
+        let long = "/proc/self/fd/1234567890123456789";
+        let err = needed_rewrites(&user, &rename(long)).unwrap_err();
+        assert!(err.contains("too short"), "{err}");
+
+        // A symbol whose name the linker keeps in the tail of the needed
+        // name's string.
+        let sharer = gcc_library(
+            &dir,
+            "libsharer.so",
+            "int tail(void) __asm__(\"target_0123456789abcdef.so.1\");\n\
+             int use(void) { return tail(); }\n",
+            &[&link],
+        );
+        let err = needed_rewrites(&sharer, &rename("/dev/fd/12")).unwrap_err();
+        assert!(err.contains("shared"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn memory_file_paths_in_messages_become_bundled_paths() {
+        assert_eq!(
+            replace_path(
+                "/proc/self/fd/1: undefined symbol (/proc/self/fd/12)",
+                "/proc/self/fd/1",
+                "pkg.libs/liba.so"
+            ),
+            "pkg.libs/liba.so: undefined symbol (/proc/self/fd/12)"
+        );
     }
 }

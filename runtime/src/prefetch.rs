@@ -43,8 +43,9 @@ struct Table {
 static TABLE: OnceLock<Table> = OnceLock::new();
 
 /// Starts unpacking the native code of the bundle's prefetch table on a
-/// thread of its own. Does nothing if the table is empty.
-pub(crate) fn start(bundle: Bundle<'static>) {
+/// thread of its own, into memory files named after their virtual paths
+/// under `root`. Does nothing if the table is empty.
+pub(crate) fn start(bundle: Bundle<'static>, root: String) {
     if bundle.prefetch_count() == 0 {
         return;
     }
@@ -60,19 +61,27 @@ pub(crate) fn start(bundle: Bundle<'static>) {
     // were no table: nothing is ever marked as being unpacked.
     let _ = std::thread::Builder::new()
         .name("freeze-prefetch".into())
-        .spawn(move || unpack_ahead(&bundle));
+        .spawn(move || unpack_ahead(&bundle, &root));
 }
 
 fn lock(table: &Table) -> MutexGuard<'_, Vec<(BlobRef, Slot)>> {
     table.slots.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn unpack_ahead(bundle: &Bundle<'static>) {
+fn unpack_ahead(bundle: &Bundle<'static>, root: &str) {
     let Some(table) = TABLE.get() else { return };
     for entry in bundle.prefetch() {
         // A damaged table: the imports report the damage, if they meet it.
         let Ok(entry) = entry else { return };
-        unpack_one(table, bundle, &entry.blob, entry.file_name);
+        let rel = if entry.is_library {
+            entry.name
+        } else {
+            match bundle.find_module(entry.name) {
+                Ok(Some(module)) => module.path,
+                _ => return,
+            }
+        };
+        unpack_one(table, bundle, &entry.blob, &native::memory_name(root, rel));
     }
 }
 

@@ -121,14 +121,15 @@ def namespace():
 
 def memory_maps():
     """Native code comes from memory files, none from the venv or the stdlib."""
-    import _decimal  # noqa: F401  (stdlib extension + libmpdec)
+    import _decimal  # stdlib extension + libmpdec
     import numpy  # noqa: F401  (numpy.libs/libopenblas)
     import yaml  # noqa: F401
 
     maps = open("/proc/self/maps").read().splitlines()
     paths = {line.split(None, 5)[5] for line in maps if len(line.split(None, 5)) == 6}
-    print("memfd openblas:", any("memfd:libopenblas" in p for p in paths))
-    print("memfd _decimal:", any(p.startswith("/memfd:_decimal") for p in paths))
+    # A memory file is named after the virtual path of what it holds.
+    print("memfd openblas:", any(p.startswith("/memfd:") and "/numpy.libs/libopenblas" in p for p in paths))
+    print("memfd _decimal:", "/memfd:%s (deleted)" % _decimal.__file__ in paths)
     print("from venv or stdlib:", sorted(p for p in paths if "site-packages" in p or "python3.11" in p))
 
 
