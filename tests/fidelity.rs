@@ -314,3 +314,134 @@ fn a_failing_open_reads_as_under_python() {
     let r = assert_same(&app_dir, &[app_dir.to_str().unwrap()], &exe, &[], b"");
     assert!(r.stderr.contains("FileNotFoundError"), "{}", r.stderr);
 }
+
+#[test]
+fn why_prints_the_chain_of_reasons_from_the_plan() {
+    let dir = TempDir::new("why");
+    let app_dir = write_app(
+        dir.path(),
+        &[(
+            "__main__.py",
+            "import sqlite3\nprint(sqlite3.sqlite_version_info > (3,))\n",
+        )],
+    );
+    let out = dir.path().join("why");
+    let args = |name: &'static str| {
+        vec![
+            app_dir.to_str().unwrap().to_owned(),
+            "--python".to_owned(),
+            PYTHON.to_owned(),
+            "-o".to_owned(),
+            out.to_str().unwrap().to_owned(),
+            "--why".to_owned(),
+            name.to_owned(),
+        ]
+    };
+    let run = |name: &'static str| {
+        let a = args(name);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let stderr = freeze_succeeds(&a);
+        let start = stderr.find("why ").expect("a why report");
+        stderr[start..]
+            .lines()
+            .take_while(|l| !l.starts_with("froze "))
+            .map(|l| format!("{l}\n"))
+            .collect::<String>()
+    };
+    assert_eq!(
+        run("sqlite3.dump"),
+        "why sqlite3.dump:\n\
+         \x20 sqlite3.dump (module): part of package sqlite3\n\
+         \x20   sqlite3 (package): imported by __main__\n\
+         \x20     __main__ (module): the app's entry point\n"
+    );
+    assert_eq!(
+        run("libsqlite3.so.0"),
+        "why libsqlite3.so.0:\n\
+         \x20 _freeze_libs/libsqlite3.so.0 (shared library): needed by _sqlite3 (DT_NEEDED)\n\
+         \x20   _sqlite3 (extension module): imported by sqlite3.dbapi2\n\
+         \x20     sqlite3.dbapi2 (module): part of package sqlite3\n\
+         \x20       sqlite3 (package): imported by __main__\n\
+         \x20         __main__ (module): the app's entry point\n"
+    );
+    assert_eq!(
+        run("pydoc"),
+        "why pydoc: not in the bundle: not followed: imported by _freeze_importer, _sitebuiltins \
+         only for help(), a self-test or a command line\n"
+    );
+    assert_eq!(
+        run("requests"),
+        "why requests: not in the bundle: nothing the app imports names it\n"
+    );
+    // -v prints the whole plan: modules, libraries and data with reasons.
+    let verbose = freeze_succeeds(&[
+        app_dir.to_str().unwrap(),
+        "--python",
+        PYTHON,
+        "-o",
+        out.to_str().unwrap(),
+        "-v",
+    ]);
+    assert!(
+        verbose
+            .lines()
+            .any(|l| l.starts_with("  _freeze_libs/libsqlite3.so.0")
+                && l.ends_with("shared library     needed by _sqlite3 (DT_NEEDED)")),
+        "{verbose}"
+    );
+    let (run_dir, copy) = isolate(&out, "why-run");
+    assert_eq!(run_env_i(&copy, &[], run_dir.path(), b"").stdout, "True\n");
+}
+
+#[test]
+fn members_of_whole_stdlib_packages_bring_their_imports_only_once_reached() {
+    // xml comes whole, but xml.dom.xmlbuilder's urllib.request (and with
+    // it http, email and OpenSSL) waits until the app reaches it.
+    let dir = TempDir::new("members");
+    let lean = write_app(
+        dir.path(),
+        &[(
+            "__main__.py",
+            "import xml.etree.ElementTree as ET, logging\n\
+             print(ET.fromstring('<a><b/></a>')[0].tag)\n",
+        )],
+    );
+    let exe = freeze_ok(
+        &[lean.to_str().unwrap(), "--python", PYTHON],
+        dir.path(),
+        "lean",
+    );
+    let names = frozen_names(&exe);
+    assert!(
+        names.iter().any(|n| n == "xml.dom.xmlbuilder"),
+        "xml is whole"
+    );
+    for absent in ["_ssl", "http.client", "urllib.request"] {
+        assert!(!names.iter().any(|n| n == absent), "{absent} bundled");
+    }
+    assert_same(&lean, &[lean.to_str().unwrap()], &exe, &[], b"");
+
+    let dir = TempDir::new("members-reached");
+    let reached = write_app(
+        dir.path(),
+        &[(
+            "__main__.py",
+            "import importlib\n\
+             m = importlib.import_module('xml.dom.' + 'xmlbuilder')\n\
+             print(m.DOMBuilder.ACTION_REPLACE)\n\
+             import logging.handlers\n\
+             print(logging.handlers.HTTPHandler.__name__)\n",
+        )],
+    );
+    let exe = freeze_ok(
+        &[reached.to_str().unwrap(), "--python", PYTHON],
+        dir.path(),
+        "reached",
+    );
+    let names = frozen_names(&exe);
+    assert!(
+        names.iter().any(|n| n == "http.client"),
+        "logging.handlers is reached"
+    );
+    assert_same(&reached, &[reached.to_str().unwrap()], &exe, &[], b"");
+}

@@ -5,15 +5,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use freeze_bundle::{
-    Blob, BlobRef, Bundle, BundleWriter, Codec, FileKind, MainMode, ModuleKind, PrefetchItem,
-};
+use freeze_bundle::{Blob, BlobRef, Bundle, BundleWriter, Codec, MainMode, ModuleKind};
 
 use crate::compiler::Compiler;
-use crate::elfdeps::{self, Closure};
 use crate::embedded;
 use crate::finder::{Finder, SearchRoot};
 use crate::graph::{GraphBuilder, ModuleGraph, Origin};
+use crate::plan::{plan_bundle, BundlePlan, Content, PlanInputs};
 use crate::Cli;
 
 /// zstd level for the app's and third-party blobs.
@@ -216,13 +214,33 @@ pub fn freeze(cli: &Cli) -> Result<()> {
         .chain(site.dirs.iter().cloned())
         .chain(site.vendored.iter().cloned())
         .collect();
-    let extra = ExtraFiles {
-        distributions: &distributions,
-        vendored_distributions: &vendored_distributions,
-        first_vendored_root,
-        add_data: &add_data,
+    let metadata_of = |name: &str, root: usize| -> Vec<PathBuf> {
+        let distributions = if root >= first_vendored_root {
+            &vendored_distributions
+        } else {
+            &distributions
+        };
+        distributions.for_top_level(name).to_vec()
     };
-    let payload = write_bundle(&graph, &stdlib, &root_dirs, &entry, cli, &extra, cache)?;
+    let app_dir = (entry.main_file.is_some() && entry.mode == MainMode::Module)
+        .then_some(entry.root.as_path());
+    let inputs = PlanInputs {
+        stdlib: &stdlib,
+        index,
+        roots: &root_dirs,
+        mode: entry.mode,
+        main_name: &entry.main_name,
+        app_dir,
+        output: out.canonicalize().ok(),
+        no_source: cli.no_source,
+        metadata_of: &metadata_of,
+        add_data: add_data_files(&add_data),
+    };
+    let plan = plan_bundle(&graph, &inputs)?;
+    if let Some(name) = &cli.why {
+        explain(&plan, &graph, name);
+    }
+    let payload = write_plan(&plan, &stdlib, cli, cache)?;
     let exe = if cli.compress_runtime {
         freeze_bundle::embed_in_loader(embedded::LOADER, embedded::COMPRESSED_STUB, &payload)
             .context("cannot add the runtime and the bundle to the loader")?
@@ -233,21 +251,11 @@ pub fn freeze(cli: &Cli) -> Result<()> {
     crate::atomic::write_executable(out, &exe)?;
 
     if cli.verbose {
-        for (name, node) in &graph.nodes {
-            let origin = match &node.origin {
-                Origin::Builtin => "builtin",
-                Origin::Frozen => "frozen in CPython",
-                Origin::Stdlib => "stdlib",
-                Origin::File(f) => f.file.as_deref().map(|_| "file").unwrap_or("namespace"),
-            };
-            eprintln!("  {name:<40} {origin:<18} {}", node.reason);
+        for line in plan.describe() {
+            eprintln!("{line}");
         }
     }
-    let bundled = graph
-        .nodes
-        .values()
-        .filter(|n| matches!(n.origin, Origin::Stdlib | Origin::File(_)))
-        .count();
+    let bundled = plan.module_count();
     eprintln!(
         "froze {} -> {} ({} modules, {:.1} MB)",
         app.display(),
@@ -256,6 +264,31 @@ pub fn freeze(cli: &Cli) -> Result<()> {
         exe.len() as f64 / 1e6
     );
     Ok(())
+}
+
+/// `--why NAME`: the chain of reasons that brought NAME in, or why it is
+/// not in.
+fn explain(plan: &BundlePlan, graph: &ModuleGraph, name: &str) {
+    if let Some(lines) = plan.why(name) {
+        eprintln!("why {name}:");
+        for (depth, line) in lines.iter().enumerate() {
+            eprintln!("  {}{line}", "  ".repeat(depth));
+        }
+        return;
+    }
+    let who = |map: &BTreeMap<String, BTreeSet<String>>| map.get(name).map(joined);
+    let reason = if let Some(who) = who(&graph.excluded) {
+        format!("excluded by --exclude (wanted by {who})")
+    } else if let Some(who) = who(&graph.left_out) {
+        format!("left out: imported only by {who}, which nothing the app runs imports")
+    } else if let Some(who) = who(&graph.unfollowed) {
+        format!("not followed: imported by {who} only for help(), a self-test or a command line")
+    } else if let Some(who) = who(&graph.missing) {
+        format!("not found (imported by {who})")
+    } else {
+        "nothing the app imports names it".to_owned()
+    };
+    eprintln!("why {name}: not in the bundle: {reason}");
 }
 
 fn report_problems(graph: &ModuleGraph, cli: &Cli) -> Result<()> {
@@ -357,17 +390,6 @@ fn check_not_overwriting_input(out: &Path, app: &Path, graph: &ModuleGraph) -> R
         }
     }
     Ok(())
-}
-
-/// Files bundled beside the modules.
-struct ExtraFiles<'a> {
-    distributions: &'a crate::site::Distributions,
-    /// The distributions of vendored dependencies, bundled only with the
-    /// modules found there (roots from `first_vendored_root` on), so a
-    /// copy installed in a site directory keeps its own metadata alone.
-    vendored_distributions: &'a crate::site::Distributions,
-    first_vendored_root: usize,
-    add_data: &'a [(PathBuf, String)],
 }
 
 /// Parses `--add-data SRC:DEST` into (source, bundle-relative destination).
@@ -476,16 +498,13 @@ fn native_blob(bytes: &[u8], cache: Option<&crate::cache::BuildCache>) -> Blob {
     }
 }
 
-fn write_bundle(
-    graph: &ModuleGraph,
+/// Writes the bundle the plan describes: a short loop over it.
+fn write_plan(
+    plan: &BundlePlan,
     stdlib: &Bundle<'static>,
-    roots: &[PathBuf],
-    entry: &Entry,
     cli: &Cli,
-    extra: &ExtraFiles<'_>,
     cache: Option<crate::cache::BuildCache>,
 ) -> Result<Vec<u8>> {
-    let index = embedded::stdlib_index()?;
     let mut writer = BundleWriter::new(freeze_runtime::PYTHON_MAGIC);
     // Blobs compiled now (the stdlib comes precompressed at level 19): a
     // level that keeps big dependency trees quick to freeze.
@@ -502,299 +521,41 @@ fn write_bundle(
         ModuleBlob::AsStored
     };
     let cache = cache.as_ref();
-    // SONAME -> bundle path of the shared libraries already added.
-    let mut libraries: BTreeMap<String, String> = BTreeMap::new();
-    writer.set_main(entry.mode, &entry.main_name);
-    // The bundled libraries each extension module loads, in the order the
-    // runtime loads them, for the prefetch table.
-    let mut libraries_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut stdlib_package_dirs = Vec::new();
-    for (name, node) in &graph.nodes {
-        match &node.origin {
-            Origin::Builtin | Origin::Frozen => {}
-            Origin::Stdlib => {
-                let m = stdlib
-                    .find_module(name)?
-                    .with_context(|| format!("stdlib module {name} missing from the archive"))?;
-                let code = m
-                    .code
-                    .map(|c| module_blob.of(stdlib, &c, m.kind))
-                    .transpose()?;
-                let source = if cli.no_source {
-                    None
-                } else {
-                    m.source
-                        .map(|s| module_blob.of(stdlib, &s, m.kind))
-                        .transpose()?
-                };
-                writer.add_module(name, m.kind, m.path, code, source)?;
-                if m.kind == ModuleKind::Extension {
-                    let mut order = Vec::new();
-                    add_stdlib_libraries(
-                        &mut writer,
-                        stdlib,
-                        index,
-                        name,
-                        &mut libraries,
-                        &mut order,
-                    )?;
-                    libraries_of.insert(name.clone(), order);
-                }
-                if m.kind == ModuleKind::Package {
-                    if let Some((dir, _)) = m.path.rsplit_once('/') {
-                        stdlib_package_dirs.push(dir.to_owned());
-                    }
-                }
-            }
-            Origin::File(found) => match node.kind {
-                ModuleKind::NamespacePackage => {
-                    writer.add_module(name, node.kind, &found.rel, None, None)?;
-                }
-                ModuleKind::Extension => {
-                    let file = found.file.as_deref().context("extension without a file")?;
-                    let bytes = crate::elfdeps::map_file(file).with_context(|| {
-                        format!(
-                            "cannot read extension module {name} from {}",
-                            file.display()
-                        )
-                    })?;
-                    let origin_dir = file
-                        .canonicalize()
-                        .ok()
-                        .and_then(|p| p.parent().map(Path::to_path_buf))
-                        .unwrap_or_default();
-                    let mut closure = Closure::default();
-                    elfdeps::resolve(&bytes, &origin_dir, &found.rel, &mut closure);
-                    for (lib, who) in &closure.missing {
-                        eprintln!(
-                            "warning: library {lib} needed by extension module {name} ({who}) was not found; \
-                             the extension fails to load unless the target system has it"
-                        );
-                    }
-                    // Dependencies come first in the closure; the runtime
-                    // unpacks dependants first (then loads their needs).
-                    libraries_of.insert(
-                        name.clone(),
-                        closure
-                            .libraries
-                            .iter()
-                            .rev()
-                            .map(|l| l.needed.clone())
-                            .collect(),
-                    );
-                    for lib in closure.libraries {
-                        let path = library_bundle_path(&lib.path, roots, &lib.needed);
-                        if !libraries.contains_key(&lib.needed) {
-                            libraries.insert(lib.needed.clone(), path.clone());
-                            let data = crate::elfdeps::map_file(&lib.path).with_context(|| {
-                                format!("cannot read library {}", lib.path.display())
-                            })?;
-                            writer.add_file(
-                                &path,
-                                FileKind::SharedLibrary,
-                                &lib.needed,
-                                native_blob(&data, cache),
-                            )?;
-                        }
-                    }
-                    writer.add_module(
-                        name,
-                        node.kind,
-                        &found.rel,
-                        Some(native_blob(&bytes, cache)),
-                        None,
-                    )?;
-                }
-                ModuleKind::Module | ModuleKind::Package => {
-                    let Some(code) = &node.code else {
-                        continue; // broken (reported) module
-                    };
-                    let source = if cli.no_source {
-                        None
-                    } else {
-                        node.source.clone().map(Blob::Raw)
-                    };
-                    writer
-                        .add_module(
-                            name,
-                            node.kind,
-                            &found.rel,
-                            Some(Blob::Raw(code.clone())),
-                            source,
-                        )
-                        .with_context(|| format!("cannot add module {name}"))?;
-                }
+    let blob = |content: &Content, python: Option<ModuleKind>| -> Result<Blob> {
+        Ok(match content {
+            Content::Archive(blob) => match python {
+                Some(kind) => module_blob.of(stdlib, blob, kind)?,
+                None => Blob::Stored(stdlib.stored_blob(blob)?),
             },
-        }
-    }
-    // Package data of included packages found on disk, and the metadata
-    // (dist-info) of the distributions providing third-party ones.
-    // A library inside a package directory (pyarrow/libarrow.so.2600) is
-    // bundled once, as a library; data readers find it there too.
-    let mut data_files: BTreeSet<String> = libraries.values().cloned().collect();
-    let mut add_disk_file = |writer: &mut BundleWriter, rel: &str, file: &Path| -> Result<()> {
-        if !data_files.insert(rel.to_owned()) {
-            return Ok(());
-        }
-        let bytes =
-            fs::read(file).with_context(|| format!("cannot read data file {}", file.display()))?;
-        writer
-            .add_file(rel, FileKind::Data, "", Blob::Raw(bytes))
-            .with_context(|| format!("cannot add data file {}", file.display()))
+            Content::Bytes(bytes) => Blob::Raw(bytes.clone()),
+            Content::File(path) => Blob::Raw(
+                fs::read(path)
+                    .with_context(|| format!("cannot read data file {}", path.display()))?,
+            ),
+            Content::Native(path) => {
+                let bytes = crate::elfdeps::map_file(path)
+                    .with_context(|| format!("cannot read native code {}", path.display()))?;
+                native_blob(&bytes, cache)
+            }
+        })
     };
-    for (name, node) in &graph.nodes {
-        let Origin::File(found) = &node.origin else {
-            continue;
-        };
-        let leaf = name.rsplit('.').next().unwrap_or(name);
-        let is_test_suite = crate::finder::is_test_dir(leaf);
-        if name.contains('.') && !is_test_suite {
-            continue; // top-level packages cover their subpackages
-        }
-        if matches!(
-            node.kind,
-            ModuleKind::Package | ModuleKind::NamespacePackage
-        ) {
-            let rel_dir = match node.kind {
-                ModuleKind::NamespacePackage => found.rel.clone(),
-                _ => found
-                    .rel
-                    .rsplit_once('/')
-                    .map(|(d, _)| d.to_owned())
-                    .unwrap_or_default(),
-            };
-            for dir in &found.dirs {
-                for (rel, file) in crate::finder::package_data(dir, &rel_dir, !is_test_suite) {
-                    add_disk_file(&mut writer, &rel, &file)?;
-                }
-            }
-        }
-        // Root 0 is the app's own directory: its modules have no dist-info.
-        if found.root != 0 && !found.from_stdlib {
-            let distributions = if found.root >= extra.first_vendored_root {
-                extra.vendored_distributions
-            } else {
-                extra.distributions
-            };
-            for meta in distributions.for_top_level(name) {
-                let Some(meta_name) = meta.file_name().and_then(|n| n.to_str()) else {
-                    continue;
-                };
-                for (rel, file) in crate::finder::package_data(meta, meta_name, false) {
-                    add_disk_file(&mut writer, &rel, &file)?;
-                }
-            }
-        }
+    writer.set_main(plan.main.0, &plan.main.1);
+    for (name, m) in &plan.modules {
+        let code = m.code.as_ref().map(|c| blob(c, Some(m.kind))).transpose()?;
+        let source = m
+            .source
+            .as_ref()
+            .map(|c| blob(c, Some(m.kind)))
+            .transpose()?;
+        writer
+            .add_module(name, m.kind, &m.path, code, source)
+            .with_context(|| format!("cannot add module {name}"))?;
     }
-    if entry.main_name == "__main__" && entry.mode == MainMode::Module {
-        let output = cli.output.as_deref().and_then(|o| o.canonicalize().ok());
-        for (rel, file) in crate::finder::app_data(&entry.root) {
-            // A previous build written into the app directory is not data.
-            if output.is_some() && file.canonicalize().ok() == output {
-                continue;
-            }
-            add_disk_file(&mut writer, &rel, &file)?;
-        }
+    for (path, f) in &plan.files {
+        writer
+            .add_file(path, f.kind, &f.aux, blob(&f.content, None)?)
+            .with_context(|| format!("cannot add {path} to the bundle"))?;
     }
-    for (rel, file) in add_data_files(extra.add_data) {
-        add_disk_file(&mut writer, &rel, &file)?;
-    }
-    // Package data of included stdlib packages (the archive holds only the
-    // data of packages that open it beside their modules, e.g. lib2to3).
-    for dir in stdlib_package_dirs {
-        for file in stdlib.files_under(&dir)? {
-            let parent = file.path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-            if parent == dir {
-                copy_stdlib_file(&mut writer, stdlib, &file)?;
-            }
-        }
-    }
-    writer.set_prefetch(prefetch_items(graph, &libraries_of, &libraries));
+    writer.set_prefetch(plan.prefetch.clone());
     Ok(writer.finish()?)
-}
-
-/// The prefetch table: the extension modules the app imports at module
-/// level, in import order (`ModuleGraph::prefetch_order`), each after the
-/// bundled libraries it loads. Libraries come first because they are the
-/// big ones (numpy's OpenBLAS): the prefetch thread starts on them early,
-/// and an import that arrives first unpacks the module itself.
-fn prefetch_items(
-    graph: &ModuleGraph,
-    libraries_of: &BTreeMap<String, Vec<String>>,
-    library_paths: &BTreeMap<String, String>,
-) -> Vec<PrefetchItem> {
-    let mut items = Vec::new();
-    let mut listed = BTreeSet::new();
-    for module in graph.prefetch_order() {
-        for soname in libraries_of.get(&module).into_iter().flatten() {
-            if let Some(path) = library_paths.get(soname) {
-                if listed.insert(path) {
-                    items.push(PrefetchItem::Library(path.clone()));
-                }
-            }
-        }
-        items.push(PrefetchItem::Extension(module));
-    }
-    items
-}
-
-/// Copies a file of the stdlib archive as stored (no recompression).
-fn copy_stdlib_file(
-    writer: &mut BundleWriter,
-    stdlib: &Bundle<'static>,
-    file: &freeze_bundle::FileEntry<'_>,
-) -> Result<()> {
-    let blob = Blob::Stored(stdlib.stored_blob(&file.data)?);
-    Ok(writer.add_file(file.path, file.kind, file.aux, blob)?)
-}
-
-/// Adds the archive's libraries (build.rs put the build machine's copies
-/// there) that stdlib extension or library `object` (a module name or an
-/// archive path) needs, and theirs, unless `added` (SONAME -> bundle path)
-/// has them already. `order` receives the SONAMEs of all the bundled
-/// libraries `object` loads, in the order the runtime unpacks them: each
-/// before what it needs.
-fn add_stdlib_libraries(
-    writer: &mut BundleWriter,
-    stdlib: &Bundle<'static>,
-    index: &embedded::StdlibIndex,
-    object: &str,
-    added: &mut BTreeMap<String, String>,
-    order: &mut Vec<String>,
-) -> Result<()> {
-    for needed in index.needed.get(object).into_iter().flatten() {
-        if elfdeps::is_system_library(needed) || order.contains(needed) {
-            continue;
-        }
-        let path = match added.get(needed) {
-            Some(path) => path.clone(),
-            None => {
-                let path = format!("_freeze_libs/{needed}");
-                let Some(file) = stdlib.find_file(&path)? else {
-                    continue; // found on the build machine's system at run time
-                };
-                copy_stdlib_file(writer, stdlib, &file)?;
-                added.insert(needed.clone(), path.clone());
-                path
-            }
-        };
-        order.push(needed.clone());
-        add_stdlib_libraries(writer, stdlib, index, &path, added, order)?;
-    }
-    Ok(())
-}
-
-/// Where a library goes in the bundle: beside its package when it lives in
-/// a search root (e.g. `numpy.libs/libopenblas.so`), else `_freeze_libs/`.
-fn library_bundle_path(path: &Path, roots: &[PathBuf], needed: &str) -> String {
-    let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-    for root in roots {
-        let root = root.canonicalize().unwrap_or_else(|_| root.clone());
-        if let Ok(rel) = canonical.strip_prefix(&root) {
-            if let Some(rel) = rel.to_str() {
-                return rel.to_owned();
-            }
-        }
-    }
-    format!("_freeze_libs/{needed}")
 }

@@ -36,6 +36,12 @@ pub struct Node {
     pub origin: Origin,
     /// Why the module is in the graph (first reason found).
     pub reason: String,
+    /// The module that brought it in, if one did (its importer, its
+    /// package...): `--why` follows these back to the entry point.
+    pub via: Option<String>,
+    /// The modules its imports resolved to (not those deferred): reaching
+    /// it reaches them.
+    pub edges: Vec<String>,
     /// Imported along a chain from the entry point, rather than only
     /// included as a member of a package that comes along whole.
     pub reached: bool,
@@ -149,22 +155,32 @@ enum Wanted<'a> {
     By(&'a str),
     /// Required for another reason (entry point, runtime).
     Because(&'a str),
-    /// A member of a package that comes along whole, not imported (yet).
-    Member(&'a str),
+    /// A member of a package that comes along whole, not imported (yet),
+    /// and the module that brought it, if any.
+    Member(&'a str, Option<&'a str>),
 }
 
 impl Wanted<'_> {
     /// Who wants it, as recorded for missing and excluded modules.
     fn who(&self) -> &str {
         match self {
-            Wanted::By(s) | Wanted::Because(s) | Wanted::Member(s) => s,
+            Wanted::By(s) | Wanted::Because(s) | Wanted::Member(s, _) => s,
         }
     }
 
     fn reason(&self) -> String {
         match self {
             Wanted::By(importer) => format!("imported by {importer}"),
-            Wanted::Because(why) | Wanted::Member(why) => (*why).to_owned(),
+            Wanted::Because(why) | Wanted::Member(why, _) => (*why).to_owned(),
+        }
+    }
+
+    /// The module that wants it.
+    fn via(&self) -> Option<String> {
+        match self {
+            Wanted::By(importer) => Some((*importer).to_owned()),
+            Wanted::Because(_) => None,
+            Wanted::Member(_, via) => via.map(str::to_owned),
         }
     }
 }
@@ -187,6 +203,9 @@ pub struct GraphBuilder<'a> {
     /// The installed distributions, whose RECORDs and `Requires-Dist`
     /// bring what native code and entry points import unseen.
     distributions: Option<&'a Distributions>,
+    /// Members of whole stdlib packages (but for the codecs): until
+    /// reached, their imports from elsewhere are deferred module by module.
+    stdlib_members: BTreeSet<String>,
     /// Distributions already followed, with the extras asked of them.
     followed_distributions: BTreeSet<(usize, Vec<String>)>,
 }
@@ -212,6 +231,7 @@ impl<'a> GraphBuilder<'a> {
             main: None,
             distributions: None,
             followed_distributions: BTreeSet::new(),
+            stdlib_members: BTreeSet::new(),
         }
     }
 
@@ -227,7 +247,7 @@ impl<'a> GraphBuilder<'a> {
             name,
             module.kind,
             Origin::File(module),
-            "the app's entry point".into(),
+            ("the app's entry point".into(), None),
             true,
         );
     }
@@ -242,7 +262,7 @@ impl<'a> GraphBuilder<'a> {
     /// Bundles a module without counting it as imported (a module of the
     /// app directory that python could import, or exec by path).
     pub fn add_member(&mut self, name: &str, reason: &str) {
-        self.resolve(name, Wanted::Member(reason), true);
+        self.resolve(name, Wanted::Member(reason, None), true);
     }
 
     /// Requires a module by name; false if it cannot be found.
@@ -256,6 +276,7 @@ impl<'a> GraphBuilder<'a> {
                 self.process(&name)?;
             }
             self.follow_distributions();
+            self.release_deferred();
             if self.queue.is_empty() {
                 break;
             }
@@ -293,7 +314,8 @@ impl<'a> GraphBuilder<'a> {
         let Some(dists) = self.distributions else {
             return;
         };
-        let mut pending: Vec<(usize, Vec<String>, String)> = Vec::new();
+        // (distribution, extras asked, why, the module that brought it)
+        let mut pending: Vec<(usize, Vec<String>, String, String)> = Vec::new();
         for (name, node) in &self.graph.nodes {
             let Origin::File(found) = &node.origin else {
                 continue;
@@ -310,20 +332,50 @@ impl<'a> GraphBuilder<'a> {
                 }
             });
             for index in owners {
-                pending.push((index, Vec::new(), format!("installed with {name}")));
+                pending.push((
+                    index,
+                    Vec::new(),
+                    format!("installed with {name}"),
+                    name.clone(),
+                ));
             }
         }
-        while let Some((index, extras, why)) = pending.pop() {
+        while let Some((index, extras, why, via)) = pending.pop() {
             if !self.followed_distributions.insert((index, extras.clone())) {
                 continue;
             }
             let dist = &dists.list[index];
             let reason = format!("{why} (distribution {})", dist.name);
+            // Entry points are loaded by name (console scripts, plugins a
+            // host finds through importlib.metadata): bundled, within the
+            // packages the app has (pkg_resources, which the app may reach,
+            // shares its distribution with setuptools, whose hundreds of
+            // entry points serve commands no app runs), and reached only
+            // once imported.
+            let entry_reason = format!("an entry point of distribution {}", dist.name);
+            for module in &dist.entry_modules {
+                if self.graph.nodes.contains_key(top_level(module)) {
+                    self.resolve(module, Wanted::Member(&entry_reason, Some(&via)), true);
+                }
+            }
             for top in &dist.top_levels {
                 if crate::finder::is_test_dir(top) || self.graph.nodes.contains_key(top.as_str()) {
                     continue;
                 }
-                self.resolve(top, Wanted::Member(&reason), true);
+                // Of the distribution the app reaches, its top-level module
+                // files: what native code imports unseen (the mypyc helper,
+                // _cffi_backend). Its other packages come when imported
+                // (setuptools installs pkg_resources beside setuptools and
+                // _distutils_hack).
+                let required = why.starts_with("required by");
+                let is_package = [false, true].into_iter().any(|after| {
+                    self.finder.find_top(top, after).is_some_and(|f| {
+                        matches!(f.kind, ModuleKind::Package | ModuleKind::NamespacePackage)
+                    })
+                });
+                if required || !is_package {
+                    self.resolve(top, Wanted::Member(&reason, Some(&via)), true);
+                }
             }
             let asked: BTreeSet<String> = extras.iter().cloned().collect();
             for req in &dist.requires {
@@ -335,9 +387,35 @@ impl<'a> GraphBuilder<'a> {
                         dep,
                         req.extras.iter().cloned().collect(),
                         format!("required by {}", dist.name),
+                        via.clone(),
                     ));
                 }
             }
+        }
+    }
+
+    /// Follows the imports deferred by unreached members whose targets'
+    /// top-level packages are in the graph by now (a declared requirement,
+    /// brought by `follow_distributions`): only the imports that would
+    /// bring a package nothing else brings stay deferred.
+    fn release_deferred(&mut self) {
+        let nodes = &self.graph.nodes;
+        let mut ready: Vec<(String, String)> = Vec::new();
+        for (importer, targets) in self.deferred.iter_mut() {
+            if self.stdlib_members.contains(importer) {
+                continue; // deferred module by module until reached
+            }
+            targets.retain(|t| {
+                let now = nodes.contains_key(top_level(t));
+                if now {
+                    ready.push((importer.clone(), t.clone()));
+                }
+                !now
+            });
+        }
+        self.deferred.retain(|_, targets| !targets.is_empty());
+        for (importer, target) in ready {
+            self.resolve(&target, Wanted::By(&importer), true);
         }
     }
 
@@ -361,7 +439,7 @@ impl<'a> GraphBuilder<'a> {
             });
         if exists {
             let why = format!("named in the native code of {importer}");
-            self.resolve(target, Wanted::Member(&why), true);
+            self.resolve(target, Wanted::Member(&why, Some(importer)), true);
         }
     }
 
@@ -377,7 +455,7 @@ impl<'a> GraphBuilder<'a> {
         name: &str,
         kind: ModuleKind,
         origin: Origin,
-        reason: String,
+        (reason, via): (String, Option<String>),
         reached: bool,
     ) {
         self.graph.nodes.insert(
@@ -386,6 +464,8 @@ impl<'a> GraphBuilder<'a> {
                 kind,
                 origin,
                 reason,
+                via,
+                edges: Vec::new(),
                 reached,
                 code: None,
                 source: None,
@@ -406,9 +486,15 @@ impl<'a> GraphBuilder<'a> {
             return;
         };
         let members = self.whole_package_members(name, node.kind, &node.origin);
+        if matches!(node.origin, Origin::Stdlib | Origin::Frozen) && name != "encodings" {
+            let new = members
+                .iter()
+                .filter(|m| !self.graph.nodes.contains_key(m.as_str()));
+            self.stdlib_members.extend(new.cloned());
+        }
         let why = format!("part of package {name}");
         for member in members {
-            self.resolve(&member, Wanted::Member(&why), true);
+            self.resolve(&member, Wanted::Member(&why, Some(name)), true);
         }
     }
 
@@ -420,12 +506,42 @@ impl<'a> GraphBuilder<'a> {
     /// bring docutils, numpy.distutils setuptools).
     fn brings_new_package(&self, importer: &str, target: &str) -> bool {
         let top = top_level(target);
+        if top == top_level(importer) {
+            return false;
+        }
+        if self.stdlib_members.contains(importer) {
+            // A member of a whole stdlib package: what it imports from
+            // elsewhere in the stdlib waits too, module by module, until the
+            // member is reached (xml.dom.xmlbuilder's urllib.request would
+            // bring http, email and OpenSSL into every app using xml).
+            // Codecs, looked up by name, import what they need as ever.
+            return !self.graph.nodes.contains_key(target);
+        }
         let facts = &self.compiler.facts;
-        top != top_level(importer)
-            && !self.graph.nodes.contains_key(top)
+        !self.graph.nodes.contains_key(top)
             && !facts.builtin.contains(top)
             && !facts.frozen.contains(top)
             && !matches!(self.stdlib.find_module(top), Ok(Some(_)))
+    }
+
+    /// A member of a whole stdlib package that a module imports after all
+    /// (unreached code of a third-party package, say): no longer only a
+    /// member, so the imports it deferred are followed, as for any module.
+    fn imported_after_all(&mut self, name: &str) {
+        if self.stdlib_members.remove(name) {
+            for target in self.deferred.remove(name).unwrap_or_default() {
+                self.resolve(&target, Wanted::By(name), true);
+            }
+            let edges = self
+                .graph
+                .nodes
+                .get(name)
+                .map(|n| n.edges.clone())
+                .unwrap_or_default();
+            for target in edges {
+                self.imported_after_all(&target);
+            }
+        }
     }
 
     /// Marks an unreached member as reached, now that a reached module
@@ -438,9 +554,15 @@ impl<'a> GraphBuilder<'a> {
             return;
         }
         node.reached = true;
+        let edges = node.edges.clone();
+        self.stdlib_members.remove(name);
         self.include_members(name);
         for target in self.deferred.remove(name).unwrap_or_default() {
             self.resolve(&target, Wanted::By(name), true);
+        }
+        // What it imported while unreached is reached with it.
+        for target in edges {
+            self.reach(&target);
         }
     }
 
@@ -490,11 +612,13 @@ impl<'a> GraphBuilder<'a> {
         let reached = match wanted {
             Wanted::By(importer) => self.graph.nodes.get(importer).is_none_or(|n| n.reached),
             Wanted::Because(_) => true,
-            Wanted::Member(_) => false,
+            Wanted::Member(..) => false,
         };
         if self.graph.nodes.contains_key(name) {
             if reached {
                 self.reach(name);
+            } else if matches!(wanted, Wanted::By(i) if !self.stdlib_members.contains(i)) {
+                self.imported_after_all(name);
             }
             return true;
         }
@@ -515,7 +639,7 @@ impl<'a> GraphBuilder<'a> {
         }
         match found {
             Some((kind, origin)) => {
-                self.insert(name, kind, origin, wanted.reason(), reached);
+                self.insert(name, kind, origin, (wanted.reason(), wanted.via()), reached);
                 true
             }
             None => {
@@ -711,6 +835,7 @@ impl<'a> GraphBuilder<'a> {
             Some(Origin::File(f)) => f.from_stdlib,
             _ => false,
         };
+        let mut edges: Vec<String> = Vec::new();
         for (target, level, fromlist) in imports.imports.iter().chain(main_imports) {
             let Some((target, items)) =
                 statement_targets(name, is_package, target, *level, fromlist)
@@ -727,12 +852,15 @@ impl<'a> GraphBuilder<'a> {
             if !self.resolve(&target, Wanted::By(name), false) {
                 continue;
             }
+            edges.push(target.clone());
             let target_is_pkg = self.graph.nodes.get(&target).is_some_and(|n| {
                 matches!(n.kind, ModuleKind::Package | ModuleKind::NamespacePackage)
             });
             if target_is_pkg {
                 for item in &items {
-                    self.resolve(item, Wanted::By(name), true);
+                    if self.resolve(item, Wanted::By(name), true) {
+                        edges.push(item.clone());
+                    }
                 }
             }
         }
@@ -749,11 +877,16 @@ impl<'a> GraphBuilder<'a> {
                 // A constant that merely looks like a module name (e.g. an
                 // argument of another call named import_module) must not
                 // produce a warning.
-                self.resolve(&t, Wanted::By(name), true);
+                if self.resolve(&t, Wanted::By(name), true) {
+                    edges.push(t);
+                }
             }
         }
         for target in &imports.native {
             self.resolve_named(target, name);
+        }
+        if let Some(node) = self.graph.nodes.get_mut(name) {
+            node.edges = edges;
         }
         Ok(())
     }

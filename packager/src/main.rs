@@ -9,6 +9,7 @@ mod finder;
 mod freezer;
 mod graph;
 mod listing;
+mod plan;
 mod requirements;
 mod site;
 
@@ -94,9 +95,15 @@ pub struct Cli {
     #[arg(long)]
     pub no_cache: bool,
 
-    /// Explain what was included and why.
+    /// Explain what was included and why: every module and file of the
+    /// bundle plan with its reason.
     #[arg(short, long)]
     pub verbose: bool,
+
+    /// Print the chain of reasons that brings NAME into the bundle (a
+    /// module, a bundle path, a library's SONAME), or why it is not in.
+    #[arg(long, value_name = "NAME")]
+    pub why: Option<String>,
 
     /// Show what a frozen executable holds, instead of freezing.
     #[arg(long, value_name = "EXE", conflicts_with_all = ["app", "output", "module"])]

@@ -129,6 +129,9 @@ pub struct Distribution {
     pub top_levels: Vec<String>,
     /// Its `Requires-Dist` lines.
     pub requires: Vec<crate::requirements::Requirement>,
+    /// The modules its entry points name (`entry_points.txt`), which
+    /// plugin hosts load by name.
+    pub entry_modules: Vec<String>,
 }
 
 /// setuptools 71 and later ship their dependencies (packaging, jaraco.text,
@@ -213,6 +216,7 @@ impl Distributions {
                 out.list.push(Distribution {
                     name,
                     requires: requires_dist(&meta),
+                    entry_modules: entry_point_modules(&meta),
                     top_levels: tops,
                 });
             }
@@ -266,6 +270,27 @@ fn distribution_name(meta: &Path) -> Option<String> {
         Some(stem.split('-').next()?.to_owned())
     })?;
     Some(crate::requirements::normalize_name(&name))
+}
+
+/// The modules named by `entry_points.txt` (`name = module:attr [extra]`).
+fn entry_point_modules(meta: &Path) -> Vec<String> {
+    let text = fs::read_to_string(meta.join("entry_points.txt")).unwrap_or_default();
+    let mut out: Vec<String> = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        let Some((_, value)) = line.split_once('=') else {
+            continue;
+        };
+        let module = value.split([':', '[']).next().unwrap_or("").trim();
+        let valid = !module.is_empty() && module.split('.').all(crate::finder::is_identifier);
+        if valid && !out.iter().any(|m| m == module) {
+            out.push(module.to_owned());
+        }
+    }
+    out
 }
 
 /// The `Requires-Dist` lines of METADATA (the header part).
