@@ -10,7 +10,8 @@ use std::sync::OnceLock;
 use common::*;
 
 /// Freezes the app made of `files` (with `--python python`) and asserts
-/// that it behaves as `python app/` does; returns the frozen run.
+/// that it behaves as `python app/` does (status, stdout, stderr); returns
+/// the frozen run.
 fn freeze_and_compare(tag: &str, python: &Path, files: &[(&str, &str)]) -> Run {
     let dir = TempDir::new(tag);
     let app_dir = write_app(dir.path(), files);
@@ -23,23 +24,16 @@ fn freeze_and_compare(tag: &str, python: &Path, files: &[(&str, &str)]) -> Run {
         dir.path(),
         tag,
     );
-    let py = run_env_i(python, &["-B", app_dir.to_str().unwrap()], dir.path(), b"");
-    let (run_dir, copy) = isolate(&exe, tag);
-    let fr = run_env_i(&copy, &[], run_dir.path(), b"");
-    assert_eq!(
-        (py.code, py.signal),
-        (fr.code, fr.signal),
-        "exit status differs\npython stderr:\n{}\nfrozen stderr:\n{}",
-        py.stderr,
-        fr.stderr
+    let r = assert_same_with(
+        python,
+        &app_dir,
+        &[app_dir.to_str().unwrap()],
+        &exe,
+        &[],
+        b"",
     );
-    assert_eq!(
-        py.stdout, fr.stdout,
-        "stdout differs\nfrozen stderr:\n{}",
-        fr.stderr
-    );
-    assert_eq!(py.code, Some(0), "python failed:\n{}", py.stderr);
-    fr
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    r
 }
 
 fn system_python() -> PathBuf {
@@ -444,4 +438,47 @@ fn members_of_whole_stdlib_packages_bring_their_imports_only_once_reached() {
         "logging.handlers is reached"
     );
     assert_same(&reached, &[reached.to_str().unwrap()], &exe, &[], b"");
+}
+
+#[test]
+fn submodules_are_found_through_the_parents_path() {
+    // As setuptools' _distutils_hack does with distutils: a package put in
+    // sys.modules under another name finds its submodules in its own
+    // directory, whatever the name asked.
+    let r = freeze_and_compare(
+        "aliased",
+        &system_python(),
+        &[
+            (
+                "__main__.py",
+                "import sys, importlib\n\
+                 import real, alias\n\
+                 sys.modules['alias'] = real\n\
+                 sub = importlib.import_module('alias.sub')\n\
+                 print(sub.WHO, sub.__name__, sub.__file__.endswith('real/sub.py'))\n",
+            ),
+            ("real/__init__.py", ""),
+            ("real/sub.py", "WHO = 'real'\n"),
+            ("alias/__init__.py", ""),
+            ("alias/sub.py", "WHO = 'alias'\n"),
+        ],
+    );
+    assert_eq!(r.stdout, "real alias.sub True\n");
+}
+
+#[test]
+fn stdlib_modules_in_a_table_imported_by_computed_names_are_bundled() {
+    // six.moves imports what its MovedModule table names, by computed name.
+    freeze_and_compare(
+        "sixmoves",
+        fidelity_python(),
+        &[(
+            "__main__.py",
+            "from six.moves import configparser, queue, reprlib\n\
+             from six.moves.urllib.parse import urlparse, quote\n\
+             from six.moves import http_client\n\
+             print(configparser.ConfigParser.__name__, queue.Queue().qsize(), reprlib.repr(list(range(9))))\n\
+             print(urlparse('http://x.org/a?b=1').netloc, quote('a b'), http_client.OK)\n",
+        )],
+    );
 }

@@ -248,7 +248,7 @@ fn nothing_read_from_the_venv_or_python_files() {
         let bad: Vec<&String> = files
             .iter()
             .filter(|p| {
-                p.contains("test-venv")
+                p.contains("venv-test")
                     || p.starts_with(STDLIB)
                     || p.ends_with(".py")
                     || p.ends_with(".pyc")

@@ -61,6 +61,8 @@ class _Found:
         # called.
         self.eager = []
         self.eager_seen = set()
+        # Whether the code imports by a computed name (``__import__(name)``).
+        self.computed = False
 
     def add_import(self, name, level, fromlist, eager):
         key = (name, level, tuple(fromlist) if fromlist else None)
@@ -147,6 +149,14 @@ def _scan_code(instructions, found, main_found, main_blocks, main_code, eager):
                 # as relative; attach its package.
                 if target.dynamic and target.dynamic[-1][0] == prev.argval:
                     target.dynamic[-1][1] = ins.argval
+        if (
+            op not in _SKIPPED_OPS
+            and op != "LOAD_CONST"
+            and window
+            and window[-1].opname in ("LOAD_METHOD", "LOAD_ATTR", "LOAD_NAME", "LOAD_GLOBAL")
+            and window[-1].argval in ("import_module", "__import__")
+        ):
+            found.computed = True
         if op not in _SKIPPED_OPS:
             window.append(ins)
             if len(window) > 3:
@@ -171,9 +181,11 @@ def scan_imports(code):
 
     found, main_found = _Found(), _Found()
     main_code = set()
+    strings = set()
     stack = [(code, found, True, True)]
     while stack:
         co, sink, is_module, eager = stack.pop()
+        strings.update(c for c in co.co_consts if isinstance(c, str) and _names_module(c) and len(c) > 1)
         instructions = list(dis.get_instructions(co))
         main_blocks = _main_blocks(instructions) if is_module else []
         _scan_code(instructions, sink, main_found, main_blocks, main_code, eager)
@@ -189,6 +201,12 @@ def scan_imports(code):
         "main_dynamic": main_found.dynamic,
         "eager_imports": found.eager,
         "main_eager_imports": main_found.eager,
+        # A module that imports by computed names may take them from its
+        # own constants (six.moves' table of MovedModule("configparser",
+        # ...)): those that name modules are candidates.
+        "named": sorted(s for s in strings if not s.startswith("."))[:4096]
+        if found.computed or main_found.computed
+        else [],
     }
 
 

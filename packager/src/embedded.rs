@@ -47,6 +47,9 @@ pub struct ModuleImports {
     /// native code (`sqlite3.dump` in `_sqlite3`), which it may import from
     /// C: bundled, but not counted as reached.
     pub native: Vec<String>,
+    /// The module's string constants that could name modules, when it
+    /// imports by computed names (six.moves): bundled like `native`.
+    pub named: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -419,10 +419,11 @@ impl<'a> GraphBuilder<'a> {
         }
     }
 
-    /// Includes a module named by a string constant of `importer`'s native
-    /// code, if such a module exists outside the stdlib directory's
-    /// leftovers (a constant "test" must not bring CPython's test suite).
-    fn resolve_named(&mut self, target: &str, importer: &str) {
+    /// Includes a module named by a string constant of `importer` (its
+    /// native code, or a table it imports from by computed names), if such a
+    /// module exists outside the stdlib directory's leftovers (a constant
+    /// "test" must not bring CPython's test suite). `why` starts the reason.
+    fn resolve_named(&mut self, target: &str, importer: &str, why: &str) {
         let top = top_level(target);
         if top == top_level(importer) || crate::finder::is_test_dir(top) {
             return; // its own package comes whole already
@@ -438,7 +439,7 @@ impl<'a> GraphBuilder<'a> {
                     .is_some_and(|f| !f.from_stdlib)
             });
         if exists {
-            let why = format!("named in the native code of {importer}");
+            let why = format!("{why} {importer}");
             self.resolve(target, Wanted::Member(&why, Some(importer)), true);
         }
     }
@@ -762,7 +763,7 @@ impl<'a> GraphBuilder<'a> {
                         .map(|bytes| crate::elfdeps::module_name_strings(&bytes))
                         .unwrap_or_default();
                     for target in names {
-                        self.resolve_named(&target, name);
+                        self.resolve_named(&target, name, NAMED_IN_NATIVE_CODE);
                     }
                     return Ok(());
                 }
@@ -883,7 +884,15 @@ impl<'a> GraphBuilder<'a> {
             }
         }
         for target in &imports.native {
-            self.resolve_named(target, name);
+            self.resolve_named(target, name, NAMED_IN_NATIVE_CODE);
+        }
+        // Only the stdlib's: a third-party name there (pkg_resources names
+        // "setuptools") is no import table entry often enough to pay for
+        // a package.
+        for target in &imports.named {
+            if matches!(self.stdlib.find_module(top_level(target)), Ok(Some(_))) {
+                self.resolve_named(target, name, "named by a constant of");
+            }
         }
         if let Some(node) = self.graph.nodes.get_mut(name) {
             node.edges = edges;
@@ -891,6 +900,8 @@ impl<'a> GraphBuilder<'a> {
         Ok(())
     }
 }
+
+const NAMED_IN_NATIVE_CODE: &str = "named in the native code of";
 
 /// Imports in the stdlib that serve only interactive help, self-tests and
 /// the modules' own command lines (functions their `__main__` blocks call):

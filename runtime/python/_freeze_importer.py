@@ -83,7 +83,8 @@ class BundleImporter:
     # -- finder ---------------------------------------------------------------
 
     def find_spec(self, fullname, path=None, target=None):
-        found = _freeze.find(fullname)
+        actual = _aliased(fullname, path)
+        found = _freeze.find(actual)
         if found is None:
             return None
         kind, rel = found
@@ -103,6 +104,8 @@ class BundleImporter:
         )
         spec.loader_state = kind
         spec.has_location = True
+        if actual != fullname:
+            spec._freeze_name = actual
         if kind == _PACKAGE:
             spec.submodule_search_locations = [_join(_parent_dir(rel))]
         return spec
@@ -141,7 +144,7 @@ class BundleImporter:
             return None
         # Loaded from a memory file; CPython's own extension loader does the
         # rest (single- and multi-phase init alike).
-        memory_path = _freeze.load_extension(spec.name)
+        memory_path = _freeze.load_extension(getattr(spec, "_freeze_name", spec.name))
         try:
             return _imp.create_dynamic(_bootstrap.ModuleSpec(spec.name, self, origin=memory_path))
         except ImportError as e:
@@ -160,7 +163,7 @@ class BundleImporter:
             # The virtual path beside its package, not the memory file.
             module.__file__ = spec.origin
             return
-        code = _code(spec.name, _relative(spec.origin))
+        code = _code(getattr(spec, "_freeze_name", spec.name), _relative(spec.origin))
         # This module's code objects carry the filename of importlib's own
         # frozen loader, so CPython trims these frames from tracebacks of
         # failed imports exactly as it does for SourceFileLoader.
@@ -201,6 +204,28 @@ class BundleImporter:
                 if source is not None:
                     return source
         raise FileNotFoundError(2, "No such file in the bundle", str(path))
+
+
+def _aliased(fullname, path):
+    """The bundled module a submodule import finds through its parent's
+    ``__path__``. Python searches the parent's path, not the name: with
+    ``sys.modules["distutils"]`` set to ``setuptools._distutils`` (as
+    setuptools' _distutils_hack does), ``import distutils.core`` loads
+    ``setuptools/_distutils/core.py``. The name itself when the path is the
+    module's own package directory, or not the bundle's."""
+    if not path or "." not in fullname:
+        return fullname
+    leaf = fullname.rpartition(".")[2]
+    for entry in path:
+        rel_dir = _relative(entry) if isinstance(entry, str) else None
+        if rel_dir is None:
+            continue
+        actual = rel_dir.replace("/", ".") + "." + leaf if rel_dir else leaf
+        if actual == fullname:
+            return fullname
+        if _freeze.find(actual) is not None:
+            return actual
+    return fullname
 
 
 def _module_for_path(rel):

@@ -238,12 +238,24 @@ pub fn assert_same(
     args: &[&str],
     stdin: &[u8],
 ) -> Run {
+    assert_same_with(Path::new(PYTHON), app, python_args, exe, args, stdin)
+}
+
+/// `assert_same` with another interpreter (a venv's) running the app.
+pub fn assert_same_with(
+    python: &Path,
+    app: &Path,
+    python_args: &[&str],
+    exe: &Path,
+    args: &[&str],
+    stdin: &[u8],
+) -> Run {
     let py_cwd = app.parent().unwrap();
     // -B: comparisons must not leave __pycache__ in the source tree.
     let mut full: Vec<&str> = vec!["-B"];
     full.extend_from_slice(python_args);
     full.extend_from_slice(args);
-    let py = run_env_i(Path::new(PYTHON), &full, py_cwd, stdin);
+    let py = run_env_i(python, &full, py_cwd, stdin);
     let (dir, copy) = isolate(exe, "same");
     let fr = run_env_i(&copy, args, dir.path(), stdin);
     let py_root = app.canonicalize().unwrap();
@@ -305,51 +317,13 @@ pub fn strace_files(program: &Path, args: &[&str], cwd: &Path) -> Vec<String> {
 
 /// The cached venv with the pinned third-party packages of
 /// tests/requirements.txt and the local test distributions of tests/dists,
-/// made with /usr/bin/python3.11 (the interpreter the runtime embeds).
-/// Rebuilt only when those inputs change; a lock file serialises test
-/// binaries that need it at the same time.
+/// made with /usr/bin/python3.11 (the interpreter the runtime embeds), at
+/// `target/venv-test`.
 pub fn test_venv() -> PathBuf {
-    let repo = repo();
-    let venv = repo.join("target/test-venv");
-    let requirements = repo.join("tests/requirements.txt");
-    let dists = ["tests/dists/ns-alpha", "tests/dists/ns-beta"];
-    let mut key = fs::read_to_string(&requirements).unwrap();
-    for d in dists {
-        for f in ["pyproject.toml", &format!("nsdemo/{}.py", &d[15..])] {
-            key.push_str(&fs::read_to_string(repo.join(d).join(f)).unwrap_or_default());
-        }
-    }
-    fs::create_dir_all(repo.join("target")).unwrap();
-    let lock = fs::File::create(repo.join("target/test-venv.lock")).unwrap();
-    lock.lock().unwrap();
-    let marker = venv.join(".freeze-test-inputs");
-    if fs::read_to_string(&marker).ok().as_deref() == Some(key.as_str()) {
-        return venv;
-    }
-    let _ = fs::remove_dir_all(&venv);
-    let status = Command::new(PYTHON)
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .status()
-        .unwrap();
-    assert!(status.success(), "python3.11 -m venv failed");
-    let pip = |args: &[&str]| {
-        let out = Command::new(venv.join("bin/pip"))
-            .args(["install", "-q", "--disable-pip-version-check"])
-            .args(args)
-            .current_dir(&repo)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "pip install {args:?} failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    pip(&["-r", requirements.to_str().unwrap()]);
-    pip(&dists);
-    fs::write(&marker, key).unwrap();
-    venv
+    let text = fs::read_to_string(repo().join("tests/requirements.txt")).unwrap();
+    let mut requirements = requirement_lines(&text);
+    requirements.extend(["tests/dists/ns-alpha", "tests/dists/ns-beta"]);
+    venv_with("test", &requirements)
 }
 
 /// A cached venv `target/venv-<name>` made with /usr/bin/python3.11 holding
@@ -455,10 +429,13 @@ pub fn venv_with(name: &str, requirements: &[&str]) -> PathBuf {
 /// (one per line, `#` comments), cached under `target/venv-<name>`.
 pub fn venv_from(name: &str, requirements_file: &str) -> PathBuf {
     let text = fs::read_to_string(repo().join(requirements_file)).unwrap();
-    let requirements: Vec<&str> = text
-        .lines()
+    venv_with(name, &requirement_lines(&text))
+}
+
+/// The requirements of a requirements file's text.
+fn requirement_lines(text: &str) -> Vec<&str> {
+    text.lines()
         .map(|l| l.split('#').next().unwrap_or("").trim())
         .filter(|l| !l.is_empty())
-        .collect();
-    venv_with(name, &requirements)
+        .collect()
 }
