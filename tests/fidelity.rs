@@ -482,3 +482,41 @@ fn stdlib_modules_in_a_table_imported_by_computed_names_are_bundled() {
         )],
     );
 }
+
+#[test]
+fn finders_wrapping_pathfinder_go_before_the_bundle() {
+    // As awscli does for its copies of botocore and s3transfer: a finder
+    // inserted before PathFinder maps a top-level name to a directory.
+    let r = freeze_and_compare(
+        "wrapfinder",
+        &system_python(),
+        &[
+            (
+                "__main__.py",
+                "import host\n\
+                 import vendored, vendored.sub\n\
+                 print(vendored.WHO, vendored.sub.WHO, vendored.__name__)\n",
+            ),
+            (
+                "host/__init__.py",
+                "import os, sys, importlib.abc\n\
+                 class Alias(importlib.abc.MetaPathFinder):\n\
+                 \x20   def __init__(self, finder):\n\
+                 \x20       self._finder = finder\n\
+                 \x20   def find_spec(self, fullname, path, target=None):\n\
+                 \x20       if fullname == 'vendored':\n\
+                 \x20           path = [os.path.dirname(__file__)]\n\
+                 \x20       return self._finder.find_spec(fullname, path, target)\n\
+                 for i, f in enumerate(sys.meta_path):\n\
+                 \x20   if getattr(f, '__name__', '') == 'PathFinder':\n\
+                 \x20       sys.meta_path.insert(i, Alias(f))\n\
+                 \x20       break\n",
+            ),
+            ("host/vendored/__init__.py", "WHO = 'host copy'\n"),
+            ("host/vendored/sub.py", "WHO = 'host sub'\n"),
+            ("vendored/__init__.py", "WHO = 'top-level copy'\n"),
+            ("vendored/sub.py", "WHO = 'top-level sub'\n"),
+        ],
+    );
+    assert_eq!(r.stdout, "host copy host sub vendored\n");
+}

@@ -83,7 +83,28 @@ class BundleImporter:
     # -- finder ---------------------------------------------------------------
 
     def find_spec(self, fullname, path=None, target=None):
-        actual = _aliased(fullname, path)
+        # Finders the app put between this one and PathFinder (which this
+        # one stands in for: it serves what sys.path holds) go first, as
+        # they would before PathFinder under python: awscli wraps PathFinder
+        # to map "botocore" to its own copy in awscli/botocore.
+        meta_path = sys.meta_path
+        external = sys.modules.get("_frozen_importlib_external")
+        if external is not None:
+            i = 0
+            for i, finder in enumerate(meta_path):
+                if finder is self:
+                    break
+            for finder in meta_path[i + 1:]:
+                if finder is external.PathFinder:
+                    break
+                find = getattr(finder, "find_spec", None)
+                spec = find(fullname, path, target) if find is not None else None
+                if spec is not None:
+                    return spec
+        return self._spec(fullname, _aliased(fullname, path))
+
+    def _spec(self, fullname, actual):
+        """The spec of bundled module ``actual`` imported as ``fullname``."""
         found = _freeze.find(actual)
         if found is None:
             return None
@@ -657,10 +678,12 @@ class BundlePathFinder:
         self._package = rel.replace("/", ".")
 
     def find_spec(self, fullname, target=None):
-        parent = fullname.rpartition(".")[0]
-        if parent != self._package:
-            return None
-        return _importer.find_spec(fullname)
+        # As FileFinder: the module of that leaf name in this directory,
+        # whatever the name asked (a finder may look up "botocore" in
+        # awscli's directory).
+        leaf = fullname.rpartition(".")[2]
+        actual = self._package + "." + leaf if self._package else leaf
+        return _importer._spec(fullname, actual)
 
     def invalidate_caches(self):
         pass
