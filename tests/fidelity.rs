@@ -141,13 +141,14 @@ fn cpython_test_suite_modules_are_found_in_the_stdlib_directory() {
         &[(
             "__main__.py",
             "import io, unittest\n\
-             import test.support\n\
+             import test.support, test.test_json\n\
+             print(test.test_json.PyTest.json.__name__, test.test_json.CTest.json.__name__)\n\
              suite = unittest.defaultTestLoader.loadTestsFromName('test.test_bisect')\n\
              result = unittest.TextTestRunner(stream=io.StringIO()).run(suite)\n\
              print(result.testsRun > 10, len(result.failures), len(result.errors))\n",
         )],
     );
-    assert_eq!(r.stdout, "True 0 0\n");
+    assert_eq!(r.stdout, "json json\nTrue 0 0\n");
 }
 
 #[test]
