@@ -16,28 +16,36 @@ struct Frozen {
     venv: PathBuf,
 }
 
+/// Freezes the app at `app_rel` with the packages of `venv` (plus `extra`
+/// arguments) into a fresh temp dir.
+fn frozen_app(venv: PathBuf, app_rel: &str, tag: &str, extra: &[&str]) -> Frozen {
+    let dir = TempDir::new(tag);
+    let python = venv.join("bin/python");
+    let mut args = vec![
+        app(app_rel).to_str().unwrap().to_owned(),
+        "--python".to_owned(),
+    ];
+    args.push(python.to_str().unwrap().to_owned());
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let exe = freeze_ok(&args, dir.path(), tag);
+    Frozen {
+        _dir: dir,
+        exe,
+        venv,
+    }
+}
+
 fn frozen() -> &'static Frozen {
     static FROZEN: OnceLock<Frozen> = OnceLock::new();
     FROZEN.get_or_init(|| {
-        let venv = test_venv();
-        let dir = TempDir::new("pkgs");
-        let python = venv.join("bin/python");
-        let exe = freeze_ok(
-            &[
-                app("tests/apps/pkgs").to_str().unwrap(),
-                "--python",
-                python.to_str().unwrap(),
-                "--path",
-                app("tests/apps/nsextra").to_str().unwrap(),
-            ],
-            dir.path(),
+        let nsextra = app("tests/apps/nsextra");
+        frozen_app(
+            test_venv(),
+            "tests/apps/pkgs",
             "pkgs",
-        );
-        Frozen {
-            _dir: dir,
-            exe,
-            venv,
-        }
+            &["--path", nsextra.to_str().unwrap()],
+        )
     })
 }
 
@@ -457,22 +465,7 @@ fn pkgres_frozen(setuptools: &str) -> &'static Frozen {
             &format!("pkgres-setuptools-{setuptools}"),
             &[&pin, "pyfiglet==1.0.4", "tests/dists/pkgres-demo"],
         );
-        let dir = TempDir::new("pkgres");
-        let python = venv.join("bin/python");
-        let exe = freeze_ok(
-            &[
-                app("tests/apps/pkgres").to_str().unwrap(),
-                "--python",
-                python.to_str().unwrap(),
-            ],
-            dir.path(),
-            "pkgres",
-        );
-        Frozen {
-            _dir: dir,
-            exe,
-            venv,
-        }
+        frozen_app(venv, "tests/apps/pkgres", "pkgres", &[])
     })
 }
 
@@ -629,22 +622,7 @@ fn figlet08_frozen() -> &'static Frozen {
     FROZEN.get_or_init(|| {
         let pin = format!("setuptools=={SETUPTOOLS_DEBIAN}");
         let venv = venv_with("pkgres-pyfiglet-0.8", &[&pin, "pyfiglet==0.8.post1"]);
-        let dir = TempDir::new("figlet08");
-        let python = venv.join("bin/python");
-        let exe = freeze_ok(
-            &[
-                app("tests/apps/figlet08").to_str().unwrap(),
-                "--python",
-                python.to_str().unwrap(),
-            ],
-            dir.path(),
-            "figlet08",
-        );
-        Frozen {
-            _dir: dir,
-            exe,
-            venv,
-        }
+        frozen_app(venv, "tests/apps/figlet08", "figlet08", &[])
     })
 }
 
