@@ -9,6 +9,7 @@
 mod app;
 mod cpython;
 mod datadir;
+mod fds;
 mod native;
 mod payload;
 mod prefetch;

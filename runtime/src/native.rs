@@ -106,7 +106,8 @@ pub(crate) fn unpack_memory_file(
     let cname = CString::new(name.replace('\0', "?")).unwrap_or_default();
     // SAFETY: memfd_create takes a NUL-terminated name and flags; it returns
     // a new descriptor we own, or -1.
-    let fd = unsafe { libc::memfd_create(cname.as_ptr(), libc::MFD_CLOEXEC) };
+    let fd =
+        unsafe { libc::memfd_create(cname.as_ptr(), libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING) };
     if fd < 0 {
         return Err(LoadError(format!(
             "memfd_create for {name}: {}",
@@ -114,7 +115,11 @@ pub(crate) fn unpack_memory_file(
         )));
     }
     // SAFETY: fd is a valid descriptor just returned to us and not shared.
-    let file = unsafe { std::fs::File::from_raw_fd(fd) };
+    let owned = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+    let file = std::fs::File::from(
+        crate::fds::above_stdio(owned)
+            .map_err(|e| LoadError(format!("moving the memory file of {name}: {e}")))?,
+    );
     let failed =
         |what: &str, e: &dyn std::fmt::Display| LoadError(format!("{what} {name} in memory: {e}"));
     crate::payload::with_stored(bundle, blob, |stored| {
@@ -265,6 +270,7 @@ impl<'a> Walk<'_, 'a> {
         }
         for &member in component {
             let node = &self.nodes[member];
+            seal_before_loading(&node.memory, node.file.path)?;
             let handle =
                 dlopen(&node.memory.path, libc::RTLD_NOW | libc::RTLD_LOCAL).map_err(|e| {
                     LoadError(format!(
@@ -290,6 +296,13 @@ impl<'a> Walk<'_, 'a> {
         }
         out
     }
+}
+
+/// Seals a memory file once nothing will write it again (its DT_NEEDED
+/// names rewritten, if it is in a cycle), just before it is loaded.
+fn seal_before_loading(memory: &MemoryFile, bundled_as: &str) -> Result<(), LoadError> {
+    crate::fds::seal(memory.fd)
+        .map_err(|e| LoadError(format!("sealing the memory file of {bundled_as}: {e}")))
 }
 
 /// `text` with each occurrence of `path` not followed by a digit (the path
@@ -643,6 +656,7 @@ pub(crate) fn prepare_extension(
         }
     };
     preload(bundle, root, &unpacked.needed)?;
+    seal_before_loading(&unpacked, entry.path)?;
     let handle = dlopen(&unpacked.path, flags)
         .map_err(|e| LoadError(replace_path(&e, &unpacked.path, entry.path)))?;
     name_object(handle, &virtual_path(root, entry.path));

@@ -14,10 +14,13 @@ use crate::RuntimeError;
 /// bundle's size; the ELF headers' pages are given back once the bundle is
 /// found, and modules are copied out with `pread` (see [`read_blob_once`]).
 pub(crate) fn own_bundle(exe_path: &str, file: &str) -> Result<Bundle<'static>, RuntimeError> {
-    let file = std::fs::File::open(file).map_err(|source| RuntimeError::Exe {
-        path: exe_path.to_owned(),
-        source,
-    })?;
+    let file = std::fs::File::open(file)
+        .and_then(|f| crate::fds::above_stdio(f.into()))
+        .map(std::fs::File::from)
+        .map_err(|source| RuntimeError::Exe {
+            path: exe_path.to_owned(),
+            source,
+        })?;
     let len = file
         .metadata()
         .map_err(|source| RuntimeError::Exe {
