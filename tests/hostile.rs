@@ -110,3 +110,155 @@ fn loaded_memory_files_are_sealed() {
     let r = run_env_i(&copy, &[], run_dir.path(), b"");
     assert_eq!(r.stdout, "[15]\n", "{}", r.stderr);
 }
+
+/// Runs `program` as user and group `id` (setpriv; CI runs as root) under
+/// `env -i` plus `env`, in `cwd`: (exit code, stdout, stderr).
+fn run_as(id: u32, program: &Path, env: &[&str], cwd: &Path) -> (Option<i32>, String, String) {
+    let out = Command::new("setpriv")
+        .arg(format!("--reuid={id}"))
+        .arg(format!("--regid={id}"))
+        .arg("--clear-groups")
+        .arg("env")
+        .arg("-i")
+        .args(env)
+        .arg(program)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .output()
+        .expect("setpriv (util-linux) is needed for this test; CI runs it as root");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// An app that reads a data file beside its main module, frozen into a
+/// directory every user can read; returns (dir guard, executable).
+fn data_app(tag: &str) -> (TempDir, std::path::PathBuf) {
+    let dir = TempDir::new(tag);
+    let app_dir = write_app(
+        dir.path(),
+        &[
+            (
+                "__main__.py",
+                "import os\n\
+                 with open(os.path.join(os.path.dirname(__file__), 'template.txt')) as f:\n\
+                 \x20   print(f.read().strip())\n",
+            ),
+            ("template.txt", "the real template\n"),
+        ],
+    );
+    let exe = freeze_ok(
+        &[app_dir.to_str().unwrap(), "--python", PYTHON],
+        dir.path(),
+        tag,
+    );
+    (dir, exe)
+}
+
+#[test]
+fn package_data_falls_back_when_home_is_not_writable() {
+    assert_eq!(
+        unsafe_getuid(),
+        0,
+        "this test runs as root (as CI does), to become other users"
+    );
+    let (dir, exe) = data_app("nohome");
+    // nobody with HOME=/nonexistent: ~/.cache cannot be made; /tmp can.
+    let (code, out, err) = run_as(65534, &exe, &["HOME=/nonexistent"], dir.path());
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "the real template\n"),
+        "{err}"
+    );
+    // A relative XDG_CACHE_HOME is ignored (it would break after chdir).
+    let (code, out, err) = run_as(
+        65534,
+        &exe,
+        &["HOME=/nonexistent", "XDG_CACHE_HOME=rel"],
+        dir.path(),
+    );
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "the real template\n"),
+        "{err}"
+    );
+    assert!(!dir.path().join("rel").exists());
+}
+
+#[test]
+fn a_data_directory_planted_by_another_user_is_not_used() {
+    assert_eq!(
+        unsafe_getuid(),
+        0,
+        "this test runs as root (as CI does), to become other users"
+    );
+    let (dir, exe) = data_app("planted");
+    let victim = 23456u32;
+    let planted = std::path::PathBuf::from(format!("/tmp/freeze-{victim}"));
+    let shm = std::path::PathBuf::from(format!("/dev/shm/freeze-{victim}"));
+    let _ = std::fs::remove_dir_all(&planted);
+    let _ = std::fs::remove_dir_all(&shm);
+    // Root stands for the attacker: a world-writable base it owns, which
+    // the victim would otherwise pick (no HOME, no passwd entry).
+    std::fs::create_dir_all(&planted).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&planted, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let (code, out, err) = run_as(victim, &exe, &[], dir.path());
+    let used_shm = shm.is_dir();
+    let planted_empty = std::fs::read_dir(&planted).unwrap().next().is_none();
+    let _ = std::fs::remove_dir_all(&planted);
+    let _ = std::fs::remove_dir_all(&shm);
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "the real template\n"),
+        "{err}"
+    );
+    assert!(
+        planted_empty,
+        "nothing is written into another user's directory"
+    );
+    assert!(used_shm, "the next base, /dev/shm, holds the data");
+}
+
+#[test]
+fn no_writable_directory_fails_at_once_with_one_line() {
+    assert_eq!(
+        unsafe_getuid(),
+        0,
+        "this test runs as root (as CI does), to become other users"
+    );
+    let (dir, exe) = data_app("nowhere");
+    // Every base points into a file: none can be made.
+    let blocker = dir.path().join("blocker");
+    std::fs::write(&blocker, b"").unwrap();
+    let b = blocker.to_str().unwrap();
+    let env = [
+        format!("HOME={b}"),
+        format!("XDG_CACHE_HOME={b}/c"),
+        format!("XDG_RUNTIME_DIR={b}/r"),
+        format!("TMPDIR={b}/t"),
+    ];
+    let env: Vec<&str> = env.iter().map(String::as_str).collect();
+    let victim = 34567u32;
+    let _ = std::fs::remove_dir_all(format!("/dev/shm/freeze-{victim}"));
+    // /dev/shm is the last resort; make it unusable for this user too.
+    std::fs::write(format!("/dev/shm/freeze-{victim}"), b"").unwrap();
+    let (code, out, err) = run_as(victim, &exe, &env, dir.path());
+    let _ = std::fs::remove_file(format!("/dev/shm/freeze-{victim}"));
+    assert_ne!(code, Some(0));
+    assert_eq!(out, "");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("cannot write the package data of template.txt")
+            && err.contains(&format!("{b}/c/freeze"))
+            && err.contains(&format!("/dev/shm/freeze-{victim}")),
+        "{err}"
+    );
+}
+
+fn unsafe_getuid() -> u32 {
+    // SAFETY: getuid has no preconditions.
+    unsafe { libc::getuid() }
+}

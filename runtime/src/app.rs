@@ -63,10 +63,7 @@ fn boot_app(exe: &str, bundle_file: &str) -> Result<MainRun<'static>, RuntimeErr
     let root = match crate::datadir::data_root(&bundle) {
         Ok(Some(dir)) => dir.to_string_lossy().into_owned(),
         Ok(None) => exe.to_owned(),
-        Err(e) => {
-            eprintln!("{exe}: warning: package data unavailable on disk: {e}");
-            exe.to_owned()
-        }
+        Err(e) => return Err(RuntimeError::DataDir(e)),
     };
     let mut argv: Vec<CString> = std::env::args_os()
         .map(|a| CString::new(a.as_bytes()).unwrap_or_default())

@@ -72,6 +72,8 @@ pub enum RuntimeError {
     Boot(String),
     #[error("{0}")]
     Python(String),
+    #[error("{0}")]
+    DataDir(String),
     #[error("the interpreter is already running in this process")]
     AlreadyBooted,
     #[error("the interpreter has not been started")]
