@@ -262,3 +262,53 @@ fn unsafe_getuid() -> u32 {
     // SAFETY: getuid has no preconditions.
     unsafe { libc::getuid() }
 }
+
+#[test]
+fn a_damaged_data_directory_is_repaired() {
+    let (dir, exe) = data_app("repair");
+    let (run_dir, copy) = isolate(&exe, "repair-run");
+    let cache = run_dir.path().join("cache");
+    let xdg = format!("XDG_CACHE_HOME={}", cache.display());
+    let run = || {
+        let out = Command::new("env")
+            .args(["-i", &xdg])
+            .arg(&copy)
+            .current_dir(run_dir.path())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let good = (Some(0), "the real template\n".to_owned());
+    assert_eq!(run(), good);
+    let data = std::fs::read_dir(cache.join("freeze"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("data-")
+        })
+        .expect("a data directory");
+    let template = data.join("template.txt");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(&template, b"tampered!").unwrap();
+    assert_eq!(run(), good, "a file of the wrong size is replaced");
+    // (Root could read it anyway: the mode itself marks the damage.)
+    std::fs::set_permissions(&template, std::fs::Permissions::from_mode(0o000)).unwrap();
+    assert_eq!(run(), good, "a file set to mode 000 is replaced");
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(std::fs::metadata(&template).unwrap().mode() & 0o777, 0o600);
+    let elsewhere = run_dir.path().join("elsewhere");
+    std::fs::rename(&data, &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &data).unwrap();
+    assert_eq!(run(), good, "a symlinked data directory is replaced");
+    assert!(!std::fs::symlink_metadata(&data)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    drop(dir);
+}

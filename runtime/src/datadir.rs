@@ -204,9 +204,20 @@ fn is_complete(dir: &Path, files: &[freeze_bundle::FileEntry<'_>]) -> bool {
     if private_dir_exists(dir).is_err() || !dir.join(COMPLETE_MARKER).is_file() {
         return false;
     }
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
     files.iter().all(|f| {
-        fs::metadata(dir.join(f.path))
-            .map(|m| m.len() == u64::from(f.data.raw_len))
+        use std::os::unix::fs::MetadataExt;
+        // A regular file of ours, of the right size, that we can read: a
+        // symlink, a truncated file or one set to mode 000 is damage, and
+        // the directory is extracted again.
+        fs::symlink_metadata(dir.join(f.path))
+            .map(|m| {
+                m.is_file()
+                    && m.uid() == uid
+                    && m.mode() & 0o400 != 0
+                    && m.len() == u64::from(f.data.raw_len)
+            })
             .unwrap_or(false)
     })
 }
