@@ -521,3 +521,35 @@ fn finders_wrapping_pathfinder_go_before_the_bundle() {
     );
     assert_eq!(r.stdout, "host copy host sub vendored\n");
 }
+
+#[test]
+fn a_finder_that_asks_the_meta_path_itself_does_not_loop() {
+    // Placed before PathFinder, it asks every other finder (as some
+    // import-hook libraries do): the bundle importer, which asks the
+    // finders before PathFinder first, must not ask it again.
+    let r = freeze_and_compare(
+        "askingfinder",
+        &system_python(),
+        &[
+            (
+                "__main__.py",
+                "import sys, importlib.abc\n\
+                 class Asking(importlib.abc.MetaPathFinder):\n\
+                 \x20   def find_spec(self, fullname, path, target=None):\n\
+                 \x20       for f in sys.meta_path:\n\
+                 \x20           if f is not self and hasattr(f, 'find_spec'):\n\
+                 \x20               spec = f.find_spec(fullname, path, target)\n\
+                 \x20               if spec is not None:\n\
+                 \x20                   return spec\n\
+                 for i, f in enumerate(sys.meta_path):\n\
+                 \x20   if getattr(f, '__name__', '') == 'PathFinder':\n\
+                 \x20       sys.meta_path.insert(i, Asking())\n\
+                 \x20       break\n\
+                 import helper, json.decoder\n\
+                 print(helper.X, json.decoder.__name__)\n",
+            ),
+            ("helper.py", "X = 'found'\n"),
+        ],
+    );
+    assert_eq!(r.stdout, "found json.decoder\n");
+}

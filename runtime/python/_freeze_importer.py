@@ -70,6 +70,11 @@ def _relative(path):
     return None
 
 
+# Names whose lookup is asking the finders between the bundle importer and
+# PathFinder (see BundleImporter.find_spec).
+_consulting = set()
+
+
 class BundleImporter:
     """Meta path finder and loader for every module in the bundle.
 
@@ -89,18 +94,24 @@ class BundleImporter:
         # to map "botocore" to its own copy in awscli/botocore.
         meta_path = sys.meta_path
         external = sys.modules.get("_frozen_importlib_external")
-        if external is not None:
+        if external is not None and fullname not in _consulting:
             i = 0
             for i, finder in enumerate(meta_path):
                 if finder is self:
                     break
-            for finder in meta_path[i + 1:]:
-                if finder is external.PathFinder:
-                    break
-                find = getattr(finder, "find_spec", None)
-                spec = find(fullname, path, target) if find is not None else None
-                if spec is not None:
-                    return spec
+            # A finder that itself asks the meta path (skipping only
+            # itself) must not bring us back to it.
+            _consulting.add(fullname)
+            try:
+                for finder in meta_path[i + 1:]:
+                    if finder is external.PathFinder:
+                        break
+                    find = getattr(finder, "find_spec", None)
+                    spec = find(fullname, path, target) if find is not None else None
+                    if spec is not None:
+                        return spec
+            finally:
+                _consulting.discard(fullname)
         return self._spec(fullname, _aliased(fullname, path))
 
     def _spec(self, fullname, actual):
