@@ -160,7 +160,11 @@ fn a_real_executable_keeps_its_bytes_and_still_runs() {
         runs_successfully(&path),
         "the embedded executable must still run"
     );
-    if tool_exists("readelf") {
+    // binutils (readelf, strip) and libc-bin (ldd): .ci/run installs them.
+    for tool in ["readelf", "ldd"] {
+        assert!(tool_exists(tool), "this test needs {tool}");
+    }
+    {
         let output = Command::new("readelf")
             .arg("-SW")
             .arg(&path)
@@ -175,7 +179,7 @@ fn a_real_executable_keeps_its_bytes_and_still_runs() {
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    if tool_exists("ldd") {
+    {
         let output = Command::new("ldd").arg(&path).output().expect("ldd");
         assert_eq!(
             output.status.success(),
@@ -191,10 +195,10 @@ fn a_real_executable_keeps_its_bytes_and_still_runs() {
 
 #[test]
 fn strip_keeps_the_payload() {
-    if !tool_exists("strip") {
-        eprintln!("strip is not installed; skipping");
-        return;
-    }
+    assert!(
+        tool_exists("strip"),
+        "this test needs strip (binutils; .ci/run installs it)"
+    );
     let payload = sample_bundle();
     let exe = embed_in_elf(&real_elf(), &payload).expect("embed");
     let scratch = Scratch::new("strip");
