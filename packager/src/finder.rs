@@ -111,8 +111,7 @@ impl Finder {
                 let is_package = path.join("__init__.py").is_file();
                 (is_package && !is_test_dir(&file)).then_some(file.as_str())
             } else {
-                file.strip_suffix(".py")
-                    .or_else(|| EXTENSION_SUFFIXES.iter().find_map(|s| file.strip_suffix(s)))
+                module_stem(&file)
             };
             if let Some(stem) = stem.filter(|s| *s != "__main__" && is_module_component(s)) {
                 if !out.iter().any(|o| o == stem) {
@@ -191,17 +190,20 @@ fn walk_modules(dir: &Path, package: &str, out: &mut Vec<String>, depth: usize, 
             }
             continue;
         }
-        let stem = if let Some(stem) = file.strip_suffix(".py") {
-            stem
-        } else if let Some(stem) = EXTENSION_SUFFIXES.iter().find_map(|s| file.strip_suffix(s)) {
-            stem
-        } else {
+        let Some(stem) = module_stem(file) else {
             continue;
         };
         if stem != "__init__" && is_module_component(stem) {
             out.push(format!("{package}.{stem}"));
         }
     }
+}
+
+/// The module name a file gives (`mod.py`, `ext.cpython-311-x86_64-linux-gnu.so`
+/// -> `mod`, `ext`), if it is a source or an extension module.
+fn module_stem(file: &str) -> Option<&str> {
+    file.strip_suffix(".py")
+        .or_else(|| EXTENSION_SUFFIXES.iter().find_map(|s| file.strip_suffix(s)))
 }
 
 /// Test suites shipped inside packages: left out of whole packages (a size
@@ -229,6 +231,12 @@ fn contains_python(dir: &Path) -> bool {
 /// computed name.
 pub fn is_module_component(s: &str) -> bool {
     !s.is_empty() && !s.contains(['.', '/', '\\', '\0']) && !s.chars().any(char::is_whitespace)
+}
+
+/// True for `name` itself or a module inside package `package`.
+pub fn is_within(name: &str, package: &str) -> bool {
+    name.strip_prefix(package)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
 }
 
 /// True for a valid Python identifier (one component of a module name).

@@ -27,6 +27,14 @@ struct Entry {
     main_file: Option<PathBuf>,
 }
 
+impl Entry {
+    /// An app directory with `__main__.py` (`freeze app/`), which comes
+    /// whole: its modules and its files.
+    fn is_app_dir(&self) -> bool {
+        self.main_file.is_some() && self.mode == MainMode::Module
+    }
+}
+
 fn entry(app: &Path, module: Option<&str>) -> Result<Entry> {
     let meta = fs::metadata(app).with_context(|| {
         format!(
@@ -186,7 +194,7 @@ pub fn freeze(cli: &Cli) -> Result<()> {
     }
     // An app directory comes whole, as the app's packages do: python can
     // import (or the app exec by path) any module in it.
-    if entry.main_file.is_some() && entry.mode == MainMode::Module {
+    if entry.is_app_dir() {
         for name in finder.top_level_modules(0) {
             builder.add_member(&name, "in the app directory");
         }
@@ -222,8 +230,7 @@ pub fn freeze(cli: &Cli) -> Result<()> {
         };
         distributions.for_top_level(name).to_vec()
     };
-    let app_dir = (entry.main_file.is_some() && entry.mode == MainMode::Module)
-        .then_some(entry.root.as_path());
+    let app_dir = entry.is_app_dir().then_some(entry.root.as_path());
     let inputs = PlanInputs {
         stdlib: &stdlib,
         index,

@@ -13,7 +13,7 @@ use freeze_bundle::{Bundle, ModuleKind};
 
 use crate::compiler::{Compiler, SyntaxProblem};
 use crate::embedded::{ModuleImports, StdlibIndex};
-use crate::finder::{Finder, FsModule};
+use crate::finder::{is_within, Finder, FsModule};
 use crate::site::Distributions;
 
 /// Where a module comes from.
@@ -428,11 +428,8 @@ impl<'a> GraphBuilder<'a> {
         if top == top_level(importer) || crate::finder::is_test_dir(top) {
             return; // its own package comes whole already
         }
-        let facts = &self.compiler.facts;
         let exists = self.graph.nodes.contains_key(top)
-            || facts.builtin.contains(top)
-            || facts.frozen.contains(top)
-            || matches!(self.stdlib.find_module(top), Ok(Some(_)))
+            || self.is_stdlib_top(top)
             || [false, true].into_iter().any(|after| {
                 self.finder
                     .find_top(top, after)
@@ -445,10 +442,16 @@ impl<'a> GraphBuilder<'a> {
     }
 
     fn is_excluded(&self, name: &str) -> bool {
-        self.excludes.iter().any(|ex| {
-            name == ex
-                || (name.starts_with(ex.as_str()) && name.as_bytes().get(ex.len()) == Some(&b'.'))
-        })
+        self.excludes.iter().any(|ex| is_within(name, ex))
+    }
+
+    /// Whether top-level `top` is a stdlib module: builtin, frozen into
+    /// CPython, or in the archive.
+    fn is_stdlib_top(&self, top: &str) -> bool {
+        let facts = &self.compiler.facts;
+        facts.builtin.contains(top)
+            || facts.frozen.contains(top)
+            || matches!(self.stdlib.find_module(top), Ok(Some(_)))
     }
 
     fn insert(
@@ -518,11 +521,7 @@ impl<'a> GraphBuilder<'a> {
             // Codecs, looked up by name, import what they need as ever.
             return !self.graph.nodes.contains_key(target);
         }
-        let facts = &self.compiler.facts;
-        !self.graph.nodes.contains_key(top)
-            && !facts.builtin.contains(top)
-            && !facts.frozen.contains(top)
-            && !matches!(self.stdlib.find_module(top), Ok(Some(_)))
+        !self.graph.nodes.contains_key(top) && !self.is_stdlib_top(top)
     }
 
     /// A member of a whole stdlib package that a module imports after all
@@ -890,7 +889,7 @@ impl<'a> GraphBuilder<'a> {
         // "setuptools") is no import table entry often enough to pay for
         // a package.
         for target in &imports.named {
-            if matches!(self.stdlib.find_module(top_level(target)), Ok(Some(_))) {
+            if self.is_stdlib_top(top_level(target)) {
                 self.resolve_named(target, name, "named by a constant of");
             }
         }
@@ -969,9 +968,7 @@ fn is_unfollowed_anywhere(module: &str) -> bool {
         .iter()
         .flat_map(|(_, targets)| targets.iter())
         .chain(NOT_WHOLE_PACKAGE_MEMBERS)
-        .any(|t| {
-            module == *t || (module.starts_with(t) && module.as_bytes().get(t.len()) == Some(&b'.'))
-        })
+        .any(|t| is_within(module, t))
 }
 
 fn is_unfollowed_stdlib_import(importer: &str, target: &str) -> bool {

@@ -94,16 +94,21 @@ class BundleImporter:
         # to map "botocore" to its own copy in awscli/botocore.
         meta_path = sys.meta_path
         external = sys.modules.get("_frozen_importlib_external")
-        if external is not None and fullname not in _consulting:
-            i = 0
-            for i, finder in enumerate(meta_path):
-                if finder is self:
-                    break
+        try:
+            after = meta_path.index(self) + 1
+        except ValueError:
+            after = len(meta_path)
+        if (
+            external is not None
+            and after < len(meta_path)
+            and meta_path[after] is not external.PathFinder
+            and fullname not in _consulting
+        ):
             # A finder that itself asks the meta path (skipping only
             # itself) must not bring us back to it.
             _consulting.add(fullname)
             try:
-                for finder in meta_path[i + 1:]:
+                for finder in meta_path[after:]:
                     if finder is external.PathFinder:
                         break
                     find = getattr(finder, "find_spec", None)
