@@ -81,24 +81,32 @@ fn closed_standard_streams_stay_closed() {
 }
 
 #[test]
-fn loaded_memory_files_are_sealed() {
-    // F_GET_SEALS of every memory file the app holds once libbz2 and _bz2
-    // are loaded: write, shrink, grow and seal (15).
+fn loaded_memory_files_are_sealed_and_closed() {
+    // Once libbz2 and _bz2 are loaded, their memory files are closed (no
+    // descriptor of the app's is one), and what is mapped of them is sealed
+    // against writes, shrinking, growing and new seals (F_GET_SEALS 15),
+    // read through /proc/self/map_files (root, as CI runs).
     let dir = TempDir::new("sealed");
     let app_dir = write_app(
         dir.path(),
         &[(
             "__main__.py",
             "import bz2, fcntl, os\n\
-             seals = set()\n\
+             open_memfds = 0\n\
              for fd in os.listdir('/proc/self/fd'):\n\
              \x20   try:\n\
-             \x20       target = os.readlink('/proc/self/fd/' + fd)\n\
+             \x20       open_memfds += os.readlink('/proc/self/fd/' + fd).startswith('/memfd:')\n\
              \x20   except OSError:\n\
-             \x20       continue\n\
-             \x20   if target.startswith('/memfd:'):\n\
-             \x20       seals.add(fcntl.fcntl(int(fd), 1034))\n\
-             print(sorted(seals))\n",
+             \x20       pass\n\
+             seals, names = set(), set()\n\
+             for line in open('/proc/self/maps'):\n\
+             \x20   fields = line.split(maxsplit=5)\n\
+             \x20   if len(fields) == 6 and fields[5].startswith('/memfd:'):\n\
+             \x20       names.add(os.path.basename(fields[5].split()[0]))\n\
+             \x20       fd = os.open('/proc/self/map_files/' + fields[0], os.O_RDONLY)\n\
+             \x20       seals.add(fcntl.fcntl(fd, 1034))\n\
+             \x20       os.close(fd)\n\
+             print(open_memfds, sorted(seals), sorted(names))\n",
         )],
     );
     let exe = freeze_ok(
@@ -108,7 +116,74 @@ fn loaded_memory_files_are_sealed() {
     );
     let (run_dir, copy) = isolate(&exe, "sealed-run");
     let r = run_env_i(&copy, &[], run_dir.path(), b"");
-    assert_eq!(r.stdout, "[15]\n", "{}", r.stderr);
+    assert_eq!(
+        r.stdout, "0 [15] ['_bz2.cpython-311-x86_64-linux-gnu.so', 'libbz2.so.1.0']\n",
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn native_code_needs_no_more_descriptors_than_it_loads_at_once() {
+    // Memory files are closed once loaded: an app importing a dozen
+    // extension modules, four of them with bundled libraries (libssl needs
+    // libcrypto), runs under `ulimit -n 12`, as under python (a descriptor
+    // per memory file held for good broke it before).
+    let dir = TempDir::new("fdlimit");
+    let app_dir = write_app(
+        dir.path(),
+        &[(
+            "__main__.py",
+            "import _json, _decimal, _ctypes, _sqlite3, _ssl, _hashlib, _bz2, _lzma, _uuid\n\
+             import _queue, _asyncio, _contextvars, _multibytecodec\n\
+             import ctypes, decimal, hashlib, sqlite3\n\
+             print(hashlib.sha256(b'x').hexdigest()[:8], decimal.Decimal(1) / 7)\n\
+             print(sqlite3.connect(':memory:').execute('select 1').fetchone())\n\
+             print(ctypes.CDLL(None).strlen(b'four'))\n",
+        )],
+    );
+    let exe = freeze_ok(
+        &[app_dir.to_str().unwrap(), "--python", PYTHON],
+        dir.path(),
+        "fdlimit",
+    );
+    let (run_dir, copy) = isolate(&exe, "fdlimit-run");
+    let py = run_redirected_out(
+        Path::new(PYTHON),
+        &["-B", app_dir.to_str().unwrap()],
+        "ulimit -n 12;",
+        dir.path(),
+    );
+    let frozen = run_redirected_out(&copy, &[], "ulimit -n 12;", run_dir.path());
+    assert_eq!(py.0, Some(0), "{}", py.2);
+    assert_eq!(frozen, py);
+}
+
+/// Runs `program args` after shell commands `setup` under `env -i` in `cwd`:
+/// (exit code, stdout, stderr).
+fn run_redirected_out(
+    program: &Path,
+    args: &[&str],
+    setup: &str,
+    cwd: &Path,
+) -> (Option<i32>, String, String) {
+    let script = format!("{setup} exec \"$0\" \"$@\"");
+    let out = Command::new("env")
+        .arg("-i")
+        .arg("/bin/sh")
+        .arg("-c")
+        .arg(&script)
+        .arg(program)
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run sh");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// Runs `program` as user and group `id` (setpriv; CI runs as root) under

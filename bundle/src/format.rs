@@ -1,4 +1,4 @@
-//! The on-disk layout of format version 3: constants, kinds, and the encoding
+//! The on-disk layout of format version 4: constants, kinds, and the encoding
 //! and decoding of the header and the fixed-size records.
 //!
 //! Reader and writer both go through the `encode`/`decode` pairs here, so the
@@ -8,7 +8,7 @@
 /// First eight bytes of every bundle.
 pub const MAGIC: [u8; 8] = *b"FRZBNDL\0";
 /// The only format version this build reads and writes.
-pub const FORMAT_VERSION: u16 = 3;
+pub const FORMAT_VERSION: u16 = 4;
 /// Name of the ELF section that holds the bundle inside an executable.
 pub const SECTION_NAME: &str = ".freeze";
 /// The ELF section holding the zstd-compressed runtime stub in executables
@@ -31,7 +31,7 @@ pub(crate) const HEADER_LEN: usize = 96;
 /// The header checksum covers every header byte before the checksum itself.
 pub(crate) const HEADER_CHECKSUMMED_LEN: usize = 88;
 pub(crate) const MODULE_RECORD_LEN: usize = 32;
-pub(crate) const FILE_RECORD_LEN: usize = 24;
+pub(crate) const FILE_RECORD_LEN: usize = 32;
 pub(crate) const BLOB_RECORD_LEN: usize = 32;
 pub(crate) const PREFETCH_RECORD_LEN: usize = 8;
 /// Blob index meaning "no blob" in a module record.
@@ -482,6 +482,9 @@ pub(crate) struct FileRecord {
     pub aux: StrRef,
     pub kind: u8,
     pub blob: u32,
+    /// xxh3-64 of the file's content (not of its stored bytes): what a copy
+    /// of it on disk is checked against.
+    pub digest: u64,
 }
 
 impl FileRecord {
@@ -491,6 +494,7 @@ impl FileRecord {
         out.push(self.kind);
         out.extend_from_slice(&[0; 3]);
         out.extend_from_slice(&self.blob.to_le_bytes());
+        out.extend_from_slice(&self.digest.to_le_bytes());
     }
 
     /// `None` if `bytes` is short or padding is not zero.
@@ -501,11 +505,13 @@ impl FileRecord {
         let kind = fields.u8()?;
         let padding_is_zero = fields.zeros::<3>()?;
         let blob = fields.u32()?;
+        let digest = fields.u64()?;
         padding_is_zero.then_some(FileRecord {
             path,
             aux,
             kind,
             blob,
+            digest,
         })
     }
 }
@@ -729,12 +735,17 @@ mod tests {
             aux: StrRef { offset: 3, len: 4 },
             kind: 1,
             blob: 9,
+            digest: 0x0102_0304_0506_0708,
         };
         file.encode(&mut out);
         assert_eq!(out.len(), FILE_RECORD_LEN);
         assert_eq!(u32::from_le_bytes(field_at(&out, 8)), 3);
         assert_eq!(out[16], 1);
         assert_eq!(u32::from_le_bytes(field_at(&out, 20)), 9);
+        assert_eq!(
+            u64::from_le_bytes(field_at(&out, 24)),
+            0x0102_0304_0506_0708
+        );
         assert_eq!(FileRecord::decode(&out), Some(file));
 
         out.clear();

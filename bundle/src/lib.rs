@@ -15,6 +15,7 @@ mod error;
 mod format;
 pub mod fuzzing;
 mod mapped_zstd;
+mod own_exe;
 mod reader;
 mod writer;
 
@@ -25,6 +26,7 @@ pub use format::{
     LOADED_FROM_ENV, MAGIC, RUNTIME_MEMFD_NAME, RUNTIME_SECTION_NAME, SECTION_NAME,
     STATUS_UNUSABLE,
 };
+pub use own_exe::{executed_path, own_exe, NoOwnExe, OwnExe};
 pub use reader::{
     unpack_frames_to_file, Bundle, FileEntry, ModuleEntry, PrefetchEntry, MAX_DECOMPRESS_THREADS,
 };

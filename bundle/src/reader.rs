@@ -52,6 +52,8 @@ pub struct FileEntry<'a> {
     /// Extra string for the kind: a shared library's SONAME, empty otherwise.
     pub aux: &'a str,
     pub data: BlobRef,
+    /// xxh3-64 of the content, for checking a copy of it on disk.
+    pub digest: u64,
 }
 
 /// Native code the runtime unpacks ahead of its import: an extension
@@ -692,6 +694,7 @@ impl<'a> Bundle<'a> {
                 kind,
                 aux,
                 data,
+                digest: record.digest,
             },
             record.blob,
         ))

@@ -58,6 +58,8 @@ struct PendingFile {
     kind: FileKind,
     aux: String,
     data: Blob,
+    /// xxh3-64 of the content.
+    digest: u64,
 }
 
 /// Collects modules and files, then writes a bundle with `finish`.
@@ -86,6 +88,22 @@ fn fit_u32(value: usize, what: impl FnOnce() -> String) -> Result<u32, BundleErr
 
 /// Checks a blob handed to the writer, so that `finish` never produces a
 /// bundle that its own reader would refuse.
+/// xxh3-64 of a checked blob's content: stored blobs (files from the
+/// build cache) are decompressed to learn it.
+fn content_digest(blob: &Blob, owner: impl Fn() -> String) -> Result<u64, BundleError> {
+    use xxhash_rust::xxh3::xxh3_64;
+    match blob {
+        Blob::Raw(raw) => Ok(xxh3_64(raw)),
+        Blob::Stored(stored) if stored.codec == Codec::Stored => Ok(xxh3_64(&stored.bytes)),
+        Blob::Stored(stored) => crate::reader::decompress(&stored.bytes, stored.raw_len, 0)
+            .map(|content| xxh3_64(&content))
+            .map_err(|error| BundleError::InvalidBlob {
+                owner: owner(),
+                reason: error.to_string(),
+            }),
+    }
+}
+
 fn check_blob(blob: &Blob, owner: impl Fn() -> String) -> Result<(), BundleError> {
     match blob {
         Blob::Raw(raw) => {
@@ -253,6 +271,7 @@ impl BundleWriter {
             PendingFile {
                 kind,
                 aux: aux.to_owned(),
+                digest: content_digest(&data, || format!("file {path:?}"))?,
                 data,
             },
         );
@@ -420,6 +439,7 @@ impl BundleWriter {
                 aux: strings.intern(&file.aux)?,
                 kind: file.kind.to_u8(),
                 blob: next_blob_index()?,
+                digest: file.digest,
             }
             .encode(&mut file_table);
         }

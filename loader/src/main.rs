@@ -17,7 +17,7 @@ use std::ffi::{c_char, c_int, CString};
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use freeze_bundle::{
     find_runtime_in_elf, unpack_frames_to_file, LOADED_FROM_ENV, RUNTIME_MEMFD_NAME,
@@ -26,9 +26,16 @@ use freeze_bundle::{
 
 #[no_mangle]
 pub extern "C" fn main(_argc: c_int, argv: *const *const c_char) -> c_int {
-    let exe = std::fs::read_link("/proc/self/exe")
-        .unwrap_or_else(|_| PathBuf::from(std::env::args_os().next().unwrap_or_default()));
-    let error = match unpack_runtime() {
+    let own = match freeze_bundle::own_exe() {
+        Ok(own) => own,
+        Err(e) => {
+            let name = std::env::args().next().unwrap_or_default();
+            eprintln!("{name}: {e}");
+            return STATUS_UNUSABLE;
+        }
+    };
+    let exe = own.path;
+    let error = match unpack_runtime(&own.open) {
         Ok(runtime) => exec_runtime(&runtime, &exe, argv),
         Err(e) => e,
     };
@@ -37,8 +44,8 @@ pub extern "C" fn main(_argc: c_int, argv: *const *const c_char) -> c_int {
 }
 
 /// The runtime stub, unpacked from this executable into a memory file.
-fn unpack_runtime() -> io::Result<File> {
-    let file = File::open("/proc/self/exe")?;
+fn unpack_runtime(open: &Path) -> io::Result<File> {
+    let file = File::open(open)?;
     // SAFETY: the mapping is read-only and private; the executable file of
     // a running process cannot be written (ETXTBSY), so it does not change
     // under the mapping.

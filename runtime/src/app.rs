@@ -11,14 +11,20 @@ use crate::{magic_hex, payload, RuntimeError, PYTHON_MAGIC, PYTHON_VERSION};
 
 /// The `main` of every frozen executable: returns the process exit status.
 pub fn run_app() -> c_int {
-    let running = std::fs::read_link("/proc/self/exe")
-        .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_else(|_| std::env::args().next().unwrap_or_default());
+    let own = match freeze_bundle::own_exe() {
+        Ok(own) => own,
+        Err(e) => {
+            let name = std::env::args().next().unwrap_or_default();
+            eprintln!("{name}: {e}");
+            return STATUS_UNUSABLE;
+        }
+    };
+    let running = own.path.to_string_lossy().into_owned();
     // The file holding the bundle: this process's own executable, or the
     // one a loader was started as.
-    let (exe, bundle_file) = match loaded_from(&running) {
+    let (exe, bundle_file) = match loaded_from(&own) {
         Some(exe) => (exe.clone(), exe),
-        None => (running, "/proc/self/exe".to_owned()),
+        None => (running, own.open.to_string_lossy().into_owned()),
     };
     match boot_app(&exe, &bundle_file) {
         Ok(main) => cpython::run_main_and_finalize(main),
@@ -34,13 +40,20 @@ pub fn run_app() -> c_int {
 /// executable: it holds the bundle, and is what `sys.executable` names and
 /// child processes run. The loader's variable is removed either way, so
 /// the app and its children never see it.
-fn loaded_from(running: &str) -> Option<String> {
+fn loaded_from(own: &freeze_bundle::OwnExe) -> Option<String> {
     let from = std::env::var_os(LOADED_FROM_ENV)?;
     std::env::remove_var(LOADED_FROM_ENV);
     // Only the loader's memory file may be told where its bundle is: an
-    // ordinary frozen executable always reads its own.
-    let memfd = format!("/memfd:{RUNTIME_MEMFD_NAME}");
-    let is_loaded = running == memfd || running.starts_with(&format!("{memfd} "));
+    // ordinary frozen executable always reads its own. Without /proc the
+    // memory file cannot be named, but the kernel says the program was
+    // executed from a descriptor (`fexecve`), as the loader does.
+    let is_loaded = if own.from_proc {
+        let running = own.path.to_string_lossy();
+        let memfd = format!("/memfd:{RUNTIME_MEMFD_NAME}");
+        running == memfd || running.starts_with(&format!("{memfd} "))
+    } else {
+        freeze_bundle::executed_path().is_some_and(|p| p.starts_with("/dev/fd"))
+    };
     is_loaded.then(|| from.to_string_lossy().into_owned())
 }
 

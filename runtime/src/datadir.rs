@@ -9,21 +9,39 @@
 //! `$TMPDIR/freeze-<uid>` (else `/tmp/freeze-<uid>`), `/dev/shm/freeze-<uid>`.
 //! A base is used only if it is a real directory (not reached through a
 //! symlink) that the user owns and nobody else can write: one planted by
-//! another user in a shared `/tmp` is passed over. Extraction goes to a
-//! temporary directory renamed into place, so concurrent first starts are
-//! safe and a half-written directory is never used; later starts check each
-//! file's size and reuse it. Bundles without such data write nothing; when
-//! no base is usable the app stops at once with one line naming the
-//! directories tried.
+//! another user in a shared `/tmp` is passed over. Bundles without such
+//! data write nothing; when no base is usable the app stops at once with
+//! one line naming the directories tried.
+//!
+//! Every start checks each file of the directory against the content
+//! digest the bundle records (xxh3-64; reading and hashing them costs about
+//! what reading them costs: see bench/RESULTS.md), so a truncated,
+//! corrupted or edited file, a symlink, a file of another user or one set
+//! to mode 000 is noticed. A damaged directory is repaired, never used:
+//! the data is extracted into a temporary directory of a random name,
+//! which is then swapped into place in one step (`renameat2` with
+//! `RENAME_EXCHANGE`, or `RENAME_NOREPLACE` where there was none), so any
+//! number of starts can race on any state of the cache and each ends with a
+//! complete, checked directory. A temporary directory is locked (`flock`)
+//! by the process filling it; one left unlocked by a killed process is
+//! removed by the next start.
 
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use freeze_bundle::{Bundle, FileKind};
+use freeze_bundle::{Bundle, FileEntry, FileKind};
 
-const COMPLETE_MARKER: &str = ".freeze-complete";
+/// Temporary directories being filled, locked by their filler.
+const TEMP_PREFIX: &str = ".tmp-";
+/// Temporary directories just made, before they are locked and renamed to
+/// `TEMP_PREFIX` names; one older than [`UNLOCKED_GRACE`] was left by a
+/// process killed in between.
+const NEW_PREFIX: &str = ".new-";
+const UNLOCKED_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// True for bundled files that must exist on disk to be `open()`ed.
 fn needs_disk(path: &str) -> bool {
@@ -43,7 +61,7 @@ pub(crate) fn data_root(bundle: &Bundle<'_>) -> Result<Option<PathBuf>, String> 
         }
         hasher.update(file.path.as_bytes());
         hasher.update(&[0]);
-        hasher.update(&file.data.checksum.to_le_bytes());
+        hasher.update(&file.digest.to_le_bytes());
         hasher.update(&file.data.raw_len.to_le_bytes());
         files.push(file);
     }
@@ -53,7 +71,7 @@ pub(crate) fn data_root(bundle: &Bundle<'_>) -> Result<Option<PathBuf>, String> 
     let name = format!("data-{:016x}", hasher.digest());
     let mut tried = Vec::new();
     for base in candidate_bases() {
-        match extract_under(bundle, &files, &base, &name, hasher.digest()) {
+        match extract_under(bundle, &files, &base, &name) {
             Ok(dir) => return Ok(Some(dir)),
             Err(e) => tried.push(format!("{} ({e})", base.display())),
         }
@@ -66,45 +84,183 @@ pub(crate) fn data_root(bundle: &Bundle<'_>) -> Result<Option<PathBuf>, String> 
     ))
 }
 
-/// Extracts the data under `base` (made private if missing), or reuses a
-/// complete copy there.
+/// Uses a checked copy of the data under `base` (made private if missing),
+/// or extracts one and swaps it into place.
 fn extract_under(
     bundle: &Bundle<'_>,
-    files: &[freeze_bundle::FileEntry<'_>],
+    files: &[FileEntry<'_>],
     base: &Path,
     name: &str,
-    digest: u64,
 ) -> Result<PathBuf, String> {
     private_dir(base)?;
+    remove_stale_temporaries(base);
     let dir = base.join(name);
-    if is_complete(&dir, files) {
+    if check(&dir, files).is_ok() {
         return Ok(dir);
     }
-    let tmp = base.join(format!(".tmp-{}-{}", std::process::id(), digest & 0xffff));
-    let _ = fs::remove_dir_all(&tmp);
-    let result = extract(bundle, files, &tmp);
-    if let Err(e) = result {
-        let _ = fs::remove_dir_all(&tmp);
-        return Err(e);
+    let tmp = TempDir::new(base)?;
+    extract(bundle, files, &tmp.path)?;
+    install(&tmp.path, &dir, files)?;
+    Ok(dir)
+}
+
+/// A temporary directory of a random name under a base, locked (`flock`)
+/// while this process fills it, and removed on drop unless installed.
+struct TempDir {
+    path: PathBuf,
+    /// Holds the lock; closing it releases it.
+    _lock: fs::File,
+}
+
+impl TempDir {
+    fn new(base: &Path) -> Result<TempDir, String> {
+        let mut random = [0u8; 8];
+        fs::File::open("/dev/urandom")
+            .and_then(|mut f| f.read_exact(&mut random))
+            .unwrap_or_else(|_| {
+                let t = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                random = (t.as_nanos() as u64).to_le_bytes();
+            });
+        let tag = format!("{}-{:016x}", std::process::id(), u64::from_le_bytes(random));
+        let new = base.join(format!("{NEW_PREFIX}{tag}"));
+        fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&new)
+            .map_err(|e| format!("cannot create {}: {e}", new.display()))?;
+        let lock = fs::File::open(&new)
+            .and_then(|f| flock(&f, libc::LOCK_EX | libc::LOCK_NB).map(|()| f))
+            .map_err(|e| format!("cannot lock {}: {e}", new.display()));
+        let path = base.join(format!("{TEMP_PREFIX}{tag}"));
+        match lock.and_then(|lock| {
+            fs::rename(&new, &path)
+                .map(|()| lock)
+                .map_err(|e| format!("cannot rename {}: {e}", new.display()))
+        }) {
+            Ok(lock) => Ok(TempDir { path, _lock: lock }),
+            Err(e) => {
+                let _ = fs::remove_dir_all(&new);
+                Err(e)
+            }
+        }
     }
-    if fs::symlink_metadata(&dir).is_ok() {
-        // Another process finished first, or a damaged copy: keep a good one.
-        if is_complete(&dir, files) {
-            let _ = fs::remove_dir_all(&tmp);
-            return Ok(dir);
-        }
-        remove_any(&dir);
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        // Gone once installed; otherwise a failed or abandoned extraction.
+        remove_any(&self.path);
     }
-    match fs::rename(&tmp, &dir) {
-        Ok(()) => Ok(dir),
-        Err(_) if is_complete(&dir, files) => {
-            let _ = fs::remove_dir_all(&tmp);
-            Ok(dir)
+}
+
+fn flock(file: &fs::File, operation: libc::c_int) -> std::io::Result<()> {
+    // SAFETY: flock on a descriptor we own; it only changes lock state.
+    if unsafe { libc::flock(file.as_raw_fd(), operation) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// Removes the temporary directories under `base` that no live process is
+/// filling: unlocked `.tmp-` ones, and `.new-` ones past the grace period.
+fn remove_stale_temporaries(base: &Path) {
+    let Ok(entries) = fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.as_bytes();
+        let path = entry.path();
+        if name.starts_with(TEMP_PREFIX.as_bytes()) {
+            // A directory's lock is its filler's while that lives; opening
+            // does not follow a symlink planted in its place.
+            let unlocked = fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NOFOLLOW | libc::O_DIRECTORY)
+                .open(&path)
+                .and_then(|f| flock(&f, libc::LOCK_EX | libc::LOCK_NB));
+            if unlocked.is_ok() {
+                remove_any(&path);
+            }
+        } else if name.starts_with(NEW_PREFIX.as_bytes()) {
+            let old = fs::symlink_metadata(&path)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > UNLOCKED_GRACE);
+            if old {
+                remove_any(&path);
+            }
         }
-        Err(e) => {
-            let _ = fs::remove_dir_all(&tmp);
-            Err(format!("cannot move data into {}: {e}", dir.display()))
+    }
+}
+
+/// Puts the filled temporary directory `tmp` in place at `dir`: renamed
+/// there if nothing is; if a checked copy is there (another start was
+/// first), `tmp` is dropped; a damaged one is swapped out in one step and
+/// removed.
+fn install(tmp: &Path, dir: &Path, files: &[FileEntry<'_>]) -> Result<(), String> {
+    let failed = |e: std::io::Error| format!("cannot move data into {}: {e}", dir.display());
+    for _ in 0..8 {
+        match rename2(tmp, dir, libc::RENAME_NOREPLACE) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {}
+            // A filesystem without the flag: a plain rename succeeds where
+            // nothing (or an empty directory) is in the way.
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => match fs::rename(tmp, dir) {
+                Ok(()) => return Ok(()),
+                Err(_) if check(dir, files).is_ok() => return Ok(()),
+                Err(_) => {}
+            },
+            Err(e) => return Err(failed(e)),
         }
+        if check(dir, files).is_ok() {
+            return Ok(()); // tmp is removed on drop
+        }
+        match rename2(tmp, dir, libc::RENAME_EXCHANGE) {
+            // tmp now names the damaged copy, removed on drop.
+            Ok(()) => return Ok(()),
+            // Removed meanwhile: try again from the start.
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
+            // No exchange here: move the damaged copy aside, then retry.
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                let aside = tmp.with_extension("damaged");
+                if fs::rename(dir, &aside).is_ok() {
+                    remove_any(&aside);
+                }
+            }
+            Err(e) => return Err(failed(e)),
+        }
+    }
+    Err(format!(
+        "cannot move data into {}: it keeps changing under us",
+        dir.display()
+    ))
+}
+
+fn rename2(from: &Path, to: &Path, flags: libc::c_uint) -> std::io::Result<()> {
+    let c = |p: &Path| {
+        std::ffi::CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))
+    };
+    let (from, to) = (c(from)?, c(to)?);
+    // SAFETY: renameat2 with two NUL-terminated paths (absolute or relative
+    // to the working directory); it only renames.
+    let status = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            from.as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            flags,
+        )
+    };
+    if status == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 
@@ -125,7 +281,6 @@ fn remove_any(path: &Path) {
 /// (0700, its parents as needed) if missing; refused if it is a symlink,
 /// not a directory, owned by another user, or writable by group or others.
 fn private_dir(dir: &Path) -> Result<(), String> {
-    use std::os::unix::fs::MetadataExt;
     if fs::symlink_metadata(dir).is_err() {
         fs::DirBuilder::new()
             .recursive(true)
@@ -198,47 +353,54 @@ fn home_dir() -> Option<PathBuf> {
     }
 }
 
-fn is_complete(dir: &Path, files: &[freeze_bundle::FileEntry<'_>]) -> bool {
+/// Whether `dir` is a private directory whose files are exactly the
+/// bundle's: regular files of ours with the recorded content.
+fn check(dir: &Path, files: &[FileEntry<'_>]) -> Result<(), String> {
     // A symlinked data directory, or one another user could have filled,
     // is not ours to use.
-    if private_dir_exists(dir).is_err() || !dir.join(COMPLETE_MARKER).is_file() {
-        return false;
-    }
-    // SAFETY: getuid has no preconditions and cannot fail.
-    let uid = unsafe { libc::getuid() };
-    files.iter().all(|f| {
-        use std::os::unix::fs::MetadataExt;
-        // A regular file of ours, of the right size, that we can read: a
-        // symlink, a truncated file or one set to mode 000 is damage, and
-        // the directory is extracted again.
-        fs::symlink_metadata(dir.join(f.path))
-            .map(|m| {
-                m.is_file()
-                    && m.uid() == uid
-                    && m.mode() & 0o400 != 0
-                    && m.len() == u64::from(f.data.raw_len)
-            })
-            .unwrap_or(false)
-    })
-}
-
-/// `private_dir`'s checks of an existing directory, creating nothing.
-fn private_dir_exists(dir: &Path) -> Result<(), String> {
     if fs::symlink_metadata(dir).is_err() {
         return Err("missing".into());
     }
-    private_dir(dir)
+    private_dir(dir)?;
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let mut buffer = Vec::new();
+    for f in files {
+        let path = dir.join(f.path);
+        let damaged = |why: &str| Err(format!("{}: {why}", path.display()));
+        // O_NOFOLLOW: a symlink in a file's place is damage, not followed.
+        let Ok(mut file) = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(&path)
+        else {
+            return damaged("cannot be opened");
+        };
+        let Ok(meta) = file.metadata() else {
+            return damaged("cannot be read");
+        };
+        // Root reads a file set to mode 000 anyway: the mode itself is
+        // the damage.
+        if !meta.is_file()
+            || meta.uid() != uid
+            || meta.mode() & 0o400 == 0
+            || meta.len() != u64::from(f.data.raw_len)
+        {
+            return damaged("not a readable file of ours of the right size");
+        }
+        buffer.clear();
+        if file.read_to_end(&mut buffer).is_err() || xxhash_rust::xxh3::xxh3_64(&buffer) != f.digest
+        {
+            return damaged("content differs from the bundle's");
+        }
+    }
+    Ok(())
 }
 
-fn extract(
-    bundle: &Bundle<'_>,
-    files: &[freeze_bundle::FileEntry<'_>],
-    tmp: &Path,
-) -> Result<(), String> {
+/// Writes every data file under `tmp`, checking each against its digest.
+fn extract(bundle: &Bundle<'_>, files: &[FileEntry<'_>], tmp: &Path) -> Result<(), String> {
     let mut dirs = fs::DirBuilder::new();
     dirs.recursive(true).mode(0o700);
-    dirs.create(tmp)
-        .map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
     for file in files {
         let target = tmp.join(file.path);
         if let Some(parent) = target.parent() {
@@ -246,6 +408,12 @@ fn extract(
                 .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
         }
         let write = |bytes: &[u8]| {
+            if xxhash_rust::xxh3::xxh3_64(bytes) != file.digest {
+                return Err(format!(
+                    "{}: the bundle's content does not match its digest (damaged bundle)",
+                    file.path
+                ));
+            }
             fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
@@ -257,6 +425,5 @@ fn extract(
         crate::payload::read_blob_once(bundle, &file.data, write)
             .map_err(|e| format!("{}: {e}", file.path))??;
     }
-    fs::write(tmp.join(COMPLETE_MARKER), b"")
-        .map_err(|e| format!("cannot finish {}: {e}", tmp.display()))
+    Ok(())
 }

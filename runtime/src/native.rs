@@ -2,6 +2,15 @@
 //! need are written to anonymous memory files (`memfd_create`) and loaded
 //! from `/proc/self/fd/N`; nothing touches the filesystem.
 //!
+//! A memory file is closed once its object is loaded, so an app holds no
+//! more descriptors than under python (`ulimit -n 12` suffices). glibc
+//! recognises a loaded object by the path string it was opened with
+//! (`l_libname`) before it looks at any file, so a later `dlopen` of that
+//! path (`_imp.create_dynamic`, ctypes) finds the object with its file
+//! closed, and a reused descriptor number must never be named by the same
+//! string again: every path handed to the dynamic linker is unique in the
+//! process (see [`fd_path`]).
+//!
 //! The dynamic linker resolves an object's `DT_NEEDED` entries against the
 //! SONAMEs of objects already loaded, so bundled libraries are loaded first,
 //! dependencies before dependants, and the extension's own needs are then met
@@ -32,8 +41,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
-use std::mem::ManuallyDrop;
-use std::os::fd::{FromRawFd, IntoRawFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, RawFd};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -70,14 +78,60 @@ fn loaded() -> MutexGuard<'static, Loaded> {
 }
 
 /// Native code in a memory file, ready for `dlopen`.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub(crate) struct MemoryFile {
-    /// `/proc/self/fd/N`.
+    /// `/proc/self/fd/N`, spelt as no other object of this process was
+    /// (see [`fd_path`]): the dynamic linker's name for the object, which
+    /// stays valid once the object is loaded and the file closed.
     pub path: String,
-    /// `N`, open for the life of the process.
-    pub fd: RawFd,
+    /// The memory file, until its object is loaded.
+    file: Option<std::fs::File>,
     /// The libraries the object needs (`DT_NEEDED`), in order.
     pub needed: Vec<String>,
+}
+
+impl MemoryFile {
+    /// The open memory file: Err once the object is loaded and it closed.
+    fn file(&self) -> Result<&std::fs::File, String> {
+        self.file
+            .as_ref()
+            .ok_or_else(|| "its memory file is closed (the object is loaded)".to_owned())
+    }
+
+    /// Closes the memory file of a loaded object: the mapped object keeps
+    /// its pages, and the linker knows it by `path`.
+    fn loaded(&mut self) {
+        self.file = None;
+    }
+}
+
+/// A path for descriptor `fd` under `dir` (`/proc/self/fd/` or `/dev/fd/`)
+/// that was never handed out before in this process: `dir` + N the first
+/// time, then with the counter of earlier uses of N under `dir` spelt in
+/// path separators that the kernel ignores (`//`, `/./`): the bijective
+/// binary digits of the counter, 0 as `/`, 1 as `./`. glibc takes a
+/// `dlopen` path it has seen for the object it loaded under it, so a reused
+/// number must never be spelt the same twice.
+pub(crate) fn fd_path(dir: &str, fd: RawFd) -> String {
+    static USES: Mutex<BTreeMap<(String, RawFd), u64>> = Mutex::new(BTreeMap::new());
+    let mut uses = USES.lock().unwrap_or_else(|p| p.into_inner());
+    let count = uses.entry((dir.to_owned(), fd)).or_insert(0);
+    let path = spell_fd_path(dir, fd, *count);
+    *count += 1;
+    path
+}
+
+/// `dir` + separators spelling `count` + `fd` (see [`fd_path`]).
+fn spell_fd_path(dir: &str, fd: RawFd, count: u64) -> String {
+    let mut path = dir.to_owned();
+    // Bijective base 2: count + 1 in binary without its leading 1, so that
+    // every count has its own string of digits, the empty one for 0.
+    let n = count + 1;
+    for bit in (0..n.ilog2()).rev() {
+        path.push_str(if n >> bit & 1 == 1 { "./" } else { "/" });
+    }
+    path.push_str(&fd.to_string());
+    path
 }
 
 /// The memory file holding the content of `blob`: the one unpacked ahead of
@@ -95,9 +149,7 @@ pub(crate) fn memory_file(
 
 /// A new memory file named `name` holding the content of `blob`,
 /// decompressed into the file frame by frame (no buffer for the whole:
-/// OpenBLAS is 35 MB). The descriptor is deliberately never closed: glibc
-/// caches `dlopen` by path string, so a reused fd number would alias a
-/// different library.
+/// OpenBLAS is 35 MB).
 pub(crate) fn unpack_memory_file(
     bundle: &Bundle<'_>,
     name: &str,
@@ -135,10 +187,9 @@ pub(crate) fn unpack_memory_file(
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| failed("mapping", &e))?;
         needed_libraries(&map)
     };
-    let fd = file.into_raw_fd(); // keep it open for the life of the process
     Ok(MemoryFile {
-        path: format!("/proc/self/fd/{fd}"),
-        fd,
+        path: fd_path("/proc/self/fd/", file.as_raw_fd()),
+        file: Some(file),
         needed,
     })
 }
@@ -183,6 +234,8 @@ struct Node<'a> {
     on_stack: bool,
     /// The bundled libraries it needs that the walk met (indices).
     deps: Vec<usize>,
+    /// The path its cycle's other members need it by, once rewritten.
+    link: Option<String>,
     loaded: bool,
 }
 
@@ -223,6 +276,7 @@ impl<'a> Walk<'_, 'a> {
             low: index,
             on_stack: true,
             deps: Vec::new(),
+            link: None,
             loaded: false,
         });
         self.stack.push(index);
@@ -250,13 +304,17 @@ impl<'a> Walk<'_, 'a> {
     fn load_component(&mut self, component: &[usize]) -> Result<(), LoadError> {
         if component.len() > 1 {
             for &member in component {
+                let file = self.nodes[member].memory.file().map_err(LoadError)?;
+                self.nodes[member].link = Some(link_path(file));
+            }
+            for &member in component {
                 let renames: Vec<(String, String)> = self.nodes[member]
                     .deps
                     .iter()
                     .filter(|dep| **dep != member && component.contains(dep))
-                    .map(|&dep| {
+                    .filter_map(|&dep| {
                         let node = &self.nodes[dep];
-                        (node.soname.clone(), link_path(node.memory.fd))
+                        Some((node.soname.clone(), node.link.clone()?))
                     })
                     .collect();
                 let node = &self.nodes[member];
@@ -273,14 +331,19 @@ impl<'a> Walk<'_, 'a> {
             seal_before_loading(&node.memory, node.file.path)?;
             let handle =
                 dlopen(&node.memory.path, libc::RTLD_NOW | libc::RTLD_LOCAL).map_err(|e| {
-                    LoadError(format!(
+                    LoadError(without_proc(format!(
                         "{} (bundled as {}): {e}",
                         node.soname, node.file.path
-                    ))
+                    )))
                 })?;
             name_object(handle, &virtual_path(self.root, node.file.path));
             self.loaded.libraries.insert(node.soname.clone());
             self.nodes[member].loaded = true;
+        }
+        // The members opened each other through their memory files while
+        // the first of them loaded; all are mapped now.
+        for &member in component {
+            self.nodes[member].memory.loaded();
         }
         Ok(())
     }
@@ -290,8 +353,8 @@ impl<'a> Walk<'_, 'a> {
     fn describe(&self, message: &str) -> String {
         let mut out = message.to_owned();
         for node in &self.nodes {
-            for path in [node.memory.path.clone(), link_path(node.memory.fd)] {
-                out = replace_path(&out, &path, node.file.path);
+            for path in std::iter::once(&node.memory.path).chain(&node.link) {
+                out = replace_path(&out, path, node.file.path);
             }
         }
         out
@@ -301,8 +364,11 @@ impl<'a> Walk<'_, 'a> {
 /// Seals a memory file once nothing will write it again (its DT_NEEDED
 /// names rewritten, if it is in a cycle), just before it is loaded.
 fn seal_before_loading(memory: &MemoryFile, bundled_as: &str) -> Result<(), LoadError> {
-    crate::fds::seal(memory.fd)
-        .map_err(|e| LoadError(format!("sealing the memory file of {bundled_as}: {e}")))
+    let sealing = |e: &dyn std::fmt::Display| {
+        LoadError(format!("sealing the memory file of {bundled_as}: {e}"))
+    };
+    let file = memory.file().map_err(|e| sealing(&e))?;
+    crate::fds::seal(file.as_raw_fd()).map_err(|e| sealing(&e))
 }
 
 /// `text` with each occurrence of `path` not followed by a digit (the path
@@ -356,23 +422,17 @@ fn bundled_library<'a>(
     Ok(None)
 }
 
-/// The shortest path naming descriptor `fd` for the dynamic linker:
-/// `/dev/fd/N` where that is this process's descriptor (it leaves more room
-/// in the string it replaces), else `/proc/self/fd/N`.
-fn link_path(fd: RawFd) -> String {
-    let short = format!("/dev/fd/{fd}");
-    // SAFETY: borrows the descriptor for fstat only; ManuallyDrop keeps the
-    // File from closing it.
-    let file = ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(fd) });
-    let same = match (std::fs::metadata(&short), file.metadata()) {
+/// The shortest path naming memory file `file` for the dynamic linker,
+/// unique in the process ([`fd_path`]): under `/dev/fd/` where that shows
+/// this process's descriptors (it leaves more room in the string it
+/// replaces), else under `/proc/self/fd/`.
+fn link_path(file: &std::fs::File) -> String {
+    let fd = file.as_raw_fd();
+    let same = match (std::fs::metadata(format!("/dev/fd/{fd}")), file.metadata()) {
         (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
         _ => false,
     };
-    if same {
-        short
-    } else {
-        format!("/proc/self/fd/{fd}")
-    }
+    fd_path(if same { "/dev/fd/" } else { "/proc/self/fd/" }, fd)
 }
 
 /// Rewrites, in memory file `memory`, the needed names `renames` (old, new)
@@ -381,14 +441,12 @@ fn rewrite_needed(memory: &MemoryFile, renames: &[(String, String)]) -> Result<(
     if renames.is_empty() {
         return Ok(());
     }
-    // SAFETY: borrows the never-closed descriptor; ManuallyDrop keeps the
-    // File from closing it.
-    let file = ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(memory.fd) });
+    let file = memory.file()?;
     let patches = {
         // SAFETY: a read-only mapping of a memory file that nothing writes
         // while it is mapped: the prefetch thread is done with it and only
         // the loading thread, here, writes, after the mapping is dropped.
-        let map = unsafe { memmap2::Mmap::map(&*file) }.map_err(|e| e.to_string())?;
+        let map = unsafe { memmap2::Mmap::map(file) }.map_err(|e| e.to_string())?;
         needed_rewrites(&map, renames)?
     };
     for (offset, bytes) in patches {
@@ -644,23 +702,51 @@ pub(crate) fn prepare_extension(
     let code = entry
         .code
         .ok_or_else(|| LoadError(format!("extension module {name} has no code")))?;
-    let cached = loaded().extensions.get(name).cloned();
-    let unpacked = match cached {
+    // Taken out while it loads (preloading locks the table); put back
+    // after, so that loading it again finds the same object by its path.
+    let cached = loaded().extensions.remove(name);
+    let mut unpacked = match cached {
         Some(unpacked) => unpacked,
-        None => {
-            let unpacked = memory_file(bundle, &memory_name(root, entry.path), &code)?;
-            loaded()
-                .extensions
-                .insert(name.to_owned(), unpacked.clone());
-            unpacked
-        }
+        None => memory_file(bundle, &memory_name(root, entry.path), &code)?,
     };
+    let result = load_extension_object(bundle, root, &mut unpacked, entry.path, flags);
+    let path = unpacked.path.clone();
+    loaded().extensions.insert(name.to_owned(), unpacked);
+    result.map(|()| path)
+}
+
+/// Loads the extension module in memory file `unpacked` (bundled as `rel`),
+/// its bundled libraries first, unless it is loaded already; its memory
+/// file is closed once it is.
+fn load_extension_object(
+    bundle: &Bundle<'_>,
+    root: &str,
+    unpacked: &mut MemoryFile,
+    rel: &str,
+    flags: c_int,
+) -> Result<(), LoadError> {
+    if unpacked.file.is_none() {
+        return Ok(()); // loaded before: its path finds the object
+    }
     preload(bundle, root, &unpacked.needed)?;
-    seal_before_loading(&unpacked, entry.path)?;
+    seal_before_loading(unpacked, rel)?;
     let handle = dlopen(&unpacked.path, flags)
-        .map_err(|e| LoadError(replace_path(&e, &unpacked.path, entry.path)))?;
-    name_object(handle, &virtual_path(root, entry.path));
-    Ok(unpacked.path)
+        .map_err(|e| LoadError(without_proc(replace_path(&e, &unpacked.path, rel))))?;
+    name_object(handle, &virtual_path(root, rel));
+    unpacked.loaded();
+    Ok(())
+}
+
+/// `message` (the dynamic linker's, about a memory file) with the reason
+/// when there is no /proc to open memory files through.
+fn without_proc(message: String) -> String {
+    if std::fs::metadata("/proc/self/fd").is_ok() {
+        return message;
+    }
+    format!(
+        "{message} (native code is loaded from memory through /proc/self/fd, and /proc is not \
+         mounted here: mount /proc to use this module)"
+    )
 }
 
 #[cfg(test)]

@@ -16,6 +16,11 @@
 //! constructors, stay on the importing thread, in import order. A process
 //! forked while the thread runs has no such thread (and maybe a held lock),
 //! so it never looks at the table and unpacks what it imports itself.
+//!
+//! Each memory file is a descriptor until its object is loaded, so the
+//! thread keeps only a few unpacked ahead of the imports (fewer under a low
+//! `ulimit -n`), and one it could not make (out of descriptors, say) is left
+//! for the import to make itself.
 
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 
@@ -46,7 +51,7 @@ static TABLE: OnceLock<Table> = OnceLock::new();
 /// thread of its own, into memory files named after their virtual paths
 /// under `root`. Does nothing if the table is empty.
 pub(crate) fn start(bundle: Bundle<'static>, root: String) {
-    if bundle.prefetch_count() == 0 {
+    if bundle.prefetch_count() == 0 || max_ahead() < 4 {
         return;
     }
     let table = Table {
@@ -70,7 +75,9 @@ fn lock(table: &Table) -> MutexGuard<'_, Vec<(BlobRef, Slot)>> {
 
 fn unpack_ahead(bundle: &Bundle<'static>, root: &str) {
     let Some(table) = TABLE.get() else { return };
+    let ahead = max_ahead().max(1);
     for entry in bundle.prefetch() {
+        wait_for_room(table, ahead);
         // A damaged table: the imports report the damage, if they meet it.
         let Ok(entry) = entry else { return };
         let rel = if entry.is_library {
@@ -97,11 +104,50 @@ fn unpack_one(table: &Table, bundle: &Bundle<'static>, blob: &BlobRef, name: &st
     }
     let unpacked = native::unpack_memory_file(bundle, name, blob);
     let mut slots = lock(table);
-    if let Some((_, slot)) = slots.iter_mut().find(|(claimed, _)| claimed == blob) {
-        *slot = Slot::Done(unpacked);
+    if let Some(index) = slots.iter().position(|(claimed, _)| claimed == blob) {
+        match unpacked {
+            Ok(unpacked) => slots[index].1 = Slot::Done(Ok(unpacked)),
+            // Unclaimed again: the import makes it itself, and says why
+            // should it fail there too.
+            Err(_) => {
+                slots.remove(index);
+            }
+        }
     }
     drop(slots);
     table.changed.notify_all();
+}
+
+/// Blocks the thread while `ahead` memory files it made wait for their
+/// imports.
+fn wait_for_room(table: &Table, ahead: usize) {
+    let mut slots = lock(table);
+    while slots
+        .iter()
+        .filter(|(_, slot)| matches!(slot, Slot::Done(_)))
+        .count()
+        >= ahead
+    {
+        slots = table.changed.wait(slots).unwrap_or_else(|p| p.into_inner());
+    }
+}
+
+/// How many memory files the thread may hold unpacked ahead of the
+/// imports: a sixteenth of the descriptor limit, up to 16; none under a
+/// limit below 64, where every descriptor may be needed by the imports
+/// themselves.
+fn max_ahead() -> usize {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes the limit into the struct we pass.
+    let soft = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 {
+        limit.rlim_cur
+    } else {
+        1024
+    };
+    (soft / 16).min(16) as usize
 }
 
 /// The memory file the prefetch thread made for `blob`, waiting for it if
@@ -121,7 +167,11 @@ pub(crate) fn take(blob: &BlobRef) -> Option<Result<MemoryFile, LoadError>> {
         };
         match std::mem::replace(&mut slots[index].1, Slot::Taken) {
             Slot::Taken => return None,
-            Slot::Done(unpacked) => return Some(unpacked),
+            Slot::Done(unpacked) => {
+                drop(slots);
+                table.changed.notify_all(); // room for the thread
+                return Some(unpacked);
+            }
             Slot::Unpacking => {
                 slots[index].1 = Slot::Unpacking;
                 slots = table.changed.wait(slots).unwrap_or_else(|p| p.into_inner());

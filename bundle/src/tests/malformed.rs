@@ -31,7 +31,7 @@ impl Layout {
         let prefetch_count = u32_at(bytes, 44) as usize;
         let modules = 96;
         let files = modules + 32 * module_count;
-        let blobs = files + 24 * file_count;
+        let blobs = files + 32 * file_count;
         let prefetch = blobs + 32 * blob_count;
         Layout {
             modules,
@@ -47,7 +47,7 @@ impl Layout {
     }
 
     fn file(&self, index: usize) -> usize {
-        self.files + 24 * index
+        self.files + 32 * index
     }
 
     fn blob(&self, index: usize) -> usize {
@@ -118,9 +118,9 @@ fn non_bundles_are_refused_with_clear_errors() {
 
 #[test]
 fn other_format_versions_are_refused_by_number() {
-    // Version 1 (no prefetch table), version 2 (no dictionary) and a later
-    // one alike.
-    for other in [1u16, 2, 4] {
+    // Version 1 (no prefetch table), version 2 (no dictionary), version 3
+    // (no content digests) and a later one alike.
+    for other in [1u16, 2, 3, 5] {
         let mut bytes = small_bundle();
         bytes[8..10].copy_from_slice(&other.to_le_bytes());
         let error = Bundle::parse(&bytes).expect_err("another version");
@@ -128,12 +128,12 @@ fn other_format_versions_are_refused_by_number() {
             error,
             BundleError::UnsupportedVersion {
                 found,
-                supported: 3
+                supported: 4
             } if found == other
         ));
         assert_eq!(
             error.to_string(),
-            format!("bundle format version {other}, this build reads 3")
+            format!("bundle format version {other}, this build reads 4")
         );
     }
 
@@ -257,9 +257,9 @@ fn record_inconsistencies_are_refused() {
     assert_corrupt(
         rejection_after(|bytes, layout| {
             let (first, second) = (layout.file(0), layout.file(1));
-            let record: Vec<u8> = bytes[first..first + 24].to_vec();
-            bytes.copy_within(second..second + 24, first);
-            bytes[second..second + 24].copy_from_slice(&record);
+            let record: Vec<u8> = bytes[first..first + 32].to_vec();
+            bytes.copy_within(second..second + 32, first);
+            bytes[second..second + 32].copy_from_slice(&record);
         }),
         "not strictly sorted",
     );
