@@ -9,17 +9,20 @@ use std::process::{Command, Stdio};
 
 use common::*;
 
-/// Runs `program args` through `sh -c 'exec "$0" "$@" <redirections>'`
-/// under `env -i`, in `cwd`: (exit code, stderr).
-fn run_redirected(
+/// Runs `program args` through `sh -c '<setup> exec "$0" "$@" <redirections>'`
+/// under `env -i` plus `env`, in `cwd`, stdin from /dev/null: (exit code,
+/// stdout, stderr).
+fn run_in_sh(
     program: &Path,
     args: &[&str],
-    redirections: &str,
+    (setup, redirections): (&str, &str),
+    env: &[&str],
     cwd: &Path,
-) -> (Option<i32>, String) {
-    let script = format!("exec \"$0\" \"$@\" {redirections}");
+) -> (Option<i32>, String, String) {
+    let script = format!("{setup} exec \"$0\" \"$@\" {redirections}");
     let out = Command::new("env")
         .arg("-i")
+        .args(env)
         .arg("/bin/sh")
         .arg("-c")
         .arg(&script)
@@ -27,12 +30,11 @@ fn run_redirected(
         .args(args)
         .current_dir(cwd)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .output()
         .expect("run sh");
     (
         out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
@@ -61,13 +63,14 @@ fn closed_standard_streams_stay_closed() {
     );
     let (run_dir, copy) = isolate(&exe, "closedio-run");
     for redirections in ["<&- >&-", "<&-", ">&-"] {
-        let (py_code, py_err) = run_redirected(
+        let (py_code, _, py_err) = run_in_sh(
             Path::new(PYTHON),
             &["-B", app_dir.to_str().unwrap()],
-            redirections,
+            ("", redirections),
+            &[],
             dir.path(),
         );
-        let (fr_code, fr_err) = run_redirected(&copy, &[], redirections, run_dir.path());
+        let (fr_code, _, fr_err) = run_in_sh(&copy, &[], ("", redirections), &[], run_dir.path());
         assert_eq!(
             py_code, fr_code,
             "{redirections}: exit codes\npython:\n{py_err}\nfrozen:\n{fr_err}"
@@ -148,42 +151,17 @@ fn native_code_needs_no_more_descriptors_than_it_loads_at_once() {
         "fdlimit",
     );
     let (run_dir, copy) = isolate(&exe, "fdlimit-run");
-    let py = run_redirected_out(
+    let limit = ("ulimit -n 12;", "");
+    let py = run_in_sh(
         Path::new(PYTHON),
         &["-B", app_dir.to_str().unwrap()],
-        "ulimit -n 12;",
+        limit,
+        &[],
         dir.path(),
     );
-    let frozen = run_redirected_out(&copy, &[], "ulimit -n 12;", run_dir.path());
+    let frozen = run_in_sh(&copy, &[], limit, &[], run_dir.path());
     assert_eq!(py.0, Some(0), "{}", py.2);
     assert_eq!(frozen, py);
-}
-
-/// Runs `program args` after shell commands `setup` under `env -i` in `cwd`:
-/// (exit code, stdout, stderr).
-fn run_redirected_out(
-    program: &Path,
-    args: &[&str],
-    setup: &str,
-    cwd: &Path,
-) -> (Option<i32>, String, String) {
-    let script = format!("{setup} exec \"$0\" \"$@\"");
-    let out = Command::new("env")
-        .arg("-i")
-        .arg("/bin/sh")
-        .arg("-c")
-        .arg(&script)
-        .arg(program)
-        .args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run sh");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 /// Runs `program` as user and group `id` (setpriv; CI runs as root) under
@@ -372,6 +350,8 @@ fn a_damaged_data_directory_is_repaired() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::write(&template, b"tampered!").unwrap();
     assert_eq!(run(), good, "a file of the wrong size is replaced");
+    std::fs::write(&template, b"the fake template\n").unwrap();
+    assert_eq!(run(), good, "a same-size edit fails the content digest");
     // (Root could read it anyway: the mode itself marks the damage.)
     std::fs::set_permissions(&template, std::fs::Permissions::from_mode(0o000)).unwrap();
     assert_eq!(run(), good, "a file set to mode 000 is replaced");
@@ -386,4 +366,250 @@ fn a_damaged_data_directory_is_repaired() {
         .file_type()
         .is_symlink());
     drop(dir);
+}
+
+#[test]
+fn concurrent_starts_on_a_damaged_cache_all_succeed_and_leftovers_go() {
+    let (dir, exe) = data_app("race");
+    let (run_dir, copy) = isolate(&exe, "race-run");
+    let cache = run_dir.path().join("cache");
+    let base = cache.join("freeze");
+    let xdg = format!("XDG_CACHE_HOME={}", cache.display());
+    let start = || {
+        Command::new("env")
+            .args(["-i", &xdg])
+            .arg(&copy)
+            .current_dir(run_dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let first = start().wait_with_output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&first.stdout),
+        "the real template\n"
+    );
+    let data = std::fs::read_dir(&base)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("data-")
+        })
+        .expect("a data directory");
+    // Damage: a truncated file. Leftovers: a temporary directory of a
+    // start killed while filling it (unlocked), one just made by a start
+    // killed before it locked it (an hour old), and one a live start is
+    // filling (locked by `flock`, which holds it while it sleeps).
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(data.join("template.txt"))
+        .unwrap()
+        .set_len(3)
+        .unwrap();
+    for leftover in [".tmp-1-dead/sub", ".new-2-old", ".tmp-3-live"] {
+        std::fs::create_dir_all(base.join(leftover)).unwrap();
+    }
+    std::fs::write(base.join(".tmp-1-dead/sub/template.txt"), b"half").unwrap();
+    let aged = Command::new("touch")
+        .args(["-d", "1 hour ago"])
+        .arg(base.join(".new-2-old"))
+        .status()
+        .unwrap();
+    assert!(aged.success());
+    let mut holder = Command::new("flock")
+        .arg(base.join(".tmp-3-live"))
+        .args(["sleep", "30"])
+        .spawn()
+        .expect("flock (util-linux)");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+
+    let starts: Vec<_> = (0..30).map(|_| start()).collect();
+    let results: Vec<(Option<i32>, String, String)> = starts
+        .into_iter()
+        .map(|child| {
+            let out = child.wait_with_output().unwrap();
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        })
+        .collect();
+    let mut left: Vec<String> = std::fs::read_dir(&base)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    left.sort();
+    let _ = holder.kill();
+    let _ = holder.wait();
+    for result in &results {
+        assert_eq!(
+            (result.0, result.1.as_str(), result.2.as_str()),
+            (Some(0), "the real template\n", ""),
+        );
+    }
+    assert_eq!(
+        std::fs::read(data.join("template.txt")).unwrap(),
+        b"the real template\n"
+    );
+    assert_eq!(
+        left,
+        [".tmp-3-live"],
+        "only the live start's directory stays"
+    );
+    drop(dir);
+}
+
+#[test]
+fn apps_start_without_proc() {
+    // In a mount namespace whose /proc is an empty tmpfs (a chroot or a
+    // minimal container): the executable is found by the path it was
+    // executed by, or by argv[0] on PATH, and runs as python does; native
+    // code, which loads from memory through /proc/self/fd, says so.
+    let dir = TempDir::new("noproc");
+    let app_dir = write_app(
+        dir.path(),
+        &[(
+            "__main__.py",
+            "import sys, os\n\
+             print(os.path.basename(sys.executable), sys.argv[1:], os.path.exists('/proc/self'))\n\
+             if sys.argv[1:] == ['native']:\n\
+             \x20   import bz2\n",
+        )],
+    );
+    let exe = freeze_ok(
+        &[app_dir.to_str().unwrap(), "--python", PYTHON],
+        dir.path(),
+        "noproc",
+    );
+    let compressed = dir.path().join("noproc-compressed");
+    freeze_succeeds(&[
+        app_dir.to_str().unwrap(),
+        "--python",
+        PYTHON,
+        "--compress-runtime",
+        "-o",
+        compressed.to_str().unwrap(),
+    ]);
+    let (run_dir, copy) = isolate(&exe, "noproc-run");
+    let compressed_copy = run_dir.path().join("noproc-compressed");
+    copy_executable(&compressed, &compressed_copy);
+    let without_proc = |command: &str| {
+        let out = Command::new("unshare")
+            .args(["-m", "sh", "-c"])
+            .arg(format!(
+                "mount -t tmpfs none /proc && PATH={}:/usr/bin:/bin && {command}",
+                run_dir.path().display()
+            ))
+            .current_dir(run_dir.path())
+            .env_clear()
+            .output()
+            .expect("unshare (util-linux); CI runs as root");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let ok = |name: &str, args: &str| (Some(0), format!("{name} [{args}] False\n"), String::new());
+    assert_eq!(without_proc("./noproc a"), ok("noproc", "'a'"));
+    assert_eq!(
+        without_proc("cd / && noproc b"),
+        ok("noproc", "'b'"),
+        "found on PATH"
+    );
+    assert_eq!(
+        without_proc("./noproc-compressed c"),
+        ok("noproc-compressed", "'c'"),
+        "a compressed runtime too"
+    );
+    let (code, out, err) = without_proc("./noproc native");
+    assert_eq!((code, out.as_str()), (Some(1), "noproc ['native'] False\n"));
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("ImportError: cannot load extension module _bz2")
+            && last.ends_with("(native code is loaded from memory through /proc/self/fd, and /proc is not mounted here: mount /proc to use this module)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn damaged_start_up_and_main_modules_are_the_damaged_bundle_error() {
+    // Damage in a module the interpreter needs to start used to end in
+    // CPython's fatal error and a 20-line dump of its path configuration,
+    // and in __main__ in "can't find '__main__' module" with status 1.
+    let dir = TempDir::new("damagedboot");
+    let app_dir = write_app(dir.path(), &[("__main__.py", "print('hello')\n")]);
+    let exe = freeze_ok(
+        &[app_dir.to_str().unwrap(), "--python", PYTHON],
+        dir.path(),
+        "damagedboot",
+    );
+    let bytes = std::fs::read(&exe).unwrap();
+    for module in ["__main__", "encodings.aliases", "encodings"] {
+        let (offset, blob_offset) = {
+            let payload = freeze_bundle::find_in_elf(&bytes).unwrap().unwrap();
+            let bundle = freeze_bundle::Bundle::parse(payload).unwrap();
+            let code = bundle.find_module(module).unwrap().unwrap().code.unwrap();
+            let span = bundle.stored_span(&code).unwrap();
+            let offset = span.as_ptr() as usize - bytes.as_ptr() as usize + span.len() / 2;
+            (offset, code.offset)
+        };
+        let mut damaged = bytes.clone();
+        damaged[offset] ^= 0x55;
+        let path = dir.path().join(format!("damaged-{module}"));
+        write_executable(&path, &damaged);
+        let r = run_env_i(&path, &[], dir.path(), b"");
+        assert_eq!(
+            (r.code, r.stdout.as_str(), r.stderr),
+            (
+                Some(2),
+                "",
+                format!(
+                    "{}: damaged bundle: module {module}: checksum mismatch in the blob at data \
+                     offset {blob_offset}, the data is damaged\n",
+                    path.display()
+                )
+            ),
+        );
+    }
+}
+
+#[test]
+fn a_full_device_fails_as_under_python() {
+    // print() to /dev/full: python fails at exit's flush (status 120), or,
+    // with PYTHONUNBUFFERED set, as containers often do, at the print
+    // itself with a traceback and status 1. The frozen app honours that
+    // one variable (buffering only) and fails the same way.
+    let dir = TempDir::new("devfull");
+    let app_dir = write_app(dir.path(), &[("__main__.py", "print('hello')\n")]);
+    let exe = freeze_ok(
+        &[app_dir.to_str().unwrap(), "--python", PYTHON],
+        dir.path(),
+        "devfull",
+    );
+    let (run_dir, copy) = isolate(&exe, "devfull-run");
+    for (env, code) in [(&[][..], 120), (&["PYTHONUNBUFFERED=1"][..], 1)] {
+        let full = ("", ">/dev/full");
+        let py = run_in_sh(
+            Path::new(PYTHON),
+            &[app_dir.to_str().unwrap()],
+            full,
+            env,
+            dir.path(),
+        );
+        let frozen = run_in_sh(&copy, &[], full, env, run_dir.path());
+        assert_eq!(py.0, Some(code), "{env:?}: {}", py.2);
+        assert_eq!(frozen.0, py.0, "{env:?}: {}", frozen.2);
+        assert_eq!(
+            normalize(&frozen.2, &[&copy]),
+            normalize(&py.2, &[&app_dir]),
+            "{env:?}"
+        );
+    }
 }

@@ -66,11 +66,12 @@ fn boot_app(exe: &str, bundle_file: &str) -> Result<MainRun<'static>, RuntimeErr
             version: PYTHON_VERSION,
         });
     }
-    let mut main = match bundle.main()? {
-        Some((MainMode::Script, _)) => MainRun::Script,
-        Some((MainMode::Module, name)) => MainRun::Module(name),
+    let (mut main, main_name) = match bundle.main()? {
+        Some((MainMode::Script, name)) => (MainRun::Script, name),
+        Some((MainMode::Module, name)) => (MainRun::Module(name), name),
         None => return Err(RuntimeError::MissingModule("__main__".into())),
     };
+    check_boot_modules(&bundle, main_name)?;
     // Virtual paths live under the executable, or under the data directory
     // when the app has package data that must exist on disk.
     let root = match crate::datadir::data_root(&bundle) {
@@ -118,6 +119,38 @@ fn boot_app(exe: &str, bundle_file: &str) -> Result<MainRun<'static>, RuntimeErr
         },
     )?;
     Ok(main)
+}
+
+/// The modules the interpreter imports from the bundle while it starts
+/// (`FREEZE_IMPORTTIME=1` of a hello app), where the bundle has them.
+const BOOT_MODULES: [&str; 7] = [
+    "codecs",
+    "encodings",
+    "encodings.aliases",
+    "encodings.utf_8",
+    "abc",
+    "io",
+    "_freeze_runmain",
+];
+
+/// Reads the code of the modules the interpreter needs to start and of the
+/// app's main module, so that damage there is the one-line damaged-bundle
+/// error (status 2) rather than CPython's fatal-error dump of its path
+/// configuration, or "can't find '__main__' module". Costs one more read
+/// of a few small modules.
+fn check_boot_modules(bundle: &freeze_bundle::Bundle<'_>, main: &str) -> Result<(), RuntimeError> {
+    for name in BOOT_MODULES.iter().copied().chain([main]) {
+        // CPython has some of them frozen in itself (codecs, abc, io).
+        if let Some(code) = bundle.find_module(name)?.and_then(|m| m.code) {
+            payload::read_blob_once(bundle, &code, |_| ()).map_err(|source| {
+                RuntimeError::DamagedModule {
+                    name: name.to_owned(),
+                    source,
+                }
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// What a multiprocessing child process runs.

@@ -109,6 +109,11 @@ unsafe fn configure_and_init(
     cfg.parse_argv = 0;
     cfg.pathconfig_warnings = 0;
     cfg.user_site_directory = 0;
+    // The one PYTHON* variable honoured: container images set it so that
+    // logs appear at once, and it can change nothing but buffering.
+    if std::env::var_os("PYTHONUNBUFFERED").is_some_and(|v| !v.is_empty()) {
+        cfg.buffered_stdio = 0;
+    }
     // Only the first half of init: the importer must be installed before
     // `encodings` and `io` are imported.
     cfg._init_main = 0;

@@ -58,6 +58,11 @@ pub enum RuntimeError {
     NoBundle,
     #[error("damaged bundle: {0}")]
     Bundle(#[from] freeze_bundle::BundleError),
+    #[error("damaged bundle: module {name}: {source}")]
+    DamagedModule {
+        name: String,
+        source: freeze_bundle::BundleError,
+    },
     #[error(
         "bundle compiled for a different Python (bytecode magic {found}, this runtime is CPython {version} with {expected}); freeze the app again with this freeze"
     )]
