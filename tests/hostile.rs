@@ -496,7 +496,7 @@ fn apps_start_without_proc() {
         "-o",
         compressed.to_str().unwrap(),
     ]);
-    let (run_dir, copy) = isolate(&exe, "noproc-run");
+    let (run_dir, _run_as_noproc) = isolate(&exe, "noproc-run");
     let compressed_copy = run_dir.path().join("noproc-compressed");
     copy_executable(&compressed, &compressed_copy);
     let without_proc = |command: &str| {
