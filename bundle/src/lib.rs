@@ -18,7 +18,10 @@ mod mapped_zstd;
 mod reader;
 mod writer;
 
-pub use elf::{embed_in_elf, embed_in_loader, find_in_elf, find_runtime_in_elf};
+pub use elf::{
+    embed_in_elf, embed_in_loader, find_in_elf, find_runtime_in_elf, find_section_in_file, ReadAt,
+    SectionSpan, MAX_HEADERS_READ,
+};
 pub use error::{BundleError, ElfError};
 pub use format::{
     Blob, BlobRef, Codec, FileKind, MainMode, ModuleKind, PrefetchItem, StoredBlob, FORMAT_VERSION,
