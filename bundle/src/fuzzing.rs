@@ -25,12 +25,21 @@ pub struct BundleWalk {
     /// Reading every record, lookup and blob one by one, stopping at the
     /// first error.
     pub read: Result<WalkTotals, BundleError>,
+    /// What `Bundle::declared_len` says of the header, and the length
+    /// parsed: a bundle that parses is exactly as long as its header says.
+    pub declared_len: (Result<u64, BundleError>, u64),
 }
 
 impl BundleWalk {
     /// A description of a broken invariant: `verify` promises that reading
     /// everything succeeds and that every lookup finds its own record.
     pub fn inconsistency(&self) -> Option<String> {
+        let (declared, len) = &self.declared_len;
+        if declared.as_ref().ok() != Some(len) {
+            return Some(format!(
+                "a bundle of {len} bytes parsed, but declared_len gave {declared:?}"
+            ));
+        }
         match (&self.verified, &self.read) {
             (Ok(()), Err(error)) => Some(format!("verify() passed but reading failed: {error}")),
             _ => None,
@@ -75,9 +84,11 @@ impl UntrustedWalk {
 /// Parses `bytes` as a bundle, verifies it, and reads everything.
 pub fn walk_bundle(bytes: &[u8]) -> Result<BundleWalk, BundleError> {
     let bundle = Bundle::parse(bytes)?;
+    let header = bytes.get(..HEADER_LEN).unwrap_or(bytes);
     Ok(BundleWalk {
         verified: bundle.verify(),
         read: read_everything(&bundle),
+        declared_len: (Bundle::declared_len(header), bytes.len() as u64),
     })
 }
 

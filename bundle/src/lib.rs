@@ -25,7 +25,7 @@ pub use elf::{
 pub use error::{BundleError, ElfError};
 pub use format::{
     Blob, BlobRef, Codec, FileKind, MainMode, ModuleKind, PrefetchItem, StoredBlob, FORMAT_VERSION,
-    LOADED_FROM_ENV, MAGIC, RUNTIME_MEMFD_NAME, RUNTIME_SECTION_NAME, SECTION_NAME,
+    HEADER_LEN, LOADED_FROM_ENV, MAGIC, RUNTIME_MEMFD_NAME, RUNTIME_SECTION_NAME, SECTION_NAME,
     STATUS_UNUSABLE,
 };
 pub use reader::{
