@@ -96,7 +96,6 @@ pub fn freeze(cli: &Cli) -> Result<()> {
     // plan has them.
     let output = Output::check(out)?;
     output.refuse_self()?;
-    output.refuse(app, "the app")?;
     if let Some(main) = &entry.main_file {
         output.refuse(main, "the app's main script")?;
     }
