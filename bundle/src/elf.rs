@@ -6,7 +6,11 @@
 //! untouched, so the executable runs exactly as before, while `.freeze` is a
 //! real (non-allocated) section that `readelf`, `objcopy` and `strip` see and
 //! keep. Finding reads only the ELF header, the section header table and the
-//! section name table, because it runs at every program start.
+//! section name table, because it runs at every program start; from a file
+//! ([`find_section_in_file`]) it reads just those with `pread`, so that a
+//! huge or sparse file costs no more than a small one.
+
+use std::borrow::Cow;
 
 use goblin::elf::header::{
     EI_CLASS, EI_DATA, ELFCLASS32, ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, ELFMAG, ET_DYN, ET_EXEC,
@@ -98,10 +102,106 @@ impl SectionHeader {
     }
 
     /// The bytes this section occupies in the file.
-    fn contents<'e>(&self, file: &'e [u8]) -> Option<&'e [u8]> {
-        let start = to_usize(self.offset)?;
-        let end = start.checked_add(to_usize(self.size)?)?;
-        file.get(start..end)
+    fn contents<'e>(&self, file: &impl Source<'e>) -> Result<Option<Cow<'e, [u8]>>, ElfError> {
+        file.get(self.offset, self.size)
+    }
+
+    /// Where this section lies, if it lies inside a file of `file_len` bytes.
+    fn span_within(&self, file_len: u64) -> Option<SectionSpan> {
+        let end = self.offset.checked_add(self.size)?;
+        (end <= file_len).then_some(SectionSpan {
+            offset: self.offset,
+            len: self.size,
+        })
+    }
+}
+
+/// Where a section's bytes lie in an ELF file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SectionSpan {
+    pub offset: u64,
+    pub len: u64,
+}
+
+/// A file read by position, as with `pread`.
+pub trait ReadAt {
+    /// Fills `buf` from `offset`; fails if the file ends first.
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()>;
+}
+
+impl ReadAt for std::fs::File {
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+        std::os::unix::fs::FileExt::read_exact_at(self, buf, offset)
+    }
+}
+
+impl ReadAt for [u8] {
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+        let bytes = usize::try_from(offset)
+            .ok()
+            .and_then(|start| self.get(start..start.checked_add(buf.len())?))
+            .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::UnexpectedEof))?;
+        buf.copy_from_slice(bytes);
+        Ok(())
+    }
+}
+
+/// Most bytes of headers (the section header table, the section name table)
+/// read from a file: a real executable's are a few KiB, and a crafted
+/// header must not make a reader allocate what it claims.
+pub const MAX_HEADERS_READ: u64 = 16 << 20;
+
+/// The bytes of an ELF file, wherever they are.
+trait Source<'e> {
+    fn len(&self) -> u64;
+    /// `len` bytes at `offset`; `None` if they are not all in the file.
+    fn get(&self, offset: u64, len: u64) -> Result<Option<Cow<'e, [u8]>>, ElfError>;
+}
+
+/// A file in memory: parts are borrowed.
+struct InMemory<'e>(&'e [u8]);
+
+impl<'e> Source<'e> for InMemory<'e> {
+    fn len(&self) -> u64 {
+        self.0.len() as u64
+    }
+
+    fn get(&self, offset: u64, len: u64) -> Result<Option<Cow<'e, [u8]>>, ElfError> {
+        let part = to_usize(offset)
+            .zip(to_usize(len))
+            .and_then(|(start, len)| self.0.get(start..start.checked_add(len)?));
+        Ok(part.map(Cow::Borrowed))
+    }
+}
+
+/// A file read part by part: parts are copied, at most `MAX_HEADERS_READ`
+/// bytes each.
+struct Positional<'r, R: ReadAt + ?Sized> {
+    file: &'r R,
+    len: u64,
+}
+
+impl<'e, R: ReadAt + ?Sized> Source<'e> for Positional<'_, R> {
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn get(&self, offset: u64, len: u64) -> Result<Option<Cow<'e, [u8]>>, ElfError> {
+        if offset.checked_add(len).map_or(true, |end| end > self.len) {
+            return Ok(None);
+        }
+        if len > MAX_HEADERS_READ {
+            return Err(ElfError::Unsupported(format!(
+                "{len} bytes of headers at offset {offset}, more than the {MAX_HEADERS_READ} any executable has"
+            )));
+        }
+        let mut buf = vec![0; len as usize];
+        match self.file.read_exact_at(&mut buf, offset) {
+            Ok(()) => Ok(Some(Cow::Owned(buf))),
+            // Shorter than its size said: truncated meanwhile.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
+            Err(e) => Err(ElfError::Io(e)),
+        }
     }
 }
 
@@ -110,17 +210,19 @@ struct SectionTable<'e> {
     e_type: u16,
     /// Exactly `count` headers of `SECTION_HEADER_LEN` bytes; empty when the
     /// file has no section header table.
-    headers: &'e [u8],
+    headers: Cow<'e, [u8]>,
     /// Index of the section name table; 0 (`SHN_UNDEF`) when there is none.
     names_index: usize,
 }
 
 impl<'e> SectionTable<'e> {
-    fn read(file: &'e [u8]) -> Result<Self, ElfError> {
-        if file.get(..ELFMAG.len()) != Some(ELFMAG.as_slice()) {
+    fn read(file: &impl Source<'e>) -> Result<Self, ElfError> {
+        let start = file.get(0, (ELF_HEADER_LEN as u64).min(file.len()))?;
+        let start = start.as_deref().unwrap_or_default();
+        if start.get(..ELFMAG.len()) != Some(ELFMAG.as_slice()) {
             return Err(ElfError::NotElf);
         }
-        let ident = file
+        let ident = start
             .get(..16)
             .ok_or_else(|| malformed("the ELF identification is truncated"))?;
         match ident.get(EI_CLASS).copied() {
@@ -141,7 +243,7 @@ impl<'e> SectionTable<'e> {
             }
             encoding => return Err(malformed(format!("unknown ELF data encoding {encoding:?}"))),
         }
-        let header = file
+        let header = start
             .get(..ELF_HEADER_LEN)
             .ok_or_else(|| malformed("the ELF header is truncated"))?;
         let field_u16 = |at| u16_at(header, at).unwrap_or(0);
@@ -150,7 +252,7 @@ impl<'e> SectionTable<'e> {
         if shoff == 0 {
             return Ok(SectionTable {
                 e_type,
-                headers: &[],
+                headers: Cow::Borrowed(&[]),
                 names_index: 0,
             });
         }
@@ -160,16 +262,14 @@ impl<'e> SectionTable<'e> {
                 "section header entries are {shentsize} bytes, expected {SECTION_HEADER_LEN}"
             )));
         }
-        let table_start = to_usize(shoff)
-            .filter(|&start| start < file.len())
-            .ok_or_else(|| {
-                malformed(format!(
-                    "section header table offset {shoff} is past the end of the file"
-                ))
-            })?;
+        if shoff >= file.len() {
+            return Err(malformed(format!(
+                "section header table offset {shoff} is past the end of the file"
+            )));
+        }
         let first = file
-            .get(table_start..)
-            .and_then(SectionHeader::decode)
+            .get(shoff, SECTION_HEADER_LEN as u64)?
+            .and_then(|bytes| SectionHeader::decode(&bytes))
             .ok_or_else(|| malformed("the section header table is truncated"))?;
 
         // With 0xff00 or more sections, the real count and name table index
@@ -182,14 +282,17 @@ impl<'e> SectionTable<'e> {
             SHN_XINDEX => first.link as usize,
             index => index as usize,
         };
-        let headers = count
+        let past_the_end = || {
+            malformed(format!(
+                "the section header table ({count} entries at offset {shoff}) extends past the end of the file"
+            ))
+        };
+        let table_len = count
             .checked_mul(SECTION_HEADER_LEN)
-            .and_then(|len| file.get(table_start..table_start.checked_add(len)?))
-            .ok_or_else(|| {
-                malformed(format!(
-                    "the section header table ({count} entries at offset {shoff}) extends past the end of the file"
-                ))
-            })?;
+            .ok_or_else(past_the_end)?;
+        let headers = file
+            .get(shoff, table_len as u64)?
+            .ok_or_else(past_the_end)?;
         if names_index != 0 && names_index >= count {
             return Err(malformed(format!(
                 "section name table index {names_index} is out of range ({count} sections)"
@@ -214,8 +317,8 @@ impl<'e> SectionTable<'e> {
             .ok_or_else(|| malformed(format!("section {index} is out of range")))
     }
 
-    /// The section name table's header and bytes, if the file has one.
-    fn names(&self, file: &'e [u8]) -> Result<Option<(SectionHeader, &'e [u8])>, ElfError> {
+    /// The section name table's bytes, if the file has one.
+    fn names(&self, file: &impl Source<'e>) -> Result<Option<Cow<'e, [u8]>>, ElfError> {
         if self.names_index == 0 {
             return Ok(None);
         }
@@ -224,9 +327,9 @@ impl<'e> SectionTable<'e> {
             return Err(malformed("the section name table has no bytes in the file"));
         }
         let names = header
-            .contents(file)
+            .contents(file)?
             .ok_or_else(|| malformed("the section name table extends past the end of the file"))?;
-        Ok(Some((header, names)))
+        Ok(Some(names))
     }
 
     /// Index and header of the section called `wanted`. Checks every
@@ -275,12 +378,35 @@ pub fn find_runtime_in_elf(exe: &[u8]) -> Result<Option<&[u8]>, ElfError> {
     find_section(exe, RUNTIME_SECTION_NAME)
 }
 
+/// Where the section `name` of the ELF file `file` (of `len` bytes) lies;
+/// `Ok(None)` for a valid ELF file without one. Reads only the ELF header,
+/// the section header table and the section name table, each at most
+/// [`MAX_HEADERS_READ`] bytes, so a reader can check where the section is
+/// and how large before it reads any of it.
+pub fn find_section_in_file<R: ReadAt + ?Sized>(
+    file: &R,
+    len: u64,
+    name: &str,
+) -> Result<Option<SectionSpan>, ElfError> {
+    find_span(&Positional { file, len }, name)
+}
+
 fn find_section<'e>(exe: &'e [u8], name: &str) -> Result<Option<&'e [u8]>, ElfError> {
-    let table = SectionTable::read(exe)?;
-    let Some((_, names)) = table.names(exe)? else {
+    let Some(span) = find_span(&InMemory(exe), name)? else {
         return Ok(None);
     };
-    let Some((_, section)) = table.find_named(names, name)? else {
+    // find_span checked that the span lies inside `exe`.
+    let start = to_usize(span.offset).unwrap_or(usize::MAX);
+    let end = to_usize(span.len).and_then(|len| start.checked_add(len));
+    Ok(end.and_then(|end| exe.get(start..end)))
+}
+
+fn find_span<'e>(file: &impl Source<'e>, name: &str) -> Result<Option<SectionSpan>, ElfError> {
+    let table = SectionTable::read(file)?;
+    let Some(names) = table.names(file)? else {
+        return Ok(None);
+    };
+    let Some((_, section)) = table.find_named(&names, name)? else {
         return Ok(None);
     };
     if section.kind != SHT_PROGBITS {
@@ -289,7 +415,7 @@ fn find_section<'e>(exe: &'e [u8], name: &str) -> Result<Option<&'e [u8]>, ElfEr
             section.kind
         )));
     }
-    section.contents(exe).map(Some).ok_or_else(|| {
+    section.span_within(file.len()).map(Some).ok_or_else(|| {
         malformed(format!(
             "the {name} section ({} bytes at offset {}) extends past the end of the file",
             section.size, section.offset
@@ -331,15 +457,15 @@ pub fn embed_in_loader(loader: &[u8], runtime: &[u8], payload: &[u8]) -> Result<
 
 /// `stub` followed by one new section per `(name, contents)`.
 fn embed_sections(stub: &[u8], added: &[(&str, &[u8])]) -> Result<Vec<u8>, ElfError> {
-    let table = SectionTable::read(stub)?;
+    let table = SectionTable::read(&InMemory(stub))?;
     if table.e_type != ET_EXEC && table.e_type != ET_DYN {
         return Err(ElfError::Unsupported(format!(
             "ELF type {} is neither an executable nor a shared object",
             table.e_type
         )));
     }
-    let old_names = table.names(stub)?;
-    if let Some((_, names)) = old_names {
+    let old_names = table.names(&InMemory(stub))?;
+    if let Some(names) = &old_names {
         for (name, _) in added {
             if table.find_named(names, name)?.is_some() {
                 return Err(ElfError::AlreadyEmbedded);
@@ -356,7 +482,8 @@ fn embed_sections(stub: &[u8], added: &[(&str, &[u8])]) -> Result<Vec<u8>, ElfEr
         sections.push(SectionHeader::default());
     }
     let mut names = old_names
-        .map(|(_, names)| names.to_vec())
+        .as_ref()
+        .map(|names| names.to_vec())
         .unwrap_or_else(|| vec![0]);
     if names.last() != Some(&0) {
         names.push(0);

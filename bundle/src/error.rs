@@ -103,4 +103,8 @@ pub enum ElfError {
     /// The result would not fit the ELF header's fields.
     #[error("the executable would be too large: {0}")]
     TooLarge(String),
+
+    /// Reading the file failed (see [`crate::find_section_in_file`]).
+    #[error("cannot read the file: {0}")]
+    Io(#[from] std::io::Error),
 }

@@ -27,7 +27,8 @@ pub const LOADED_FROM_ENV: &str = "FREEZE_LOADED_FROM";
 /// status for "can't open file".
 pub const STATUS_UNUSABLE: i32 = 2;
 
-pub(crate) const HEADER_LEN: usize = 96;
+/// Bytes of a bundle's header: all [`crate::Bundle::declared_len`] needs.
+pub const HEADER_LEN: usize = 96;
 /// The header checksum covers every header byte before the checksum itself.
 pub(crate) const HEADER_CHECKSUMMED_LEN: usize = 88;
 pub(crate) const MODULE_RECORD_LEN: usize = 32;

@@ -3,7 +3,7 @@
 //! (`bundle/fuzz`) and the unit tests, so the fuzz logic runs in every
 //! `cargo test`.
 
-use crate::elf::{find_in_elf, find_runtime_in_elf};
+use crate::elf::{find_in_elf, find_runtime_in_elf, find_section_in_file, SectionSpan};
 use crate::error::{BundleError, ElfError};
 use crate::format::{BlobRecord, BLOB_RECORD_LEN, FILE_RECORD_LEN, HEADER_LEN, MODULE_RECORD_LEN};
 use crate::reader::{Bundle, FileEntry, ModuleEntry};
@@ -25,12 +25,21 @@ pub struct BundleWalk {
     /// Reading every record, lookup and blob one by one, stopping at the
     /// first error.
     pub read: Result<WalkTotals, BundleError>,
+    /// What `Bundle::declared_len` says of the header, and the length
+    /// parsed: a bundle that parses is exactly as long as its header says.
+    pub declared_len: (Result<u64, BundleError>, u64),
 }
 
 impl BundleWalk {
     /// A description of a broken invariant: `verify` promises that reading
     /// everything succeeds and that every lookup finds its own record.
     pub fn inconsistency(&self) -> Option<String> {
+        let (declared, len) = &self.declared_len;
+        if declared.as_ref().ok() != Some(len) {
+            return Some(format!(
+                "a bundle of {len} bytes parsed, but declared_len gave {declared:?}"
+            ));
+        }
         match (&self.verified, &self.read) {
             (Ok(()), Err(error)) => Some(format!("verify() passed but reading failed: {error}")),
             _ => None,
@@ -49,6 +58,10 @@ pub struct UntrustedWalk {
     /// The size of the `.freeze-runtime` section (the compressed runtime of
     /// `--compress-runtime` executables), if the bytes are an ELF file.
     pub runtime_len: Result<Option<usize>, ElfError>,
+    /// How finding the `.freeze` section by positional reads (as
+    /// `--list-frozen` reads a file) differs from finding it in memory, if
+    /// it does: both must find the same span, or fail the same way.
+    pub positional_mismatch: Option<String>,
 }
 
 impl UntrustedWalk {
@@ -62,16 +75,20 @@ impl UntrustedWalk {
             Ok(Some(Ok(walk))) => walk.inconsistency(),
             _ => None,
         };
-        from_bundle.or(from_elf)
+        from_bundle
+            .or(from_elf)
+            .or(self.positional_mismatch.clone())
     }
 }
 
 /// Parses `bytes` as a bundle, verifies it, and reads everything.
 pub fn walk_bundle(bytes: &[u8]) -> Result<BundleWalk, BundleError> {
     let bundle = Bundle::parse(bytes)?;
+    let header = bytes.get(..HEADER_LEN).unwrap_or(bytes);
     Ok(BundleWalk {
         verified: bundle.verify(),
         read: read_everything(&bundle),
+        declared_len: (Bundle::declared_len(header), bytes.len() as u64),
     })
 }
 
@@ -81,7 +98,26 @@ pub fn walk_untrusted(bytes: &[u8]) -> UntrustedWalk {
         as_bundle: walk_bundle(bytes),
         as_elf: find_in_elf(bytes).map(|payload| payload.map(walk_bundle)),
         runtime_len: find_runtime_in_elf(bytes).map(|runtime| runtime.map(<[u8]>::len)),
+        positional_mismatch: positional_mismatch(bytes),
     }
+}
+
+fn positional_mismatch(bytes: &[u8]) -> Option<String> {
+    let in_memory = find_in_elf(bytes).map(|payload| {
+        payload.map(|payload| SectionSpan {
+            offset: (payload.as_ptr() as usize - bytes.as_ptr() as usize) as u64,
+            len: payload.len() as u64,
+        })
+    });
+    let positional = find_section_in_file(bytes, bytes.len() as u64, crate::SECTION_NAME);
+    let agree = match (&in_memory, &positional) {
+        (Ok(a), Ok(b)) => a == b,
+        (Err(a), Err(b)) => a.to_string() == b.to_string(),
+        _ => false,
+    };
+    (!agree).then(|| {
+        format!("find_in_elf gave {in_memory:?} but find_section_in_file gave {positional:?}")
+    })
 }
 
 fn lookup_mismatch(what: &str, key: &str) -> BundleError {

@@ -19,11 +19,14 @@ mod own_exe;
 mod reader;
 mod writer;
 
-pub use elf::{embed_in_elf, embed_in_loader, find_in_elf, find_runtime_in_elf};
+pub use elf::{
+    embed_in_elf, embed_in_loader, find_in_elf, find_runtime_in_elf, find_section_in_file, ReadAt,
+    SectionSpan, MAX_HEADERS_READ,
+};
 pub use error::{BundleError, ElfError};
 pub use format::{
     Blob, BlobRef, Codec, FileKind, MainMode, ModuleKind, PrefetchItem, StoredBlob, FORMAT_VERSION,
-    LOADED_FROM_ENV, MAGIC, RUNTIME_MEMFD_NAME, RUNTIME_SECTION_NAME, SECTION_NAME,
+    HEADER_LEN, LOADED_FROM_ENV, MAGIC, RUNTIME_MEMFD_NAME, RUNTIME_SECTION_NAME, SECTION_NAME,
     STATUS_UNUSABLE,
 };
 pub use own_exe::{executed_path, own_exe, NoOwnExe, OwnExe};

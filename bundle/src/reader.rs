@@ -170,72 +170,89 @@ fn partition_point(
     Ok(lo)
 }
 
-impl<'a> Bundle<'a> {
-    /// Checks the header, the region bounds and the tables checksum.
-    /// Decompresses nothing and allocates nothing.
-    pub fn parse(data: &'a [u8]) -> Result<Self, BundleError> {
-        let magic_len = MAGIC.len().min(data.len());
-        if data.get(..magic_len) != MAGIC.get(..magic_len) {
-            return Err(BundleError::NotABundle);
-        }
-        let available = data.len() as u64;
-        let header_bytes = data.get(..HEADER_LEN).ok_or(BundleError::Truncated {
+/// The header at the start of `data`, with the ends of the tables and data
+/// regions it gives, after the checks that need no more than the header.
+fn check_header(data: &[u8]) -> Result<(Header, u64, u64), BundleError> {
+    let magic_len = MAGIC.len().min(data.len());
+    if data.get(..magic_len) != MAGIC.get(..magic_len) {
+        return Err(BundleError::NotABundle);
+    }
+    let available = data.len() as u64;
+    let header_bytes = data.get(..HEADER_LEN).ok_or(BundleError::Truncated {
+        what: "header",
+        needed: HEADER_LEN as u64,
+        available,
+    })?;
+
+    // The version comes before any other field: another version's header
+    // may differ, so its lengths and checksums mean nothing to this build.
+    let format_version = u16_at(header_bytes, 8).unwrap_or(0);
+    if format_version != FORMAT_VERSION {
+        return Err(BundleError::UnsupportedVersion {
+            found: format_version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    let header_len = u16_at(header_bytes, 10).unwrap_or(0);
+    if usize::from(header_len) != HEADER_LEN {
+        return Err(corrupt(format!(
+                "header length is {header_len}, version {FORMAT_VERSION} headers are {HEADER_LEN} bytes"
+            )));
+    }
+    let stored_header_checksum = u64_at(header_bytes, HEADER_CHECKSUMMED_LEN).unwrap_or(0);
+    if crate::format::header_checksum(header_bytes) != stored_header_checksum {
+        return Err(BundleError::ChecksumMismatch {
+            what: "header".into(),
+        });
+    }
+    let header = Header::decode(header_bytes).map_err(|problem| match problem {
+        HeaderProblem::Short => BundleError::Truncated {
             what: "header",
             needed: HEADER_LEN as u64,
             available,
-        })?;
+        },
+        HeaderProblem::NonZeroReserved => corrupt("reserved header bytes are not zero"),
+    })?;
+    // Regions are contiguous (header, tables, data, end of bytes) so that
+    // every byte is covered by one checksum or another.
+    if header.tables_offset != HEADER_LEN as u64 {
+        return Err(corrupt(format!(
+            "tables start at offset {}, expected right after the header at {HEADER_LEN}",
+            header.tables_offset
+        )));
+    }
+    let tables_end = header
+        .tables_offset
+        .checked_add(header.tables_len)
+        .ok_or_else(|| corrupt("tables length overflows"))?;
+    if header.data_offset != tables_end {
+        return Err(corrupt(format!(
+            "data region starts at offset {}, expected right after the tables at {tables_end}",
+            header.data_offset
+        )));
+    }
+    let data_end = header
+        .data_offset
+        .checked_add(header.data_len)
+        .ok_or_else(|| corrupt("data length overflows"))?;
+    Ok((header, tables_end, data_end))
+}
 
-        // The version comes before any other field: another version's header
-        // may differ, so its lengths and checksums mean nothing to this build.
-        let format_version = u16_at(header_bytes, 8).unwrap_or(0);
-        if format_version != FORMAT_VERSION {
-            return Err(BundleError::UnsupportedVersion {
-                found: format_version,
-                supported: FORMAT_VERSION,
-            });
-        }
-        let header_len = u16_at(header_bytes, 10).unwrap_or(0);
-        if usize::from(header_len) != HEADER_LEN {
-            return Err(corrupt(format!(
-                "header length is {header_len}, version {FORMAT_VERSION} headers are {HEADER_LEN} bytes"
-            )));
-        }
-        let stored_header_checksum = u64_at(header_bytes, HEADER_CHECKSUMMED_LEN).unwrap_or(0);
-        if crate::format::header_checksum(header_bytes) != stored_header_checksum {
-            return Err(BundleError::ChecksumMismatch {
-                what: "header".into(),
-            });
-        }
-        let header = Header::decode(header_bytes).map_err(|problem| match problem {
-            HeaderProblem::Short => BundleError::Truncated {
-                what: "header",
-                needed: HEADER_LEN as u64,
-                available,
-            },
-            HeaderProblem::NonZeroReserved => corrupt("reserved header bytes are not zero"),
-        })?;
-        // Regions are contiguous (header, tables, data, end of bytes) so that
-        // every byte is covered by one checksum or another.
-        if header.tables_offset != HEADER_LEN as u64 {
-            return Err(corrupt(format!(
-                "tables start at offset {}, expected right after the header at {HEADER_LEN}",
-                header.tables_offset
-            )));
-        }
-        let tables_end = header
-            .tables_offset
-            .checked_add(header.tables_len)
-            .ok_or_else(|| corrupt("tables length overflows"))?;
-        if header.data_offset != tables_end {
-            return Err(corrupt(format!(
-                "data region starts at offset {}, expected right after the tables at {tables_end}",
-                header.data_offset
-            )));
-        }
-        let data_end = header
-            .data_offset
-            .checked_add(header.data_len)
-            .ok_or_else(|| corrupt("data length overflows"))?;
+impl<'a> Bundle<'a> {
+    /// How many bytes the bundle starting with `prefix` (at least its
+    /// header) says it has, header included, after checking the magic, the
+    /// format version, the header checksum and its layout: a reader of a
+    /// file can learn the size before reading the rest.
+    pub fn declared_len(prefix: &[u8]) -> Result<u64, BundleError> {
+        let (_, _, data_end) = check_header(prefix)?;
+        Ok(data_end)
+    }
+
+    /// Checks the header, the region bounds and the tables checksum.
+    /// Decompresses nothing and allocates nothing.
+    pub fn parse(data: &'a [u8]) -> Result<Self, BundleError> {
+        let available = data.len() as u64;
+        let (header, tables_end, data_end) = check_header(data)?;
         if tables_end > available {
             return Err(BundleError::Truncated {
                 what: "tables",

@@ -4,6 +4,7 @@
 //! collected as portions of a PEP 420 namespace package, used only if no
 //! root has a regular module of that name.
 
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use freeze_bundle::ModuleKind;
@@ -95,7 +96,10 @@ impl Finder {
     pub fn all_submodules(&self, package: &FsModule, name: &str, skip_tests: bool) -> Vec<String> {
         let mut out = Vec::new();
         for dir in &package.dirs {
-            walk_modules(dir, name, &mut out, 0, skip_tests);
+            let mut on_path = WalkPath::default();
+            if on_path.enter(dir) {
+                walk_modules(dir, name, &mut out, &mut on_path, skip_tests);
+            }
         }
         out.sort();
         out.dedup();
@@ -169,10 +173,52 @@ fn sorted_entries(dir: &Path) -> Vec<(PathBuf, String)> {
     out
 }
 
-fn walk_modules(dir: &Path, package: &str, out: &mut Vec<String>, depth: usize, skip_tests: bool) {
-    if depth > 32 {
-        return;
+/// The directories on a walk's current path, by device and inode. A
+/// directory symlink back to one of them (`pkg/loop -> .`, `pkg/sub/up ->
+/// ../..`) would take the walk round the cycle until paths grow too long,
+/// bundling the same files again at every turn. Python does import through
+/// such a link once (`pkg.loop`), so a walk takes the entry itself but does
+/// not descend into a directory it is already in.
+#[derive(Default)]
+pub struct WalkPath(Vec<(u64, u64)>);
+
+impl WalkPath {
+    /// Goes into `dir`, unless the walk is already in it (or it cannot be
+    /// looked at): then false, and the walk must not descend.
+    pub fn enter(&mut self, dir: &Path) -> bool {
+        let Ok(meta) = std::fs::metadata(dir) else {
+            return false;
+        };
+        let id = (meta.dev(), meta.ino());
+        if self.0.contains(&id) || self.0.len() >= MAX_WALK_DEPTH {
+            return false;
+        }
+        self.0.push(id);
+        true
     }
+
+    /// Comes back out of the directory last entered.
+    pub fn leave(&mut self) {
+        self.0.pop();
+    }
+
+    /// How many directories the walk is in.
+    fn depth(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// How deep a walk goes even without cycles: deeper trees are not packages
+/// anyone imports from, and bind-mount loops have no symlink to notice.
+const MAX_WALK_DEPTH: usize = 32;
+
+fn walk_modules(
+    dir: &Path,
+    package: &str,
+    out: &mut Vec<String>,
+    on_path: &mut WalkPath,
+    skip_tests: bool,
+) {
     for (path, file) in sorted_entries(dir) {
         let file = file.as_str();
         if path.is_dir() {
@@ -186,7 +232,10 @@ fn walk_modules(dir: &Path, package: &str, out: &mut Vec<String>, depth: usize, 
             let has_python = path.join("__init__.py").is_file() || contains_python(&path);
             if has_python {
                 out.push(sub.clone());
-                walk_modules(&path, &sub, out, depth + 1, skip_tests);
+                if on_path.enter(&path) {
+                    walk_modules(&path, &sub, out, on_path, skip_tests);
+                    on_path.leave();
+                }
             }
             continue;
         }
@@ -251,7 +300,10 @@ pub fn is_identifier(s: &str) -> bool {
 /// test suites inside it (`tests`, `test`) are left out.
 pub fn package_data(dir: &Path, rel_dir: &str, skip_tests: bool) -> Vec<(String, PathBuf)> {
     let mut out = Vec::new();
-    collect_data(dir, rel_dir, &mut out, 0, skip_tests);
+    let mut on_path = WalkPath::default();
+    if on_path.enter(dir) {
+        collect_data(dir, rel_dir, &mut out, &mut on_path, skip_tests);
+    }
     out
 }
 
@@ -259,18 +311,16 @@ fn collect_data(
     dir: &Path,
     rel_dir: &str,
     out: &mut Vec<(String, PathBuf)>,
-    depth: usize,
+    on_path: &mut WalkPath,
     skip_tests: bool,
 ) {
-    if depth > 32 {
-        return;
-    }
     for (path, file) in sorted_entries(dir) {
         let file = file.as_str();
         let rel = join_rel(rel_dir, file);
         if path.is_dir() {
-            if file != "__pycache__" && !(skip_tests && is_test_dir(file)) {
-                collect_data(&path, &rel, out, depth + 1, skip_tests);
+            if file != "__pycache__" && !(skip_tests && is_test_dir(file)) && on_path.enter(&path) {
+                collect_data(&path, &rel, out, on_path, skip_tests);
+                on_path.leave();
             }
             continue;
         }
@@ -288,12 +338,21 @@ fn collect_data(
 /// installed metadata are not the app's.
 pub fn app_data(dir: &Path) -> Vec<(String, PathBuf)> {
     let mut out = Vec::new();
-    collect_app_data(dir, "", &mut out, 0);
+    let mut on_path = WalkPath::default();
+    if on_path.enter(dir) {
+        collect_app_data(dir, "", &mut out, &mut on_path);
+    }
     out
 }
 
-fn collect_app_data(dir: &Path, rel_dir: &str, out: &mut Vec<(String, PathBuf)>, depth: usize) {
-    if depth > 16 {
+fn collect_app_data(
+    dir: &Path,
+    rel_dir: &str,
+    out: &mut Vec<(String, PathBuf)>,
+    on_path: &mut WalkPath,
+) {
+    // The app directory and 16 levels below it.
+    if on_path.depth() > 17 {
         return;
     }
     for (path, file) in sorted_entries(dir) {
@@ -308,8 +367,9 @@ fn collect_app_data(dir: &Path, rel_dir: &str, out: &mut Vec<(String, PathBuf)>,
                 || file == "node_modules"
                 || file.ends_with(".dist-info")
                 || file.ends_with(".egg-info");
-            if !not_the_apps {
-                collect_app_data(&path, &rel, out, depth + 1);
+            if !not_the_apps && on_path.enter(&path) {
+                collect_app_data(&path, &rel, out, on_path);
+                on_path.leave();
             }
         } else if path.is_file() && !is_code_or_typing(file) {
             out.push((rel, path));
@@ -524,6 +584,66 @@ mod tests {
                 "rich.tests.test_x"
             ]
         );
+        fs::remove_dir_all(a).unwrap();
+    }
+
+    #[test]
+    fn symlinks_back_up_the_walk_are_taken_once_and_not_descended() {
+        let a = std::env::temp_dir().join(format!("freeze-finder-loops-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&a);
+        for f in [
+            "__main__.py",
+            "top.py",
+            "notes.txt",
+            "pkg/__init__.py",
+            "pkg/mod.py",
+            "pkg/data.txt",
+            "pkg/sub/__init__.py",
+            "assets/logo.txt",
+        ] {
+            let p = a.join(f);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(&p, "").unwrap();
+        }
+        std::os::unix::fs::symlink(".", a.join("pkg/self")).unwrap();
+        std::os::unix::fs::symlink("../..", a.join("pkg/sub/up")).unwrap();
+        std::os::unix::fs::symlink("..", a.join("assets/back")).unwrap();
+        let finder = Finder::new(vec![SearchRoot {
+            dir: a.clone(),
+            is_app: true,
+            after_stdlib: false,
+            is_stdlib: false,
+        }]);
+        let pkg = finder.find_top("pkg", false).unwrap();
+        // python imports pkg.self and pkg.sub.up (a namespace package over
+        // the app directory) and what is in them, but the walk stops where
+        // it meets a directory it is already in.
+        assert_eq!(
+            finder.all_submodules(&pkg, "pkg", true),
+            vec![
+                "pkg.mod",
+                "pkg.self",
+                "pkg.sub",
+                "pkg.sub.up",
+                "pkg.sub.up.__main__",
+                "pkg.sub.up.pkg",
+                "pkg.sub.up.top",
+            ]
+        );
+        let data: Vec<String> = package_data(&a.join("pkg"), "pkg", true)
+            .into_iter()
+            .map(|(rel, _)| rel)
+            .collect();
+        assert_eq!(
+            data,
+            vec![
+                "pkg/data.txt",
+                "pkg/sub/up/assets/logo.txt",
+                "pkg/sub/up/notes.txt",
+            ]
+        );
+        let app: Vec<String> = app_data(&a).into_iter().map(|(rel, _)| rel).collect();
+        assert_eq!(app, vec!["assets/logo.txt", "notes.txt"]);
         fs::remove_dir_all(a).unwrap();
     }
 }

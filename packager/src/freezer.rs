@@ -11,6 +11,7 @@ use crate::compiler::Compiler;
 use crate::embedded;
 use crate::finder::{Finder, SearchRoot};
 use crate::graph::{GraphBuilder, ModuleGraph, Origin};
+use crate::output::Output;
 use crate::plan::{plan_bundle, BundlePlan, Content, PlanInputs};
 use crate::Cli;
 
@@ -86,32 +87,18 @@ fn entry(app: &Path, module: Option<&str>) -> Result<Entry> {
     })
 }
 
-fn check_output_dir(out: &Path) -> Result<()> {
-    if out.is_dir() {
-        bail!(
-            "-o {} is a directory: give the path of the executable to write",
-            out.display()
-        );
-    }
-    let dir = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    if !dir.is_dir() {
-        bail!(
-            "cannot write {}: directory {} does not exist (create it first)",
-            out.display(),
-            dir.display()
-        );
-    }
-    Ok(())
-}
-
 pub fn freeze(cli: &Cli) -> Result<()> {
     let app = cli.app.as_deref().context("APP is required")?;
     let out = cli.output.as_deref().context("-o OUT is required")?;
     let entry = entry(app, cli.module.as_deref())?;
-    check_output_dir(out)?;
+    // What -o must not replace is refused before any work is done, as far
+    // as it is known yet; the modules and data found are checked once the
+    // plan has them.
+    let output = Output::check(out)?;
+    output.refuse_self()?;
+    if let Some(main) = &entry.main_file {
+        output.refuse(main, "the app's main script")?;
+    }
     for dir in &cli.paths {
         if !dir.is_dir() {
             bail!("--path {} is not a directory", dir.display());
@@ -119,7 +106,17 @@ pub fn freeze(cli: &Cli) -> Result<()> {
     }
 
     let add_data = parse_add_data(&cli.add_data)?;
+    let add_data = add_data_files(&add_data);
+    for (_, file) in &add_data {
+        output.refuse(file, "an --add-data file")?;
+    }
+    if let Some(python) = &cli.python {
+        output.refuse(python, "the --python interpreter")?;
+    }
     let site = crate::site::locate(cli.python.as_deref(), cli.verbose)?;
+    if let Some(python) = &site.executable {
+        output.refuse(python, "the interpreter whose packages the app uses")?;
+    }
     if cli.verbose {
         if let Some(python) = &site.python {
             eprintln!("  packages of {}: {:?}", python.display(), site.dirs);
@@ -215,7 +212,6 @@ pub fn freeze(cli: &Cli) -> Result<()> {
     let graph = builder.build()?;
 
     report_problems(&graph, cli)?;
-    check_not_overwriting_input(out, app, &graph)?;
 
     let root_dirs: Vec<PathBuf> = std::iter::once(entry.root.clone())
         .chain(cli.paths.iter().cloned())
@@ -238,12 +234,18 @@ pub fn freeze(cli: &Cli) -> Result<()> {
         mode: entry.mode,
         main_name: &entry.main_name,
         app_dir,
-        output: out.canonicalize().ok(),
+        // Only an earlier build is left out of the app directory's files;
+        // anything else at OUT is the app's, and refused below.
+        earlier_build: output
+            .is_earlier_build()
+            .then(|| output.canonical())
+            .flatten(),
         no_source: cli.no_source,
         metadata_of: &metadata_of,
-        add_data: add_data_files(&add_data),
+        add_data,
     };
     let plan = plan_bundle(&graph, &inputs)?;
+    refuse_planned_inputs(&output, &graph, &plan)?;
     if let Some(name) = &cli.why {
         explain(&plan, &graph, name);
     }
@@ -378,22 +380,19 @@ fn joined(who: &std::collections::BTreeSet<String>) -> String {
         .join(", ")
 }
 
-fn check_not_overwriting_input(out: &Path, app: &Path, graph: &ModuleGraph) -> Result<()> {
-    let Ok(out_canon) = fs::canonicalize(out) else {
-        return Ok(()); // does not exist yet: cannot be an input
-    };
-    let mut inputs: Vec<PathBuf> = vec![app.to_path_buf()];
-    for node in graph.nodes.values() {
-        if let Origin::File(f) = &node.origin {
-            inputs.extend(f.file.iter().cloned());
+/// Refuses OUT if the freeze reads it: the file of a module found on disk
+/// (the app's, a package's), or a data file or library the plan carries.
+fn refuse_planned_inputs(output: &Output, graph: &ModuleGraph, plan: &BundlePlan) -> Result<()> {
+    for (name, node) in &graph.nodes {
+        if let Origin::File(found) = &node.origin {
+            if let Some(file) = &found.file {
+                output.refuse(file, &format!("the file of module {name}"))?;
+            }
         }
     }
-    for input in inputs {
-        if fs::canonicalize(&input).ok().as_deref() == Some(out_canon.as_path()) {
-            bail!(
-                "-o {} is one of the app's input files; write the executable somewhere else",
-                out.display()
-            );
+    for (rel, file) in &plan.files {
+        if let Content::File(path) | Content::Native(path) = &file.content {
+            output.refuse(path, &format!("the file the bundle carries as {rel}"))?;
         }
     }
     Ok(())
@@ -437,25 +436,9 @@ fn add_data_files(add_data: &[(PathBuf, String)]) -> Vec<(String, PathBuf)> {
     let mut out = Vec::new();
     for (src, target) in add_data {
         if src.is_dir() {
-            let mut stack = vec![(src.clone(), target.clone())];
-            while let Some((dir, rel)) = stack.pop() {
-                let Ok(entries) = fs::read_dir(&dir) else {
-                    continue;
-                };
-                for e in entries.filter_map(|e| e.ok()) {
-                    let name = e.file_name().to_string_lossy().into_owned();
-                    let path = e.path();
-                    let child = if rel.is_empty() {
-                        name
-                    } else {
-                        format!("{rel}/{name}")
-                    };
-                    if path.is_dir() {
-                        stack.push((path, child));
-                    } else {
-                        out.push((child, path));
-                    }
-                }
+            let mut on_path = crate::finder::WalkPath::default();
+            if on_path.enter(src) {
+                add_data_dir(src, target, &mut on_path, &mut out);
             }
         } else {
             out.push((target.clone(), src.clone()));
@@ -463,6 +446,35 @@ fn add_data_files(add_data: &[(PathBuf, String)]) -> Vec<(String, PathBuf)> {
     }
     out.sort();
     out
+}
+
+/// The files under `dir`, which lands at bundle path `rel`.
+fn add_data_dir(
+    dir: &Path,
+    rel: &str,
+    on_path: &mut crate::finder::WalkPath,
+    out: &mut Vec<(String, PathBuf)>,
+) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.filter_map(|e| e.ok()) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let path = e.path();
+        let child = if rel.is_empty() {
+            name
+        } else {
+            format!("{rel}/{name}")
+        };
+        if path.is_dir() {
+            if on_path.enter(&path) {
+                add_data_dir(&path, &child, on_path, out);
+                on_path.leave();
+            }
+        } else {
+            out.push((child, path));
+        }
+    }
 }
 
 /// Most bytes of the dictionary the modules of a `--compress-runtime`

@@ -4,16 +4,76 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
 use std::io::Write as _;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use freeze_bundle::{BlobRef, Bundle, ElfError, FileKind, MainMode, ModuleKind};
+use freeze_bundle::{
+    BlobRef, Bundle, BundleError, ElfError, FileKind, MainMode, ModuleKind, SectionSpan,
+    HEADER_LEN, RUNTIME_SECTION_NAME, SECTION_NAME,
+};
 use serde_json::json;
 
+/// Opens `exe` if it is a regular file, with its size. Anything else is
+/// refused unopened: reading `/dev/urandom` never ends, opening a fifo
+/// waits for a writer, and opening some devices has effects of its own.
+fn open_regular(exe: &Path) -> Result<(fs::File, u64)> {
+    let refuse = |meta: &fs::Metadata| -> Result<()> {
+        if let Some(what) = crate::output::not_a_regular_file(&meta.file_type()) {
+            bail!(
+                "{} is {what}, not a file: --list-frozen reads an executable made by freeze",
+                exe.display()
+            );
+        }
+        Ok(())
+    };
+    refuse(&fs::metadata(exe).with_context(|| format!("cannot read {}", exe.display()))?)?;
+    // Non-blocking, should a fifo have taken the file's place meanwhile.
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(exe)
+        .with_context(|| format!("cannot read {}", exe.display()))?;
+    let meta = file
+        .metadata()
+        .with_context(|| format!("cannot read {}", exe.display()))?;
+    refuse(&meta)?;
+    Ok((file, meta.len()))
+}
+
+/// The bundle in section `span` of `file`: its header first, so that a
+/// section claiming gigabytes is read only if the header says as much.
+fn read_bundle(file: &fs::File, span: SectionSpan) -> Result<Vec<u8>> {
+    let mut header = vec![0; span.len.min(HEADER_LEN as u64) as usize];
+    file.read_exact_at(&mut header, span.offset)
+        .context("cannot read the bundle's header")?;
+    let declared = Bundle::declared_len(&header)?;
+    if declared > span.len {
+        return Err(BundleError::Truncated {
+            what: "data region",
+            needed: declared,
+            available: span.len,
+        }
+        .into());
+    }
+    if declared < span.len {
+        return Err(BundleError::Corrupt(format!(
+            "{} unexpected bytes after the end of the data region",
+            span.len - declared
+        ))
+        .into());
+    }
+    let len = usize::try_from(span.len).context("the bundle does not fit in memory")?;
+    let mut payload = vec![0; len];
+    file.read_exact_at(&mut payload, span.offset)
+        .context("cannot read the bundle")?;
+    Ok(payload)
+}
+
 pub fn list_frozen(exe: &Path, as_json: bool) -> Result<()> {
-    let data = fs::read(exe).with_context(|| format!("cannot read {}", exe.display()))?;
-    let payload = match freeze_bundle::find_in_elf(&data) {
-        Ok(Some(p)) => p,
+    let (file, exe_len) = open_regular(exe)?;
+    let span = match freeze_bundle::find_section_in_file(&file, exe_len, SECTION_NAME) {
+        Ok(Some(span)) => span,
         Ok(None) => bail!(
             "{} is an executable without a freeze bundle (it was not made by freeze)",
             exe.display()
@@ -24,9 +84,11 @@ pub fn list_frozen(exe: &Path, as_json: bool) -> Result<()> {
         ),
         Err(e) => bail!("{}: {e}", exe.display()),
     };
-    let runtime = freeze_bundle::find_runtime_in_elf(&data)
+    let runtime = freeze_bundle::find_section_in_file(&file, exe_len, RUNTIME_SECTION_NAME)
         .with_context(|| format!("{} is damaged", exe.display()))?;
-    let bundle = Bundle::parse(payload)
+    let payload = read_bundle(&file, span)
+        .with_context(|| format!("bundle in {} is damaged", exe.display()))?;
+    let bundle = Bundle::parse(&payload)
         .with_context(|| format!("bundle in {} is damaged", exe.display()))?;
     bundle
         .verify()
@@ -86,8 +148,8 @@ pub fn list_frozen(exe: &Path, as_json: bool) -> Result<()> {
             "python_magic": freeze_runtime::magic_hex(bundle.python_magic()),
             "main": main_json,
             "bundle_size": payload.len(),
-            "compressed_runtime_size": runtime.map(<[u8]>::len),
-            "executable_size": data.len(),
+            "compressed_runtime_size": runtime.map(|r| r.len),
+            "executable_size": exe_len,
             "prefetch": prefetch,
             "dictionary": bundle.dictionary().map(|d| json!({"size": d.raw_len, "stored": d.stored_len})),
             "entries": entries,
@@ -153,14 +215,14 @@ pub fn list_frozen(exe: &Path, as_json: bool) -> Result<()> {
         .sum::<u64>()
         + stored(&bundle.dictionary());
     let runtime_note = match runtime {
-        Some(r) => format!(" (runtime compressed: {:.1} MB)", r.len() as f64 / 1e6),
+        Some(r) => format!(" (runtime compressed: {:.1} MB)", r.len as f64 / 1e6),
         None => String::new(),
     };
     writeln!(
         out,
         "{modules} modules, {files} files; bundle {:.1} MB ({total_stored} bytes of blobs) in a {:.1} MB executable{runtime_note}; main: {}",
         payload.len() as f64 / 1e6,
-        data.len() as f64 / 1e6,
+        exe_len as f64 / 1e6,
         match main {
             Some((MainMode::Script, n)) => format!("{n} (script)"),
             Some((MainMode::Module, n)) => format!("{n} (module)"),

@@ -9,6 +9,7 @@ mod finder;
 mod freezer;
 mod graph;
 mod listing;
+mod output;
 mod plan;
 mod requirements;
 mod site;

@@ -194,9 +194,10 @@ pub struct PlanInputs<'a> {
     pub mode: MainMode,
     pub main_name: &'a str,
     /// The app directory whose non-Python files come along (`app/` with
-    /// `__main__.py`), and the output, which is not one of them.
+    /// `__main__.py`), and an earlier build at the output path, canonical,
+    /// which is not one of them.
     pub app_dir: Option<&'a Path>,
-    pub output: Option<PathBuf>,
+    pub earlier_build: Option<PathBuf>,
     pub no_source: bool,
     /// Metadata directories of the distributions providing a top-level
     /// module found under search root `root`.
@@ -355,7 +356,7 @@ pub fn plan_bundle(graph: &ModuleGraph, inputs: &PlanInputs<'_>) -> Result<Bundl
     if let Some(dir) = inputs.app_dir {
         for (rel, file) in crate::finder::app_data(dir) {
             // A previous build written into the app directory is not data.
-            if inputs.output.is_some() && file.canonicalize().ok() == inputs.output {
+            if inputs.earlier_build.is_some() && file.canonicalize().ok() == inputs.earlier_build {
                 continue;
             }
             plan.add_file(&rel, data_file(file, "a file of the app directory", None));

@@ -13,9 +13,16 @@ use serde::Deserialize;
 #[derive(Deserialize)]
 struct Reply {
     implementation: String,
+    /// Empty when python cannot tell (`sys.executable` is `''` or `None`).
+    #[serde(default, deserialize_with = "string_or_none")]
+    executable: String,
     version: (u32, u32, u32),
     path: Vec<String>,
     stdlib: Vec<String>,
+}
+
+fn string_or_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(<Option<String> as serde::Deserialize>::deserialize(d)?.unwrap_or_default())
 }
 
 /// Where third-party modules come from.
@@ -23,6 +30,9 @@ struct Reply {
 pub struct SitePackages {
     /// The interpreter asked, for messages.
     pub python: Option<PathBuf>,
+    /// Its `sys.executable`: the interpreter's file, however it was named
+    /// (`python3` found on PATH).
+    pub executable: Option<PathBuf>,
     /// Its `sys.path` minus the stdlib and the current directory: site
     /// directories, `.pth` additions, PYTHONPATH entries.
     pub dirs: Vec<PathBuf>,
@@ -58,6 +68,7 @@ import json, sys, sysconfig
 paths = sysconfig.get_paths()
 print(json.dumps({
     "implementation": sys.implementation.name,
+    "executable": sys.executable,
     "version": list(sys.version_info[:3]),
     "path": sys.path,
     "stdlib": [paths["stdlib"], paths["platstdlib"]],
@@ -115,6 +126,7 @@ print(json.dumps({
     let vendored = vendored_dirs(&dirs);
     Ok(SitePackages {
         python: Some(python.to_path_buf()),
+        executable: Some(PathBuf::from(reply.executable)).filter(|e| e.is_absolute()),
         dirs,
         vendored,
     })

@@ -4,8 +4,8 @@ use std::process::Command;
 use super::{sample_bundle, small_bundle};
 use crate::fuzzing::walk_untrusted;
 use crate::{
-    embed_in_elf, embed_in_loader, find_in_elf, find_runtime_in_elf, Bundle, ElfError,
-    RUNTIME_SECTION_NAME, SECTION_NAME,
+    embed_in_elf, embed_in_loader, find_in_elf, find_runtime_in_elf, find_section_in_file, Bundle,
+    ElfError, ReadAt, SectionSpan, MAX_HEADERS_READ, RUNTIME_SECTION_NAME, SECTION_NAME,
 };
 
 const REAL_ELF: &str = "/bin/true";
@@ -387,4 +387,135 @@ fn extended_section_numbering_is_read_and_written() {
     let exe = embed_in_elf(&crowded, b"payload").expect("embed crowded extended");
     assert_eq!(u16::from_le_bytes(exe[62..64].try_into().unwrap()), 0xffff);
     assert_eq!(find_in_elf(&exe).expect("find"), Some(&b"payload"[..]));
+}
+
+/// A file of `len` bytes that are zero past `head`, as a sparse file reads,
+/// counting the bytes asked of it.
+struct SparseFile {
+    head: Vec<u8>,
+    len: u64,
+    bytes_read: std::cell::Cell<u64>,
+}
+
+impl ReadAt for SparseFile {
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+        if offset + buf.len() as u64 > self.len {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        self.bytes_read
+            .set(self.bytes_read.get() + buf.len() as u64);
+        for (at, byte) in buf.iter_mut().enumerate() {
+            *byte = usize::try_from(offset + at as u64)
+                .ok()
+                .and_then(|at| self.head.get(at))
+                .copied()
+                .unwrap_or(0);
+        }
+        Ok(())
+    }
+}
+
+/// The span of `part`, a slice of `whole`.
+fn span_of(whole: &[u8], part: &[u8]) -> SectionSpan {
+    SectionSpan {
+        offset: (part.as_ptr() as usize - whole.as_ptr() as usize) as u64,
+        len: part.len() as u64,
+    }
+}
+
+#[test]
+fn sections_are_found_in_files_by_positional_reads() {
+    let scratch = Scratch::new("positional");
+    let payload = sample_bundle();
+    let loader_exe = embed_in_loader(&real_elf(), b"compressed runtime", &payload).expect("embed");
+    let path = scratch.write_executable("app", &loader_exe);
+    let file = std::fs::File::open(&path).expect("open");
+    let len = file.metadata().expect("stat").len();
+    for name in [SECTION_NAME, RUNTIME_SECTION_NAME] {
+        let in_memory = match name {
+            SECTION_NAME => find_in_elf(&loader_exe),
+            _ => find_runtime_in_elf(&loader_exe),
+        }
+        .expect("find in memory")
+        .expect("present");
+        assert_eq!(
+            find_section_in_file(&file, len, name).expect("find in the file"),
+            Some(span_of(&loader_exe, in_memory)),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        find_section_in_file(&file, len, ".nothing").expect("find"),
+        None
+    );
+    // Growing the file (a sparse tail) moves nothing; cutting it inside
+    // the section table is reported, not read past.
+    assert_eq!(
+        find_section_in_file(&file, len + (20 << 30), SECTION_NAME).expect("find"),
+        Some(span_of(
+            &loader_exe,
+            find_in_elf(&loader_exe).unwrap().unwrap()
+        ))
+    );
+    assert!(matches!(
+        find_section_in_file(&file, len - 10, SECTION_NAME),
+        Err(ElfError::Malformed(_))
+    ));
+    let plain = std::fs::File::open("/bin/true").expect("open /bin/true");
+    let plain_len = plain.metadata().expect("stat").len();
+    assert_eq!(
+        find_section_in_file(&plain, plain_len, SECTION_NAME).expect("find"),
+        None
+    );
+}
+
+#[test]
+fn huge_files_are_read_only_as_far_as_their_headers() {
+    const HUGE: u64 = 20 << 30;
+    // Not an ELF file: refused after its first bytes.
+    let text = SparseFile {
+        head: b"#!/bin/sh\n".to_vec(),
+        len: HUGE,
+        bytes_read: Default::default(),
+    };
+    assert!(matches!(
+        find_section_in_file(&text, text.len, SECTION_NAME),
+        Err(ElfError::NotElf)
+    ));
+    assert!(text.bytes_read.get() <= 64);
+
+    // A valid executable followed by 20 GiB of holes.
+    let exe = embed_in_elf(&real_elf(), &small_bundle()).expect("embed");
+    let grown = SparseFile {
+        head: exe.clone(),
+        len: HUGE,
+        bytes_read: Default::default(),
+    };
+    let span = find_section_in_file(&grown, grown.len, SECTION_NAME)
+        .expect("find")
+        .expect("present");
+    assert_eq!(span, span_of(&exe, find_in_elf(&exe).unwrap().unwrap()));
+    assert!(
+        grown.bytes_read.get() < 64 << 10,
+        "{}",
+        grown.bytes_read.get()
+    );
+
+    // Headers claiming 300 million sections inside the 20 GiB: refused
+    // before the table is read, rather than allocating 19 GB for it.
+    let mut claims = synthetic_elf(3, true);
+    let shoff = u64::from_le_bytes(claims[40..48].try_into().unwrap()) as usize;
+    claims[shoff + 32..shoff + 40].copy_from_slice(&300_000_000u64.to_le_bytes());
+    let claiming = SparseFile {
+        head: claims,
+        len: HUGE,
+        bytes_read: Default::default(),
+    };
+    let refused = find_section_in_file(&claiming, claiming.len, SECTION_NAME);
+    assert!(
+        matches!(&refused, Err(ElfError::Unsupported(m)) if m.contains("headers")),
+        "{refused:?}"
+    );
+    assert!(claiming.bytes_read.get() <= MAX_HEADERS_READ);
+    assert!(claiming.bytes_read.get() < 4096);
 }

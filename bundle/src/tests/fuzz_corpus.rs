@@ -66,6 +66,50 @@ fn seeds_walk_cleanly() {
     assert_eq!(walk.read.expect("reads"), WalkTotals::default());
 }
 
+/// The seeds of `tests/fuzz` (cargo-fuzz's `parse` target): bundles and
+/// executables with bundles, written as files to `$FREEZE_FUZZ_SEEDS`
+/// (else to a scratch directory) and checked as read back from there.
+#[test]
+fn seed_corpus_files_walk_cleanly() {
+    let (dir, scratch) = match std::env::var_os("FREEZE_FUZZ_SEEDS") {
+        Some(dir) => (std::path::PathBuf::from(dir), false),
+        None => (
+            std::env::temp_dir().join(format!("freeze-fuzz-seeds-{}", std::process::id())),
+            true,
+        ),
+    };
+    std::fs::create_dir_all(&dir).expect("create the seed directory");
+    let true_exe = std::fs::read("/bin/true").expect("read /bin/true");
+    let seeds = [
+        ("small.bundle", small_bundle()),
+        ("sample.bundle", sample_bundle()),
+        ("dictionary.bundle", dictionary_bundle()),
+        (
+            "small.elf",
+            embed_in_elf(&true_exe, &small_bundle()).expect("embed"),
+        ),
+        (
+            "sample.elf",
+            embed_in_elf(&true_exe, &sample_bundle()).expect("embed"),
+        ),
+    ];
+    for (name, bytes) in &seeds {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).expect("write a seed");
+        let read_back = std::fs::read(&path).expect("read a seed back");
+        let walk = walk_untrusted(&read_back);
+        assert_eq!(walk.inconsistency(), None, "{name}");
+        let inner = match (&walk.as_bundle, &walk.as_elf) {
+            (Ok(inner), _) | (_, Ok(Some(Ok(inner)))) => inner,
+            _ => panic!("{name} is neither a bundle nor an executable with one"),
+        };
+        assert!(inner.verified.is_ok() && inner.read.is_ok(), "{name}");
+    }
+    if scratch {
+        std::fs::remove_dir_all(&dir).expect("remove the scratch seeds");
+    }
+}
+
 #[test]
 fn mutated_bundles_never_break_an_invariant() {
     let seeds = [small_bundle(), sample_bundle(), dictionary_bundle()];

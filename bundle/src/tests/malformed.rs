@@ -191,6 +191,42 @@ fn extra_bytes_after_the_data_are_refused() {
     );
 }
 
+/// A reader of a file learns a bundle's size from its header alone, and
+/// only from a header that would parse.
+#[test]
+fn the_header_alone_tells_the_bundle_length() {
+    for bundle in [small_bundle(), sample_bundle()] {
+        assert_eq!(
+            Bundle::declared_len(&bundle[..96]).expect("header"),
+            bundle.len() as u64
+        );
+        assert_eq!(
+            Bundle::declared_len(&bundle).expect("whole"),
+            bundle.len() as u64
+        );
+    }
+    assert!(matches!(
+        Bundle::declared_len(&[0; 96]),
+        Err(BundleError::NotABundle)
+    ));
+    let bundle = small_bundle();
+    assert!(matches!(
+        Bundle::declared_len(&bundle[..40]),
+        Err(BundleError::Truncated { what: "header", .. })
+    ));
+    let mut grown = bundle[..96].to_vec();
+    set_u64(&mut grown, 72, 20 << 30); // data_len: 20 GiB, checksum stale
+    assert!(matches!(
+        Bundle::declared_len(&grown),
+        Err(BundleError::ChecksumMismatch { .. })
+    ));
+    let repaired = repair_checksums(&grown);
+    assert_eq!(
+        Bundle::declared_len(&repaired).expect("a consistent header"),
+        u64::from_le_bytes(bundle[64..72].try_into().unwrap()) + (20 << 30)
+    );
+}
+
 #[test]
 fn header_inconsistencies_are_refused() {
     assert_corrupt(
