@@ -5,6 +5,7 @@ mod common;
 
 use std::fs;
 use std::path::Path;
+use std::process::Command;
 
 use common::*;
 
@@ -107,20 +108,30 @@ fn output_in_missing_or_unwritable_directory() {
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(&ro, fs::Permissions::from_mode(0o555)).unwrap();
     let target = ro.join("app");
-    // root ignores directory permissions; only check when they apply.
-    if fs::write(ro.join("probe"), b"").is_err() {
-        assert_clean_error(
-            &[
-                app("examples/hello").to_str().unwrap(),
-                "-o",
-                target.to_str().unwrap(),
-            ],
-            &["cannot"],
-        );
-        no_leftovers(&ro);
-    } else {
-        let _ = fs::remove_file(ro.join("probe"));
-    }
+    // Root ignores directory permissions (CI runs as root), so the
+    // directory is also made read-only for root: a read-only bind mount of
+    // it in a mount namespace of freeze's own.
+    let out = Command::new("unshare")
+        .args(["-m", "sh", "-c"])
+        .arg("mount --bind -o ro \"$1\" \"$1\" && shift && exec \"$@\"")
+        .arg("sh")
+        .arg(&ro)
+        .arg(freeze_bin())
+        .args([
+            app("examples/hello").to_str().unwrap(),
+            "-o",
+            target.to_str().unwrap(),
+        ])
+        .output()
+        .expect("unshare (util-linux); CI runs as root");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("error: cannot ") && stderr.contains("Read-only file system"),
+        "{stderr}"
+    );
+    no_leftovers(&ro);
     let out = dir.path().join("ro");
     assert_clean_error(
         &[
