@@ -310,7 +310,7 @@ fn statically_linked_and_touches_no_python_files() {
     let ldd = Command::new("ldd").arg(&copy).output().unwrap();
     let ldd = String::from_utf8_lossy(&ldd.stdout);
     assert!(!ldd.contains("libpython"), "{ldd}");
-    let files = strace_files(&copy, &["raise"], dir.path());
+    let files = strace_files(&copy, &["raise"], dir.path(), 1);
     assert!(!files.is_empty(), "strace saw nothing");
     let bad: Vec<&String> = files
         .iter()
@@ -619,7 +619,7 @@ fn compressed_runtime_behaves_the_same_from_memory() {
         "{r:?}"
     );
 
-    let files = strace_files(&exe, &[], dir.path());
+    let files = strace_files(&exe, &[], dir.path(), 0);
     let touched: Vec<&String> = files
         .iter()
         .filter(|f| {

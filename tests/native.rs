@@ -70,7 +70,7 @@ fn unicodedata_comes_from_the_bundle_not_the_runtime() {
 #[test]
 fn no_extension_or_library_comes_from_disk() {
     let (dir, copy) = isolate(native_exe(), "native-strace");
-    let files = strace_files(&copy, &[], dir.path());
+    let files = strace_files(&copy, &[], dir.path(), 0);
     let bad: Vec<&String> = files
         .iter()
         .filter(|f| {

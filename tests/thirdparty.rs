@@ -252,6 +252,7 @@ fn nothing_read_from_the_venv_or_python_files() {
             Path::new("/usr/bin/env"),
             &[&xdg, copy.to_str().unwrap(), scenario],
             dir.path(),
+            0,
         );
         let bad: Vec<&String> = files
             .iter()
@@ -659,7 +660,7 @@ fn pkg_resources_apps_read_nothing_from_their_venvs() {
         for scenario in scenarios {
             let mut args = vec![xdg.as_str(), copy.to_str().unwrap()];
             args.extend_from_slice(scenario);
-            let files = strace_files(Path::new("/usr/bin/env"), &args, dir.path());
+            let files = strace_files(Path::new("/usr/bin/env"), &args, dir.path(), 0);
             let bad: Vec<&String> = files
                 .iter()
                 .filter(|p| {

@@ -284,10 +284,11 @@ pub fn assert_same_with(
     fr
 }
 
-/// Files a process opened or probed, from `strace -f -e trace=%file`. The
-/// process starts without cargo's `LD_LIBRARY_PATH` (build directories), so
-/// every path seen is one the program itself chose.
-pub fn strace_files(program: &Path, args: &[&str], cwd: &Path) -> Vec<String> {
+/// Files a process opened or probed, from `strace -f -e trace=%file`, which
+/// must exit with `expected_code` (strace exits with the traced program's
+/// status). The process starts without cargo's `LD_LIBRARY_PATH` (build
+/// directories), so every path seen is one the program itself chose.
+pub fn strace_files(program: &Path, args: &[&str], cwd: &Path, expected_code: i32) -> Vec<String> {
     let log = cwd.join("strace.log");
     let status = Command::new("strace")
         .env_remove("LD_LIBRARY_PATH")
@@ -302,8 +303,13 @@ pub fn strace_files(program: &Path, args: &[&str], cwd: &Path) -> Vec<String> {
         .stderr(Stdio::null())
         .status()
         .expect("strace is needed for this test (apt-get install strace)");
-    assert!(status.success() || status.code().is_some());
     let text = fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        status.code(),
+        Some(expected_code),
+        "{} {args:?} under strace; its log:\n{text}",
+        program.display()
+    );
     let _ = fs::remove_file(&log);
     text.lines()
         .filter_map(|l| {
