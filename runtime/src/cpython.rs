@@ -16,6 +16,7 @@ use freeze_bundle::{Bundle, ModuleKind};
 use pyo3_ffi as ffi;
 
 use crate::payload::read_blob_once;
+use crate::pyref::PyRef;
 use crate::RuntimeError;
 
 extern "C" {
@@ -152,27 +153,21 @@ unsafe fn configure_and_init(
 /// # Safety
 /// Core-initialised interpreter, GIL held.
 unsafe fn install_importer(code: Vec<u8>) -> Result<(), RuntimeError> {
-    let code =
-        ffi::PyMarshal_ReadObjectFromString(code.as_ptr().cast(), code.len() as ffi::Py_ssize_t);
-    if code.is_null() {
-        return Err(py_error("cannot unmarshal _freeze_importer"));
-    }
+    let code = PyRef::new(ffi::PyMarshal_ReadObjectFromString(
+        code.as_ptr().cast(),
+        code.len() as ffi::Py_ssize_t,
+    ))
+    .ok_or_else(|| py_error("cannot unmarshal _freeze_importer"))?;
     let module = ffi::PyImport_AddModule(c"_freeze_importer".as_ptr()); // borrowed
     if module.is_null() {
-        ffi::Py_DECREF(code);
         return Err(py_error("cannot create _freeze_importer"));
     }
     let dict = ffi::PyModule_GetDict(module); // borrowed
     if ffi::PyDict_SetItemString(dict, c"__builtins__".as_ptr(), ffi::PyEval_GetBuiltins()) != 0 {
-        ffi::Py_DECREF(code);
         return Err(py_error("cannot set up _freeze_importer"));
     }
-    let result = ffi::PyEval_EvalCode(code, dict, dict);
-    ffi::Py_DECREF(code);
-    if result.is_null() {
-        return Err(py_error("_freeze_importer failed"));
-    }
-    ffi::Py_DECREF(result);
+    PyRef::new(ffi::PyEval_EvalCode(code.as_ptr(), dict, dict))
+        .ok_or_else(|| py_error("_freeze_importer failed"))?;
     call_importer_hook("_install")
 }
 
@@ -181,9 +176,7 @@ unsafe fn install_importer(code: Vec<u8>) -> Result<(), RuntimeError> {
 /// # Safety
 /// Initialised (at least core) interpreter, GIL held.
 unsafe fn call_importer_hook(name: &str) -> Result<(), RuntimeError> {
-    let result = call_function("_freeze_importer", name, &[])?;
-    ffi::Py_DECREF(result);
-    Ok(())
+    call_function("_freeze_importer", name, &[]).map(drop)
 }
 
 /// An argument for [`call`].
@@ -204,66 +197,37 @@ pub(crate) fn call(module: &str, func: &str, args: &[Arg<'_>]) -> Result<Vec<u8>
         let result = call_function(module, func, args)?;
         let mut data: *mut c_char = ptr::null_mut();
         let mut len: ffi::Py_ssize_t = 0;
-        if ffi::PyBytes_AsStringAndSize(result, &mut data, &mut len) != 0 {
-            ffi::Py_DECREF(result);
+        if ffi::PyBytes_AsStringAndSize(result.as_ptr(), &mut data, &mut len) != 0 {
             return Err(py_error(&format!("{module}.{func} did not return bytes")));
         }
-        let out = std::slice::from_raw_parts(data.cast::<u8>(), len as usize).to_vec();
-        ffi::Py_DECREF(result);
-        Ok(out)
+        // The bytes live as long as `result`, dropped after the copy.
+        Ok(std::slice::from_raw_parts(data.cast::<u8>(), len as usize).to_vec())
     }
 }
 
-/// Returns a new reference to `module.func(*args)`.
+/// `module.func(*args)`.
 ///
 /// # Safety
 /// Initialised interpreter, GIL held.
-unsafe fn call_function(
-    module: &str,
-    func: &str,
-    args: &[Arg<'_>],
-) -> Result<*mut ffi::PyObject, RuntimeError> {
+unsafe fn call_function(module: &str, func: &str, args: &[Arg<'_>]) -> Result<PyRef, RuntimeError> {
     let module_c = cstring(module)?;
     let func_c = cstring(func)?;
-    let m = ffi::PyImport_ImportModule(module_c.as_ptr());
-    if m.is_null() {
-        return Err(py_error(&format!("cannot import {module}")));
-    }
-    let f = ffi::PyObject_GetAttrString(m, func_c.as_ptr());
-    ffi::Py_DECREF(m);
-    if f.is_null() {
-        return Err(py_error(&format!("{module} has no {func}")));
-    }
-    let tuple = ffi::PyTuple_New(args.len() as ffi::Py_ssize_t);
-    if tuple.is_null() {
-        ffi::Py_DECREF(f);
-        return Err(py_error("out of memory"));
-    }
-    for (i, arg) in args.iter().enumerate() {
-        let obj = match arg {
-            Arg::Str(s) => {
-                ffi::PyUnicode_FromStringAndSize(s.as_ptr().cast(), s.len() as ffi::Py_ssize_t)
-            }
-            Arg::Bytes(b) => {
-                ffi::PyBytes_FromStringAndSize(b.as_ptr().cast(), b.len() as ffi::Py_ssize_t)
-            }
-            Arg::Int(n) => ffi::PyLong_FromLongLong(*n),
-        };
-        if obj.is_null() {
-            ffi::Py_DECREF(tuple);
-            ffi::Py_DECREF(f);
-            return Err(py_error("cannot convert an argument"));
-        }
-        // PyTuple_SetItem steals the reference to obj.
-        ffi::PyTuple_SetItem(tuple, i as ffi::Py_ssize_t, obj);
-    }
-    let result = ffi::PyObject_CallObject(f, tuple);
-    ffi::Py_DECREF(tuple);
-    ffi::Py_DECREF(f);
-    if result.is_null() {
-        return Err(py_error(&format!("{module}.{func} raised")));
-    }
-    Ok(result)
+    let m = PyRef::new(ffi::PyImport_ImportModule(module_c.as_ptr()))
+        .ok_or_else(|| py_error(&format!("cannot import {module}")))?;
+    let f = PyRef::new(ffi::PyObject_GetAttrString(m.as_ptr(), func_c.as_ptr()))
+        .ok_or_else(|| py_error(&format!("{module} has no {func}")))?;
+    let items = args
+        .iter()
+        .map(|arg| match arg {
+            Arg::Str(s) => PyRef::str(s),
+            Arg::Bytes(b) => PyRef::bytes(b),
+            Arg::Int(n) => PyRef::int(*n),
+        })
+        .collect::<Option<Vec<PyRef>>>()
+        .ok_or_else(|| py_error("cannot convert an argument"))?;
+    let tuple = PyRef::tuple(items).ok_or_else(|| py_error("cannot build the arguments"))?;
+    PyRef::new(ffi::PyObject_CallObject(f.as_ptr(), tuple.as_ptr()))
+        .ok_or_else(|| py_error(&format!("{module}.{func} raised")))
 }
 
 /// How the app's `__main__` runs (from the bundle header).
@@ -284,30 +248,24 @@ pub(crate) enum MainRun<'a> {
 /// KeyboardInterrupt ends the process by SIGINT, both as python does.
 pub(crate) fn run_main_and_finalize(main: MainRun<'_>) -> c_int {
     // SAFETY: called once, after a successful `boot` on this thread, which
-    // holds the GIL; nothing touches the interpreter after Py_FinalizeEx.
+    // holds the GIL; the result is dropped before Py_FinalizeEx, and nothing
+    // touches the interpreter after it.
     unsafe {
         let result = match main {
             MainRun::Script => run_script_main(),
-            MainRun::Module(name) => match cstring(name) {
-                Ok(name) => run_module_main(&name),
-                Err(_) => ptr::null_mut(),
-            },
-            MainRun::Command(code) => match cstring(&code) {
-                Ok(code) => run_command(&code),
-                Err(_) => ptr::null_mut(),
-            },
+            MainRun::Module(name) => cstring(name).ok().and_then(|name| run_module_main(&name)),
+            MainRun::Command(code) => cstring(&code).ok().and_then(|code| run_command(&code)),
         };
         let mut status = 0;
         let mut unhandled_interrupt = false;
-        if result.is_null() {
+        if result.is_none() {
             unhandled_interrupt = ffi::PyErr_ExceptionMatches(ffi::PyExc_KeyboardInterrupt) != 0;
             // Prints through sys.excepthook; on SystemExit it finalises and
             // exits with the requested status (Py_Exit), exactly like python.
             ffi::PyErr_Print();
             status = 1;
-        } else {
-            ffi::Py_DECREF(result);
         }
+        drop(result);
         if ffi::Py_FinalizeEx() < 0 {
             // Flushing stdout failed (e.g. a closed pipe): python's status.
             status = 120;
@@ -321,72 +279,54 @@ pub(crate) fn run_main_and_finalize(main: MainRun<'_>) -> c_int {
     }
 }
 
+/// The result of running the script as `__main__`; None with the exception
+/// set.
+///
 /// # Safety
 /// Booted interpreter, GIL held.
-unsafe fn run_script_main() -> *mut ffi::PyObject {
+unsafe fn run_script_main() -> Option<PyRef> {
     // The importer prepares __main__'s globals (__file__, __loader__, ...)
     // and returns the code with its filename fixed up.
-    let code = match call_function("_freeze_importer", "_script_main_code", &[]) {
-        Ok(code) => code,
-        Err(_) => return ptr::null_mut(),
-    };
+    let code = call_function("_freeze_importer", "_script_main_code", &[]).ok()?;
     let main = ffi::PyImport_AddModule(c"__main__".as_ptr()); // borrowed
     if main.is_null() {
-        ffi::Py_DECREF(code);
-        return ptr::null_mut();
+        return None;
     }
     let globals = ffi::PyModule_GetDict(main); // borrowed
-    let result = ffi::PyEval_EvalCode(code, globals, globals);
-    ffi::Py_DECREF(code);
-    result
+    PyRef::new(ffi::PyEval_EvalCode(code.as_ptr(), globals, globals))
 }
 
 /// Runs `code` in `__main__` as `python -c` does (filename `<string>`).
 ///
 /// # Safety
 /// Booted interpreter, GIL held.
-unsafe fn run_command(code: &CStr) -> *mut ffi::PyObject {
+unsafe fn run_command(code: &CStr) -> Option<PyRef> {
     let main = ffi::PyImport_AddModule(c"__main__".as_ptr()); // borrowed
     if main.is_null() {
-        return ptr::null_mut();
+        return None;
     }
     let globals = ffi::PyModule_GetDict(main); // borrowed
-    let compiled = ffi::Py_CompileString(code.as_ptr(), c"<string>".as_ptr(), ffi::Py_file_input);
-    if compiled.is_null() {
-        return ptr::null_mut();
-    }
-    let result = ffi::PyEval_EvalCode(compiled, globals, globals);
-    ffi::Py_DECREF(compiled);
-    result
+    let compiled = PyRef::new(ffi::Py_CompileString(
+        code.as_ptr(),
+        c"<string>".as_ptr(),
+        ffi::Py_file_input,
+    ))?;
+    PyRef::new(ffi::PyEval_EvalCode(compiled.as_ptr(), globals, globals))
 }
 
 /// # Safety
 /// Booted interpreter, GIL held.
-unsafe fn run_module_main(name: &CStr) -> *mut ffi::PyObject {
-    let runpy = ffi::PyImport_ImportModule(c"_freeze_runmain".as_ptr());
-    if runpy.is_null() {
-        return ptr::null_mut();
-    }
-    let func = ffi::PyObject_GetAttrString(runpy, c"_run_module_as_main".as_ptr());
-    ffi::Py_DECREF(runpy);
-    if func.is_null() {
-        return ptr::null_mut();
-    }
-    let args = ffi::PyTuple_New(2);
-    let name_obj = ffi::PyUnicode_FromString(name.as_ptr());
-    if args.is_null() || name_obj.is_null() {
-        ffi::Py_XDECREF(args);
-        ffi::Py_XDECREF(name_obj);
-        ffi::Py_DECREF(func);
-        return ptr::null_mut();
-    }
+unsafe fn run_module_main(name: &CStr) -> Option<PyRef> {
+    let runpy = PyRef::new(ffi::PyImport_ImportModule(c"_freeze_runmain".as_ptr()))?;
+    let func = PyRef::new(ffi::PyObject_GetAttrString(
+        runpy.as_ptr(),
+        c"_run_module_as_main".as_ptr(),
+    ))?;
+    let name = PyRef::new(ffi::PyUnicode_FromString(name.as_ptr()))?;
     // alter_argv=False: sys.argv[0] stays the executable, as for any frozen app.
-    ffi::PyTuple_SetItem(args, 0, name_obj);
-    ffi::PyTuple_SetItem(args, 1, ffi::PyBool_FromLong(0));
-    let result = ffi::PyObject_CallObject(func, args);
-    ffi::Py_DECREF(args);
-    ffi::Py_DECREF(func);
-    result
+    let alter_argv = PyRef::new(ffi::PyBool_FromLong(0))?;
+    let args = PyRef::tuple(vec![name, alter_argv])?;
+    PyRef::new(ffi::PyObject_CallObject(func.as_ptr(), args.as_ptr()))
 }
 
 /// Takes the pending Python exception and describes it as an error.
@@ -402,44 +342,40 @@ unsafe fn py_error(context: &str) -> RuntimeError {
         return RuntimeError::Python(context.to_owned());
     }
     ffi::PyErr_NormalizeException(&mut ptype, &mut pvalue, &mut ptrace);
-    let type_name = object_str(
-        ffi::PyObject_GetAttrString(ptype, c"__name__".as_ptr()),
-        true,
-    );
-    let message = if pvalue.is_null() {
-        String::new()
-    } else {
-        object_str(ffi::PyObject_Str(pvalue), true)
+    // PyErr_Fetch handed over one reference to each (or NULL).
+    let (ptype, pvalue, _ptrace) = (PyRef::new(ptype), PyRef::new(pvalue), PyRef::new(ptrace));
+    let type_name = ptype.as_ref().and_then(|t| {
+        PyRef::new(ffi::PyObject_GetAttrString(
+            t.as_ptr(),
+            c"__name__".as_ptr(),
+        ))
+    });
+    let type_name = object_str(type_name.as_ref());
+    let message = match &pvalue {
+        Some(value) => object_str(PyRef::new(ffi::PyObject_Str(value.as_ptr())).as_ref()),
+        None => String::new(),
     };
-    ffi::Py_XDECREF(ptype);
-    ffi::Py_XDECREF(pvalue);
-    ffi::Py_XDECREF(ptrace);
     ffi::PyErr_Clear();
     RuntimeError::Python(format!("{context}: {type_name}: {message}"))
 }
 
-/// Converts a new reference to a Rust string and releases it.
+/// The text of a str object, `?` for none or one that is not a str.
 ///
 /// # Safety
-/// GIL held; `obj` is null or a new reference.
-unsafe fn object_str(obj: *mut ffi::PyObject, steal: bool) -> String {
-    if obj.is_null() {
+/// GIL held.
+unsafe fn object_str(object: Option<&PyRef>) -> String {
+    let Some(object) = object else {
+        ffi::PyErr_Clear();
+        return String::from("?");
+    };
+    let mut len: ffi::Py_ssize_t = 0;
+    let data = ffi::PyUnicode_AsUTF8AndSize(object.as_ptr(), &mut len);
+    if data.is_null() {
         ffi::PyErr_Clear();
         return String::from("?");
     }
-    let mut len: ffi::Py_ssize_t = 0;
-    let data = ffi::PyUnicode_AsUTF8AndSize(obj, &mut len);
-    let s = if data.is_null() {
-        ffi::PyErr_Clear();
-        String::from("?")
-    } else {
-        String::from_utf8_lossy(std::slice::from_raw_parts(data.cast::<u8>(), len as usize))
-            .into_owned()
-    };
-    if steal {
-        ffi::Py_DECREF(obj);
-    }
-    s
+    String::from_utf8_lossy(std::slice::from_raw_parts(data.cast::<u8>(), len as usize))
+        .into_owned()
 }
 
 /// # Safety
@@ -498,76 +434,92 @@ const fn method(
     }
 }
 
+/// The `_freeze` module's functions that take one str: the name, the
+/// function, its doc.
+const STR_METHODS: [(&CStr, StrMethod, &CStr); 9] = [
+    (c"find", find, c"find(name) -> (kind, path) or None"),
+    (c"code", code, c"code(name) -> code object"),
+    (c"source", source, c"source(name) -> bytes or None"),
+    (
+        c"children",
+        children,
+        c"children(package) -> [(name, kind)]",
+    ),
+    (c"data", data, c"data(path) -> bytes or None"),
+    (c"files_under", files_under, c"files_under(dir) -> [path]"),
+    (
+        c"preload_library",
+        preload_library,
+        c"preload_library(soname) -> True if a bundled library of that name is now loaded",
+    ),
+    (c"file_size", file_size, c"file_size(path) -> size or None"),
+    (
+        c"load_extension",
+        load_extension,
+        c"load_extension(name) -> /proc/self/fd/N path of the extension, loaded after its libraries",
+    ),
+];
+
+/// The body of a `_freeze` function taking one str: the served bundle and
+/// the text in; a new reference out, or None with a Python exception set.
+type StrMethod = unsafe fn(&'static Served, &str) -> Option<PyRef>;
+
+/// The METH_O entry point of each [`StrMethod`]: CPython calls a plain
+/// function pointer, so each body gets one, all of the same shape.
+macro_rules! str_method_entries {
+    ($($index:literal),*) => {
+        [$({
+            extern "C" fn entry(
+                _module: *mut ffi::PyObject,
+                arg: *mut ffi::PyObject,
+            ) -> *mut ffi::PyObject {
+                // SAFETY: CPython calls METH_O functions with the GIL held
+                // and a borrowed argument that outlives the call.
+                unsafe { serve_str_arg(arg, STR_METHODS[$index].1) }
+            }
+            entry as ffi::PyCFunction
+        }),*]
+    };
+}
+
+const STR_METHOD_ENTRIES: [ffi::PyCFunction; STR_METHODS.len()] =
+    str_method_entries!(0, 1, 2, 3, 4, 5, 6, 7, 8);
+
+/// Runs a [`StrMethod`] on a METH_O call's argument.
+///
+/// # Safety
+/// GIL held; `arg` is the borrowed argument of the current call.
+unsafe fn serve_str_arg(arg: *mut ffi::PyObject, body: StrMethod) -> *mut ffi::PyObject {
+    let Some(served) = SERVED.get() else {
+        return raise(ffi::PyExc_ImportError, "the bundle is not served yet")
+            .map_or(ptr::null_mut(), PyRef::into_raw);
+    };
+    // A str, or None with TypeError set by CPython.
+    match str_arg(arg) {
+        Some(text) => body(served, text).map_or(ptr::null_mut(), PyRef::into_raw),
+        None => ptr::null_mut(),
+    }
+}
+
 extern "C" fn init_freeze_module() -> *mut ffi::PyObject {
-    let methods: Box<[ffi::PyMethodDef]> = Box::new([
-        method(
-            c"find",
-            freeze_find,
-            ffi::METH_O,
-            c"find(name) -> (kind, path) or None",
-        ),
-        method(
-            c"code",
-            freeze_code,
-            ffi::METH_O,
-            c"code(name) -> code object",
-        ),
-        method(
-            c"source",
-            freeze_source,
-            ffi::METH_O,
-            c"source(name) -> bytes or None",
-        ),
-        method(
-            c"children",
-            freeze_children,
-            ffi::METH_O,
-            c"children(package) -> [(name, kind)]",
-        ),
-        method(
-            c"data",
-            freeze_data,
-            ffi::METH_O,
-            c"data(path) -> bytes or None",
-        ),
-        method(
-            c"files_under",
-            freeze_files_under,
-            ffi::METH_O,
-            c"files_under(dir) -> [path]",
-        ),
-        method(
-            c"preload_library",
-            freeze_preload_library,
-            ffi::METH_O,
-            c"preload_library(soname) -> True if a bundled library of that name is now loaded",
-        ),
-        method(
-            c"file_size",
-            freeze_file_size,
-            ffi::METH_O,
-            c"file_size(path) -> size or None",
-        ),
-        method(
-            c"divert",
-            freeze_divert,
-            ffi::METH_VARARGS,
-            c"divert(original, handler) -> a function calling handler(*args, **kwargs) when its first argument is a path under the bundle's root (original if that returns NotImplemented; an exception it returns is raised), else original",
-        ),
-        method(
-            c"load_extension",
-            freeze_load_extension,
-            ffi::METH_O,
-            c"load_extension(name) -> /proc/self/fd/N path of the extension, loaded after its libraries",
-        ),
-        ffi::PyMethodDef::zeroed(),
-    ]);
+    let mut methods: Vec<ffi::PyMethodDef> = STR_METHODS
+        .iter()
+        .zip(STR_METHOD_ENTRIES)
+        .map(|((name, _, doc), entry)| method(name, entry, ffi::METH_O, doc))
+        .collect();
+    methods.push(method(
+        c"divert",
+        freeze_divert,
+        ffi::METH_VARARGS,
+        c"divert(original, handler) -> a function calling handler(*args, **kwargs) when its first argument is a path under the bundle's root (original if that returns NotImplemented; an exception it returns is raised), else original",
+    ));
+    methods.push(ffi::PyMethodDef::zeroed());
     let def = Box::new(ffi::PyModuleDef {
         m_base: ffi::PyModuleDef_HEAD_INIT,
         m_name: c"_freeze".as_ptr(),
         m_doc: c"Access to the bundle of a frozen executable.".as_ptr(),
         m_size: -1,
-        m_methods: Box::leak(methods).as_mut_ptr(),
+        m_methods: methods.leak().as_mut_ptr(),
         m_slots: ptr::null_mut(),
         m_traverse: None,
         m_clear: None,
@@ -580,23 +532,24 @@ extern "C" fn init_freeze_module() -> *mut ffi::PyObject {
     // method table and module def are leaked, so they live as long as the
     // interpreter, as CPython requires of static module definitions.
     unsafe {
-        let module = ffi::PyModule_Create2(Box::leak(def), ffi::PYTHON_API_VERSION);
-        if module.is_null() {
-            return module;
-        }
+        let Some(module) = PyRef::new(ffi::PyModule_Create2(
+            Box::leak(def),
+            ffi::PYTHON_API_VERSION,
+        )) else {
+            return ptr::null_mut();
+        };
         let (mode, main) = match served.bundle.main() {
             Ok(Some((freeze_bundle::MainMode::Script, name))) => (1, name),
             Ok(Some((freeze_bundle::MainMode::Module, name))) => (2, name),
             _ => (0, ""),
         };
-        let ok = add_str(module, c"root", &served.root)
-            && add_str(module, c"main_name", main)
-            && ffi::PyModule_AddIntConstant(module, c"main_mode".as_ptr(), mode) == 0;
+        let ok = add_object(&module, c"root", PyRef::str(&served.root))
+            && add_object(&module, c"main_name", PyRef::str(main))
+            && ffi::PyModule_AddIntConstant(module.as_ptr(), c"main_mode".as_ptr(), mode) == 0;
         if !ok {
-            ffi::Py_DECREF(module);
             return ptr::null_mut();
         }
-        module
+        module.into_raw()
     }
 }
 
@@ -618,8 +571,9 @@ extern "C" fn freeze_divert(
     args: *mut ffi::PyObject,
 ) -> *mut ffi::PyObject {
     // SAFETY: CPython calls METH_VARARGS functions with the GIL held and a
-    // tuple of arguments; the pair is a new tuple the function object owns,
-    // and DIVERTED is a static method definition CPython only reads.
+    // tuple of arguments; the pair is a new tuple the function object holds
+    // a reference of its own to, and DIVERTED is a static method definition
+    // CPython only reads.
     unsafe {
         let mut original: *mut ffi::PyObject = ptr::null_mut();
         let mut handler: *mut ffi::PyObject = ptr::null_mut();
@@ -627,13 +581,10 @@ extern "C" fn freeze_divert(
         {
             return ptr::null_mut();
         }
-        let pair = ffi::PyTuple_Pack(2, original, handler);
-        if pair.is_null() {
+        let Some(pair) = PyRef::new(ffi::PyTuple_Pack(2, original, handler)) else {
             return ptr::null_mut();
-        }
-        let function = ffi::PyCFunction_NewEx(&raw mut DIVERTED, pair, ptr::null_mut());
-        ffi::Py_DECREF(pair);
-        function
+        };
+        ffi::PyCFunction_NewEx(&raw mut DIVERTED, pair.as_ptr(), ptr::null_mut())
     }
 }
 
@@ -649,7 +600,7 @@ unsafe fn first_arg_is_virtual(args: *mut ffi::PyObject) -> bool {
     if ffi::PyTuple_Size(args) < 1 {
         return false;
     }
-    let first = ffi::PyTuple_GetItem(args, 0);
+    let first = ffi::PyTuple_GetItem(args, 0); // borrowed
     if first.is_null() {
         ffi::PyErr_Clear();
         return false;
@@ -669,14 +620,11 @@ unsafe fn first_arg_is_virtual(args: *mut ffi::PyObject) -> bool {
     if ffi::PyLong_Check(first) != 0 || ffi::PyBytes_Check(first) != 0 {
         return false; // a descriptor, or a bytes path: never virtual
     }
-    let path = ffi::PyOS_FSPath(first);
-    if path.is_null() {
+    let Some(path) = PyRef::new(ffi::PyOS_FSPath(first)) else {
         ffi::PyErr_Clear();
         return false;
-    }
-    let virtual_path = ffi::PyUnicode_Check(path) != 0 && is_under(path);
-    ffi::Py_DECREF(path);
-    virtual_path
+    };
+    ffi::PyUnicode_Check(path.as_ptr()) != 0 && is_under(path.as_ptr())
 }
 
 extern "C" fn diverted_call(
@@ -695,45 +643,34 @@ extern "C" fn diverted_call(
             return ptr::null_mut();
         }
         if first_arg_is_virtual(args) {
-            let result = ffi::PyObject_Call(handler, args, kwargs);
-            if result.is_null() || result != ffi::Py_NotImplemented() {
-                if !result.is_null() && ffi::PyExceptionInstance_Check(result) != 0 {
+            let Some(result) = PyRef::new(ffi::PyObject_Call(handler, args, kwargs)) else {
+                return ptr::null_mut();
+            };
+            if result.as_ptr() != ffi::Py_NotImplemented() {
+                if ffi::PyExceptionInstance_Check(result.as_ptr()) != 0 {
                     // The handler's error for a path (FileNotFoundError),
                     // raised here so that no frame of the handler's shows.
-                    ffi::PyErr_SetObject(ffi::Py_TYPE(result).cast(), result);
-                    ffi::Py_DECREF(result);
+                    ffi::PyErr_SetObject(ffi::Py_TYPE(result.as_ptr()).cast(), result.as_ptr());
                     return ptr::null_mut();
                 }
-                return result;
+                return result.into_raw();
             }
-            ffi::Py_DECREF(result);
         }
         ffi::PyObject_Call(original, args, kwargs)
     }
 }
 
+/// Adds `value` to `module` as `name`; false (with an exception set) if it
+/// is None or cannot be added.
+///
 /// # Safety
-/// GIL held, `module` a valid module.
-unsafe fn add_str(module: *mut ffi::PyObject, name: &CStr, value: &str) -> bool {
-    let obj = new_str(value);
-    // PyModule_AddObject steals the reference on success only.
-    if obj.is_null() || ffi::PyModule_AddObject(module, name.as_ptr(), obj) != 0 {
-        ffi::Py_XDECREF(obj);
+/// GIL held.
+unsafe fn add_object(module: &PyRef, name: &CStr, value: Option<PyRef>) -> bool {
+    let Some(value) = value else {
         return false;
-    }
-    true
-}
-
-/// # Safety
-/// GIL held.
-unsafe fn new_str(s: &str) -> *mut ffi::PyObject {
-    ffi::PyUnicode_FromStringAndSize(s.as_ptr().cast(), s.len() as ffi::Py_ssize_t)
-}
-
-/// # Safety
-/// GIL held.
-unsafe fn new_bytes(b: &[u8]) -> *mut ffi::PyObject {
-    ffi::PyBytes_FromStringAndSize(b.as_ptr().cast(), b.len() as ffi::Py_ssize_t)
+    };
+    // PyModule_AddObjectRef takes a reference of its own; `value` drops ours.
+    ffi::PyModule_AddObjectRef(module.as_ptr(), name.as_ptr(), value.as_ptr()) == 0
 }
 
 /// Borrows the UTF-8 of a str argument; None with TypeError set otherwise.
@@ -749,32 +686,20 @@ unsafe fn str_arg<'a>(arg: *mut ffi::PyObject) -> Option<&'a str> {
     std::str::from_utf8(std::slice::from_raw_parts(data.cast::<u8>(), len as usize)).ok()
 }
 
-/// A new reference to None.
+/// Sets exception `kind` with `message`; None, as a failed call returns.
 ///
 /// # Safety
 /// GIL held.
-unsafe fn py_none() -> *mut ffi::PyObject {
-    let none = ffi::Py_None();
-    ffi::Py_INCREF(none);
-    none
-}
-
-/// The served bundle and a METH_O function's str argument; None (with a
-/// Python exception set, or before boot) otherwise.
-///
-/// # Safety
-/// GIL held; `arg` is the borrowed argument of the current call.
-unsafe fn served_arg<'a>(arg: *mut ffi::PyObject) -> Option<(&'static Served, &'a str)> {
-    let served = SERVED.get()?;
-    Some((served, str_arg(arg)?))
+unsafe fn raise(kind: *mut ffi::PyObject, message: &str) -> Option<PyRef> {
+    let message = CString::new(message.replace('\0', "?")).unwrap_or_default();
+    ffi::PyErr_SetString(kind, message.as_ptr());
+    None
 }
 
 /// # Safety
 /// GIL held.
-unsafe fn raise_import_error(msg: &str) -> *mut ffi::PyObject {
-    let msg = CString::new(msg.replace('\0', "?")).unwrap_or_default();
-    ffi::PyErr_SetString(ffi::PyExc_ImportError, msg.as_ptr());
-    ptr::null_mut()
+unsafe fn import_error(message: &str) -> Option<PyRef> {
+    raise(ffi::PyExc_ImportError, message)
 }
 
 fn kind_code(kind: ModuleKind) -> i64 {
@@ -786,183 +711,127 @@ fn kind_code(kind: ModuleKind) -> i64 {
     }
 }
 
-extern "C" fn freeze_find(_m: *mut ffi::PyObject, arg: *mut ffi::PyObject) -> *mut ffi::PyObject {
-    // SAFETY: CPython calls METH_O functions with the GIL held and a borrowed
-    // argument that outlives the call.
-    unsafe {
-        let Some((served, name)) = served_arg(arg) else {
-            return ptr::null_mut();
-        };
-        match served.bundle.find_module(name) {
-            Ok(Some(entry)) => {
-                let tuple = ffi::PyTuple_New(2);
-                if tuple.is_null() {
-                    return tuple;
-                }
-                ffi::PyTuple_SetItem(tuple, 0, ffi::PyLong_FromLongLong(kind_code(entry.kind)));
-                ffi::PyTuple_SetItem(tuple, 1, new_str(entry.path));
-                tuple
-            }
-            Ok(None) => py_none(),
-            Err(e) => raise_import_error(&format!("bundle index is damaged at {name}: {e}")),
-        }
+/// (kind, path) of module `name`, or None.
+///
+/// # Safety
+/// GIL held, as for every [`StrMethod`].
+unsafe fn find(served: &'static Served, name: &str) -> Option<PyRef> {
+    match served.bundle.find_module(name) {
+        Ok(Some(entry)) => PyRef::tuple(vec![
+            PyRef::int(kind_code(entry.kind))?,
+            PyRef::str(entry.path)?,
+        ]),
+        Ok(None) => Some(PyRef::none()),
+        Err(e) => import_error(&format!("bundle index is damaged at {name}: {e}")),
     }
 }
 
-extern "C" fn freeze_code(_m: *mut ffi::PyObject, arg: *mut ffi::PyObject) -> *mut ffi::PyObject {
-    // SAFETY: as for freeze_find; the blob bytes outlive the unmarshal call.
-    unsafe {
-        let Some((served, name)) = served_arg(arg) else {
-            return ptr::null_mut();
-        };
-        let code = match served.bundle.find_module(name) {
-            Ok(Some(entry)) => match entry.code {
-                Some(code) => Ok(code),
-                None => return raise_import_error(&format!("no code for {name} in the bundle")),
-            },
-            Ok(None) => {
-                return raise_import_error(&format!("no module named {name} in the bundle"))
-            }
-            Err(e) => Err(e),
-        };
-        let unmarshalled = code.and_then(|code| {
-            read_blob_once(&served.bundle, &code, |bytes| {
-                ffi::PyMarshal_ReadObjectFromString(
-                    bytes.as_ptr().cast(),
-                    bytes.len() as ffi::Py_ssize_t,
-                )
-            })
-        });
-        match unmarshalled {
+/// The code object of module `name`.
+///
+/// # Safety
+/// GIL held, as for every [`StrMethod`].
+unsafe fn code(served: &'static Served, name: &str) -> Option<PyRef> {
+    let code = match served.bundle.find_module(name) {
+        Ok(Some(entry)) => match entry.code {
+            Some(code) => code,
+            None => return import_error(&format!("no code for {name} in the bundle")),
+        },
+        Ok(None) => return import_error(&format!("no module named {name} in the bundle")),
+        Err(e) => return import_error(&format!("cannot load {name} from the bundle: {e}")),
+    };
+    // The blob's bytes outlive the unmarshal call, which copies them.
+    match read_blob_once(&served.bundle, &code, |bytes| {
+        PyRef::new(ffi::PyMarshal_ReadObjectFromString(
+            bytes.as_ptr().cast(),
+            bytes.len() as ffi::Py_ssize_t,
+        ))
+    }) {
+        Ok(object) => object,
+        Err(e) => import_error(&format!("cannot load {name} from the bundle: {e}")),
+    }
+}
+
+/// The source of module `name` as bytes, or None.
+///
+/// # Safety
+/// GIL held, as for every [`StrMethod`].
+unsafe fn source(served: &'static Served, name: &str) -> Option<PyRef> {
+    let source = match served.bundle.find_module(name) {
+        Ok(Some(entry)) => entry.source,
+        Ok(None) => None,
+        Err(e) => return import_error(&format!("bundle index is damaged at {name}: {e}")),
+    };
+    match source.map(|s| read_blob_once(&served.bundle, &s, |bytes| PyRef::bytes(bytes))) {
+        Some(Ok(object)) => object,
+        Some(Err(e)) => import_error(&format!("cannot read the source of {name}: {e}")),
+        None => Some(PyRef::none()),
+    }
+}
+
+/// [(name, kind)] of the submodules of `package`.
+///
+/// # Safety
+/// GIL held, as for every [`StrMethod`].
+unsafe fn children(served: &'static Served, package: &str) -> Option<PyRef> {
+    let children = match served.bundle.submodules(package) {
+        Ok(children) => children,
+        Err(e) => return import_error(&format!("bundle index is damaged: {e}")),
+    };
+    let items = children
+        .iter()
+        .map(|child| {
+            PyRef::tuple(vec![
+                PyRef::str(child.name)?,
+                PyRef::int(kind_code(child.kind))?,
+            ])
+        })
+        .collect::<Option<Vec<PyRef>>>()?;
+    PyRef::list(items)
+}
+
+/// The content of bundled file `path`, or None.
+///
+/// # Safety
+/// GIL held, as for every [`StrMethod`].
+unsafe fn data(served: &'static Served, path: &str) -> Option<PyRef> {
+    match served.bundle.find_file(path) {
+        Ok(Some(file)) => match read_blob_once(&served.bundle, &file.data, |b| PyRef::bytes(b)) {
             Ok(object) => object,
-            Err(e) => raise_import_error(&format!("cannot load {name} from the bundle: {e}")),
-        }
+            Err(e) => raise(
+                ffi::PyExc_OSError,
+                &format!("cannot read {path} from the bundle: {e}"),
+            ),
+        },
+        Ok(None) => Some(PyRef::none()),
+        Err(e) => import_error(&format!("bundle index is damaged: {e}")),
     }
 }
 
-extern "C" fn freeze_source(_m: *mut ffi::PyObject, arg: *mut ffi::PyObject) -> *mut ffi::PyObject {
-    // SAFETY: as for freeze_find.
-    unsafe {
-        let Some((served, name)) = served_arg(arg) else {
-            return ptr::null_mut();
-        };
-        let source = match served.bundle.find_module(name) {
-            Ok(Some(entry)) => entry.source,
-            Ok(None) => None,
-            Err(e) => {
-                return raise_import_error(&format!("bundle index is damaged at {name}: {e}"))
-            }
-        };
-        match source.map(|s| read_blob_once(&served.bundle, &s, |bytes| new_bytes(bytes))) {
-            Some(Ok(object)) => object,
-            Some(Err(e)) => raise_import_error(&format!("cannot read the source of {name}: {e}")),
-            None => py_none(),
-        }
-    }
+/// The paths of the bundled files under `dir`.
+///
+/// # Safety
+/// GIL held, as for every [`StrMethod`].
+unsafe fn files_under(served: &'static Served, dir: &str) -> Option<PyRef> {
+    let files = match served.bundle.files_under(dir) {
+        Ok(files) => files,
+        Err(e) => return import_error(&format!("bundle index is damaged: {e}")),
+    };
+    let items = files
+        .iter()
+        .map(|file| PyRef::str(file.path))
+        .collect::<Option<Vec<PyRef>>>()?;
+    PyRef::list(items)
 }
 
-extern "C" fn freeze_children(
-    _m: *mut ffi::PyObject,
-    arg: *mut ffi::PyObject,
-) -> *mut ffi::PyObject {
-    // SAFETY: as for freeze_find.
-    unsafe {
-        let Some((served, package)) = served_arg(arg) else {
-            return ptr::null_mut();
-        };
-        let children = match served.bundle.submodules(package) {
-            Ok(children) => children,
-            Err(e) => return raise_import_error(&format!("bundle index is damaged: {e}")),
-        };
-        let list = ffi::PyList_New(0);
-        if list.is_null() {
-            return list;
-        }
-        for child in children {
-            let item = ffi::PyTuple_New(2);
-            if item.is_null() {
-                ffi::Py_DECREF(list);
-                return item;
-            }
-            ffi::PyTuple_SetItem(item, 0, new_str(child.name));
-            ffi::PyTuple_SetItem(item, 1, ffi::PyLong_FromLongLong(kind_code(child.kind)));
-            let rc = ffi::PyList_Append(list, item);
-            ffi::Py_DECREF(item);
-            if rc != 0 {
-                ffi::Py_DECREF(list);
-                return ptr::null_mut();
-            }
-        }
-        list
-    }
-}
-
-extern "C" fn freeze_data(_m: *mut ffi::PyObject, arg: *mut ffi::PyObject) -> *mut ffi::PyObject {
-    // SAFETY: as for freeze_find.
-    unsafe {
-        let Some((served, path)) = served_arg(arg) else {
-            return ptr::null_mut();
-        };
-        match served.bundle.find_file(path) {
-            Ok(Some(file)) => match read_blob_once(&served.bundle, &file.data, |b| new_bytes(b)) {
-                Ok(object) => object,
-                Err(e) => {
-                    let msg = CString::new(format!("cannot read {path} from the bundle: {e}"))
-                        .unwrap_or_default();
-                    ffi::PyErr_SetString(ffi::PyExc_OSError, msg.as_ptr());
-                    ptr::null_mut()
-                }
-            },
-            Ok(None) => py_none(),
-            Err(e) => raise_import_error(&format!("bundle index is damaged: {e}")),
-        }
-    }
-}
-
-extern "C" fn freeze_files_under(
-    _m: *mut ffi::PyObject,
-    arg: *mut ffi::PyObject,
-) -> *mut ffi::PyObject {
-    // SAFETY: as for freeze_find.
-    unsafe {
-        let Some((served, dir)) = served_arg(arg) else {
-            return ptr::null_mut();
-        };
-        let files = match served.bundle.files_under(dir) {
-            Ok(files) => files,
-            Err(e) => return raise_import_error(&format!("bundle index is damaged: {e}")),
-        };
-        let list = ffi::PyList_New(0);
-        if list.is_null() {
-            return list;
-        }
-        for file in files {
-            let item = new_str(file.path);
-            if item.is_null() || ffi::PyList_Append(list, item) != 0 {
-                ffi::Py_XDECREF(item);
-                ffi::Py_DECREF(list);
-                return ptr::null_mut();
-            }
-            ffi::Py_DECREF(item);
-        }
-        list
-    }
-}
-
-extern "C" fn freeze_load_extension(
-    _m: *mut ffi::PyObject,
-    arg: *mut ffi::PyObject,
-) -> *mut ffi::PyObject {
-    // SAFETY: as for freeze_find.
-    unsafe {
-        let Some((served, name)) = served_arg(arg) else {
-            return ptr::null_mut();
-        };
-        let flags = dlopen_flags();
-        match crate::native::prepare_extension(&served.bundle, &served.root, name, flags) {
-            Ok(path) => new_str(&path),
-            Err(e) => raise_import_error(&format!("cannot load extension module {name}: {}", e.0)),
-        }
+/// Loads extension module `name` (its libraries first); the path `_imp.create_dynamic` finds it by.
+///
+/// # Safety
+/// GIL held, as for every [`StrMethod`].
+unsafe fn load_extension(served: &'static Served, name: &str) -> Option<PyRef> {
+    let flags = dlopen_flags();
+    match crate::native::prepare_extension(&served.bundle, &served.root, name, flags) {
+        Ok(path) => PyRef::str(&path),
+        Err(e) => import_error(&format!("cannot load extension module {name}: {}", e.0)),
     }
 }
 
@@ -972,18 +841,17 @@ extern "C" fn freeze_load_extension(
 /// # Safety
 /// The GIL must be held.
 unsafe fn dlopen_flags() -> c_int {
-    let getter = ffi::PySys_GetObject(c"getdlopenflags".as_ptr());
+    let getter = ffi::PySys_GetObject(c"getdlopenflags".as_ptr()); // borrowed
     let value = if getter.is_null() {
-        ptr::null_mut()
+        None
     } else {
-        ffi::PyObject_CallNoArgs(getter)
+        PyRef::new(ffi::PyObject_CallNoArgs(getter))
     };
-    if value.is_null() {
+    let Some(value) = value else {
         ffi::PyErr_Clear();
         return libc::RTLD_NOW;
-    }
-    let flags = ffi::PyLong_AsLong(value);
-    ffi::Py_DECREF(value);
+    };
+    let flags = ffi::PyLong_AsLong(value.as_ptr());
     if flags == -1 && !ffi::PyErr_Occurred().is_null() {
         ffi::PyErr_Clear();
         return libc::RTLD_NOW;
@@ -991,39 +859,25 @@ unsafe fn dlopen_flags() -> c_int {
     flags as c_int
 }
 
-extern "C" fn freeze_file_size(
-    _m: *mut ffi::PyObject,
-    arg: *mut ffi::PyObject,
-) -> *mut ffi::PyObject {
-    // SAFETY: as for freeze_find.
-    unsafe {
-        let Some((served, path)) = served_arg(arg) else {
-            return ptr::null_mut();
-        };
-        match served.bundle.find_file(path) {
-            Ok(Some(file)) => ffi::PyLong_FromLongLong(i64::from(file.data.raw_len)),
-            Ok(None) => py_none(),
-            Err(e) => raise_import_error(&format!("bundle index is damaged: {e}")),
-        }
+/// The size of bundled file `path`, or None.
+///
+/// # Safety
+/// GIL held, as for every [`StrMethod`].
+unsafe fn file_size(served: &'static Served, path: &str) -> Option<PyRef> {
+    match served.bundle.find_file(path) {
+        Ok(Some(file)) => PyRef::int(i64::from(file.data.raw_len)),
+        Ok(None) => Some(PyRef::none()),
+        Err(e) => import_error(&format!("bundle index is damaged: {e}")),
     }
 }
 
-extern "C" fn freeze_preload_library(
-    _m: *mut ffi::PyObject,
-    arg: *mut ffi::PyObject,
-) -> *mut ffi::PyObject {
-    // SAFETY: as for freeze_find.
-    unsafe {
-        let Some((served, soname)) = served_arg(arg) else {
-            return ptr::null_mut();
-        };
-        match crate::native::preload_by_name(&served.bundle, &served.root, soname) {
-            Ok(found) => ffi::PyBool_FromLong(i64::from(found) as std::ffi::c_long),
-            Err(e) => {
-                let msg = CString::new(e.0.replace('\0', "?")).unwrap_or_default();
-                ffi::PyErr_SetString(ffi::PyExc_OSError, msg.as_ptr());
-                ptr::null_mut()
-            }
-        }
+/// Loads the bundled library `soname`; whether the bundle has one.
+///
+/// # Safety
+/// GIL held, as for every [`StrMethod`].
+unsafe fn preload_library(served: &'static Served, soname: &str) -> Option<PyRef> {
+    match crate::native::preload_by_name(&served.bundle, &served.root, soname) {
+        Ok(found) => PyRef::new(ffi::PyBool_FromLong(std::ffi::c_long::from(found))),
+        Err(e) => raise(ffi::PyExc_OSError, &e.0),
     }
 }

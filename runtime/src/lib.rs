@@ -13,6 +13,7 @@ mod fds;
 mod native;
 mod payload;
 mod prefetch;
+mod pyref;
 
 use std::sync::OnceLock;
 
