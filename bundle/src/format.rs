@@ -73,7 +73,17 @@ impl ModuleKind {
         matches!(self, ModuleKind::Module | ModuleKind::Package)
     }
 
-    pub(crate) fn to_u8(self) -> u8 {
+    /// Every kind, in code order.
+    pub const ALL: [ModuleKind; 4] = [
+        ModuleKind::Module,
+        ModuleKind::Package,
+        ModuleKind::NamespacePackage,
+        ModuleKind::Extension,
+    ];
+
+    /// The kind's code: in module records, and as the runtime's `_freeze`
+    /// module tells the importer (`_freeze.MODULE`, ...).
+    pub fn to_u8(self) -> u8 {
         match self {
             ModuleKind::Module => 0,
             ModuleKind::Package => 1,

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use freeze_bundle::ModuleKind;
 
 /// Filename suffixes of extension modules, in CPython's search order.
-pub const EXTENSION_SUFFIXES: &[&str] = &[".cpython-311-x86_64-linux-gnu.so", ".abi3.so", ".so"];
+pub use freeze_runtime::EXTENSION_SUFFIXES;
 
 /// A directory modules are searched in.
 #[derive(Debug, Clone)]

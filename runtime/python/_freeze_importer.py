@@ -19,7 +19,7 @@ import _freeze
 _bootstrap = sys.modules["_frozen_importlib"]
 
 ROOT = _freeze.root
-_MODULE, _PACKAGE, _NAMESPACE, _EXTENSION = 0, 1, 2, 3
+_MODULE, _PACKAGE, _NAMESPACE, _EXTENSION = _freeze.MODULE, _freeze.PACKAGE, _freeze.NAMESPACE, _freeze.EXTENSION
 
 
 def _parent_dir(rel):
@@ -559,7 +559,7 @@ def _teach_ctypes(ctypes):
 
 def _memory_library(rel):
     """/proc/self/fd path of a bundled native file at virtual path rel."""
-    for suffix in (".cpython-311-x86_64-linux-gnu.so", ".abi3.so", ".so"):
+    for suffix in _freeze.EXTENSION_SUFFIXES:
         if rel.endswith(suffix):
             name = rel[: -len(suffix)].replace("/", ".")
             found = _freeze.find(name)

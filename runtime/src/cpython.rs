@@ -538,14 +538,21 @@ extern "C" fn init_freeze_module() -> *mut ffi::PyObject {
         )) else {
             return ptr::null_mut();
         };
-        let (mode, main) = match served.bundle.main() {
-            Ok(Some((freeze_bundle::MainMode::Script, name))) => (1, name),
-            Ok(Some((freeze_bundle::MainMode::Module, name))) => (2, name),
-            _ => (0, ""),
+        let main = match served.bundle.main() {
+            Ok(Some((_, name))) => name,
+            _ => "",
         };
+        let suffixes = crate::EXTENSION_SUFFIXES
+            .iter()
+            .map(|suffix| PyRef::str(suffix))
+            .collect::<Option<Vec<PyRef>>>()
+            .and_then(|items| PyRef::tuple(items));
         let ok = add_object(&module, c"root", PyRef::str(&served.root))
             && add_object(&module, c"main_name", PyRef::str(main))
-            && ffi::PyModule_AddIntConstant(module.as_ptr(), c"main_mode".as_ptr(), mode) == 0;
+            && add_object(&module, c"EXTENSION_SUFFIXES", suffixes)
+            && ModuleKind::ALL
+                .iter()
+                .all(|&kind| add_object(&module, kind_name(kind), PyRef::int(kind_code(kind))));
         if !ok {
             return ptr::null_mut();
         }
@@ -703,11 +710,16 @@ unsafe fn import_error(message: &str) -> Option<PyRef> {
 }
 
 fn kind_code(kind: ModuleKind) -> i64 {
+    i64::from(kind.to_u8())
+}
+
+/// The name `_freeze` gives a module kind's code (`_freeze.MODULE`).
+fn kind_name(kind: ModuleKind) -> &'static CStr {
     match kind {
-        ModuleKind::Module => 0,
-        ModuleKind::Package => 1,
-        ModuleKind::NamespacePackage => 2,
-        ModuleKind::Extension => 3,
+        ModuleKind::Module => c"MODULE",
+        ModuleKind::Package => c"PACKAGE",
+        ModuleKind::NamespacePackage => c"NAMESPACE",
+        ModuleKind::Extension => c"EXTENSION",
     }
 }
 

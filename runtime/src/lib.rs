@@ -25,6 +25,11 @@ pub use cpython::Arg;
 pub const PYTHON_MAGIC: [u8; 4] = parse_magic(env!("FREEZE_PYTHON_MAGIC"));
 /// Version of the embedded CPython, e.g. "3.11.2".
 pub const PYTHON_VERSION: &str = env!("FREEZE_PYTHON_VERSION");
+/// The file name endings of extension modules the embedded CPython loads
+/// (`importlib.machinery.EXTENSION_SUFFIXES`), most specific first: the
+/// packager finds extension modules by them, and the importer (as
+/// `_freeze.EXTENSION_SUFFIXES`) maps their paths back to module names.
+pub const EXTENSION_SUFFIXES: [&str; 3] = [".cpython-311-x86_64-linux-gnu.so", ".abi3.so", ".so"];
 
 const fn parse_magic(hex: &str) -> [u8; 4] {
     let b = hex.as_bytes();
