@@ -843,7 +843,7 @@ unsafe fn load_extension(served: &'static Served, name: &str) -> Option<PyRef> {
     let flags = dlopen_flags();
     match crate::native::prepare_extension(&served.bundle, &served.root, name, flags) {
         Ok(path) => PyRef::str(&path),
-        Err(e) => import_error(&format!("cannot load extension module {name}: {}", e.0)),
+        Err(e) => import_error(&format!("cannot load extension module {name}: {e}")),
     }
 }
 
@@ -890,6 +890,6 @@ unsafe fn file_size(served: &'static Served, path: &str) -> Option<PyRef> {
 unsafe fn preload_library(served: &'static Served, soname: &str) -> Option<PyRef> {
     match crate::native::preload_by_name(&served.bundle, &served.root, soname) {
         Ok(found) => PyRef::new(ffi::PyBool_FromLong(std::ffi::c_long::from(found))),
-        Err(e) => raise(ffi::PyExc_OSError, &e.0),
+        Err(e) => raise(ffi::PyExc_OSError, &e.to_string()),
     }
 }

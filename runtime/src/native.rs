@@ -49,8 +49,51 @@ use std::sync::{Mutex, MutexGuard};
 use freeze_bundle::{BlobRef, Bundle, FileEntry, FileKind};
 
 /// Why native code could not be loaded.
-#[derive(Debug)]
-pub(crate) struct LoadError(pub String);
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum LoadError {
+    /// A memory file could not be made, filled or read back.
+    #[error("{what} {name} in memory: {source}")]
+    MemoryFile {
+        what: &'static str,
+        name: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The bundle's copy could not be unpacked (damage).
+    #[error("unpacking {name} in memory: {source}")]
+    Unpack {
+        name: String,
+        #[source]
+        source: freeze_bundle::BundleError,
+    },
+    /// The bundle's index could not be read.
+    #[error("bundle index: {0}")]
+    Index(#[from] freeze_bundle::BundleError),
+    #[error("no extension module {0} in the bundle")]
+    NoExtension(String),
+    #[error("extension module {0} has no code")]
+    NoCode(String),
+    /// The dynamic linker refused an object: its message, with the bundled
+    /// paths of memory files (dlerror gives no code to keep).
+    #[error("{0}")]
+    Linker(String),
+    /// Members of a dependency cycle could not name each other.
+    #[error(
+        "{soname} (bundled as {path}) is in a dependency cycle it cannot be loaded in: {reason}"
+    )]
+    Cycle {
+        soname: String,
+        path: String,
+        reason: String,
+    },
+    /// A memory file could not be sealed before loading.
+    #[error("sealing the memory file of {path}: {source}")]
+    Seal {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
 
 /// What this process has loaded. One lock for the whole of a load: callers
 /// hold the GIL anyway, so it is uncontended, and it keeps a walk's view of
@@ -92,10 +135,10 @@ pub(crate) struct MemoryFile {
 
 impl MemoryFile {
     /// The open memory file: Err once the object is loaded and it closed.
-    fn file(&self) -> Result<&std::fs::File, String> {
-        self.file
-            .as_ref()
-            .ok_or_else(|| "its memory file is closed (the object is loaded)".to_owned())
+    fn file(&self) -> std::io::Result<&std::fs::File> {
+        self.file.as_ref().ok_or_else(|| {
+            std::io::Error::other("its memory file is closed (the object is loaded)")
+        })
     }
 
     /// Closes the memory file of a loaded object: the mapped object keeps
@@ -160,31 +203,33 @@ pub(crate) fn unpack_memory_file(
     // a new descriptor we own, or -1.
     let fd =
         unsafe { libc::memfd_create(cname.as_ptr(), libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING) };
+    let failed = |what: &'static str, source: std::io::Error| LoadError::MemoryFile {
+        what,
+        name: name.to_owned(),
+        source,
+    };
     if fd < 0 {
-        return Err(LoadError(format!(
-            "memfd_create for {name}: {}",
-            std::io::Error::last_os_error()
-        )));
+        return Err(failed("making", std::io::Error::last_os_error()));
     }
     // SAFETY: fd is a valid descriptor just returned to us and not shared.
     let owned = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
     let file = std::fs::File::from(
-        crate::fds::above_stdio(owned)
-            .map_err(|e| LoadError(format!("moving the memory file of {name}: {e}")))?,
+        crate::fds::above_stdio(owned).map_err(|e| failed("moving the descriptor of", e))?,
     );
-    let failed =
-        |what: &str, e: &dyn std::fmt::Display| LoadError(format!("{what} {name} in memory: {e}"));
     crate::payload::with_stored(bundle, blob, |stored| {
         bundle.blob_to_file_from_stored(blob, stored, &file)
     })
-    .map_err(|e| failed("unpacking", &e))?;
+    .map_err(|source| LoadError::Unpack {
+        name: name.to_owned(),
+        source,
+    })?;
     let needed = if blob.raw_len == 0 {
         Vec::new()
     } else {
         // SAFETY: a read-only mapping of a memory file only this function can
         // reach (its fd is not yet published), so it cannot change while
         // mapped. goblin reads only the headers and the dynamic section.
-        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| failed("mapping", &e))?;
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| failed("mapping", e))?;
         needed_libraries(&map)
     };
     Ok(MemoryFile {
@@ -216,7 +261,10 @@ pub(crate) fn preload(bundle: &Bundle<'_>, root: &str, needed: &[String]) -> Res
     let result = needed
         .iter()
         .try_for_each(|soname| walk.visit(soname).map(drop))
-        .map_err(|LoadError(e)| LoadError(walk.describe(&e)));
+        .map_err(|e| match e {
+            LoadError::Linker(message) => LoadError::Linker(walk.describe(&message)),
+            other => other,
+        });
     let nodes = walk.nodes;
     for node in nodes.into_iter().filter(|n| !n.loaded) {
         loaded.unpacked.insert(node.soname, node.memory);
@@ -304,7 +352,11 @@ impl<'a> Walk<'_, 'a> {
     fn load_component(&mut self, component: &[usize]) -> Result<(), LoadError> {
         if component.len() > 1 {
             for &member in component {
-                let file = self.nodes[member].memory.file().map_err(LoadError)?;
+                let node = &self.nodes[member];
+                let file = node.memory.file().map_err(|source| LoadError::Seal {
+                    path: node.file.path.to_owned(),
+                    source,
+                })?;
                 self.nodes[member].link = Some(link_path(file));
             }
             for &member in component {
@@ -318,11 +370,10 @@ impl<'a> Walk<'_, 'a> {
                     })
                     .collect();
                 let node = &self.nodes[member];
-                rewrite_needed(&node.memory, &renames).map_err(|e| {
-                    LoadError(format!(
-                        "{} (bundled as {}) is in a dependency cycle it cannot be loaded in: {e}",
-                        node.soname, node.file.path
-                    ))
+                rewrite_needed(&node.memory, &renames).map_err(|reason| LoadError::Cycle {
+                    soname: node.soname.clone(),
+                    path: node.file.path.to_owned(),
+                    reason,
                 })?;
             }
         }
@@ -331,7 +382,7 @@ impl<'a> Walk<'_, 'a> {
             seal_before_loading(&node.memory, node.file.path)?;
             let handle =
                 dlopen(&node.memory.path, libc::RTLD_NOW | libc::RTLD_LOCAL).map_err(|e| {
-                    LoadError(without_proc(format!(
+                    LoadError::Linker(without_proc(format!(
                         "{} (bundled as {}): {e}",
                         node.soname, node.file.path
                     )))
@@ -364,11 +415,12 @@ impl<'a> Walk<'_, 'a> {
 /// Seals a memory file once nothing will write it again (its DT_NEEDED
 /// names rewritten, if it is in a cycle), just before it is loaded.
 fn seal_before_loading(memory: &MemoryFile, bundled_as: &str) -> Result<(), LoadError> {
-    let sealing = |e: &dyn std::fmt::Display| {
-        LoadError(format!("sealing the memory file of {bundled_as}: {e}"))
+    let sealing = |source| LoadError::Seal {
+        path: bundled_as.to_owned(),
+        source,
     };
-    let file = memory.file().map_err(|e| sealing(&e))?;
-    crate::fds::seal(file.as_raw_fd()).map_err(|e| sealing(&e))
+    let file = memory.file().map_err(sealing)?;
+    crate::fds::seal(file.as_raw_fd()).map_err(sealing)
 }
 
 /// `text` with each occurrence of `path` not followed by a digit (the path
@@ -414,7 +466,7 @@ fn bundled_library<'a>(
     soname: &str,
 ) -> Result<Option<FileEntry<'a>>, LoadError> {
     for file in bundle.files() {
-        let file = file.map_err(|e| LoadError(format!("bundle index: {e}")))?;
+        let file = file?;
         if file.kind == FileKind::SharedLibrary && file.aux == soname {
             return Ok(Some(file));
         }
@@ -441,7 +493,7 @@ fn rewrite_needed(memory: &MemoryFile, renames: &[(String, String)]) -> Result<(
     if renames.is_empty() {
         return Ok(());
     }
-    let file = memory.file()?;
+    let file = memory.file().map_err(|e| e.to_string())?;
     let patches = {
         // SAFETY: a read-only mapping of a memory file that nothing writes
         // while it is mapped: the prefetch thread is done with it and only
@@ -696,12 +748,11 @@ pub(crate) fn prepare_extension(
     flags: c_int,
 ) -> Result<String, LoadError> {
     let entry = bundle
-        .find_module(name)
-        .map_err(|e| LoadError(format!("bundle index: {e}")))?
-        .ok_or_else(|| LoadError(format!("no extension module {name} in the bundle")))?;
+        .find_module(name)?
+        .ok_or_else(|| LoadError::NoExtension(name.to_owned()))?;
     let code = entry
         .code
-        .ok_or_else(|| LoadError(format!("extension module {name} has no code")))?;
+        .ok_or_else(|| LoadError::NoCode(name.to_owned()))?;
     // Taken out while it loads (preloading locks the table); put back
     // after, so that loading it again finds the same object by its path.
     let cached = loaded().extensions.remove(name);
@@ -731,7 +782,7 @@ fn load_extension_object(
     preload(bundle, root, &unpacked.needed)?;
     seal_before_loading(unpacked, rel)?;
     let handle = dlopen(&unpacked.path, flags)
-        .map_err(|e| LoadError(without_proc(replace_path(&e, &unpacked.path, rel))))?;
+        .map_err(|e| LoadError::Linker(without_proc(replace_path(&e, &unpacked.path, rel))))?;
     name_object(handle, &virtual_path(root, rel));
     unpacked.loaded();
     Ok(())
