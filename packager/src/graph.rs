@@ -208,6 +208,9 @@ pub struct GraphBuilder<'a> {
     stdlib_members: BTreeSet<String>,
     /// Distributions already followed, with the extras asked of them.
     followed_distributions: BTreeSet<(usize, Vec<String>)>,
+    /// Modules whose source freeze wrote (an entry point's launcher), by
+    /// name.
+    generated: BTreeMap<String, Vec<u8>>,
 }
 
 impl<'a> GraphBuilder<'a> {
@@ -232,6 +235,7 @@ impl<'a> GraphBuilder<'a> {
             distributions: None,
             followed_distributions: BTreeSet::new(),
             stdlib_members: BTreeSet::new(),
+            generated: BTreeMap::new(),
         }
     }
 
@@ -248,6 +252,28 @@ impl<'a> GraphBuilder<'a> {
             module.kind,
             Origin::File(module),
             ("the app's entry point".into(), None),
+            true,
+        );
+    }
+
+    /// Adds a main script whose source freeze wrote (the launcher of an
+    /// entry point), stored at bundle path `rel`.
+    pub fn add_main_source(&mut self, name: &str, rel: &str, source: Vec<u8>, reason: String) {
+        self.main = Some(name.to_owned());
+        self.generated.insert(name.to_owned(), source);
+        let module = FsModule {
+            kind: ModuleKind::Module,
+            file: None,
+            dirs: Vec::new(),
+            rel: rel.to_owned(),
+            root: 0,
+            from_stdlib: false,
+        };
+        self.insert(
+            name,
+            module.kind,
+            Origin::File(module),
+            (reason, None),
             true,
         );
     }
@@ -754,7 +780,12 @@ impl<'a> GraphBuilder<'a> {
                 None => return Ok(()),
             },
             Origin::File(found) => {
-                let Some(file) = found.file.clone() else {
+                let generated = self.generated.get(name).cloned();
+                let Some(file) = found.file.clone().or_else(|| {
+                    generated
+                        .is_some()
+                        .then(|| std::path::PathBuf::from(&found.rel))
+                }) else {
                     return Ok(()); // namespace package: no code
                 };
                 if kind == ModuleKind::Extension {
@@ -769,9 +800,12 @@ impl<'a> GraphBuilder<'a> {
                 let is_app = self.finder.root(found.root).is_app;
                 let reached = node.reached;
                 let rel = found.rel.clone();
-                let source = fs::read(&file).with_context(|| {
-                    format!("cannot read module {name} from {}", file.display())
-                })?;
+                let source = match generated {
+                    Some(source) => source,
+                    None => fs::read(&file).with_context(|| {
+                        format!("cannot read module {name} from {}", file.display())
+                    })?,
+                };
                 match self.compiler.compile(&source, &rel, self.optimize)? {
                     Ok(compiled) => {
                         let node = self.graph.nodes.get_mut(name).expect("node exists");
