@@ -210,6 +210,12 @@ fn freeze_one(job: Job) -> Result<()> {
         after_stdlib: true,
         is_stdlib: false,
     }));
+    roots.extend(site.editable.iter().map(|d| SearchRoot {
+        dir: d.clone(),
+        is_app: false,
+        after_stdlib: true,
+        is_stdlib: false,
+    }));
     let first_vendored_root = roots.len();
     roots.extend(site.vendored.iter().map(|d| SearchRoot {
         dir: d.clone(),
@@ -297,6 +303,7 @@ fn freeze_one(job: Job) -> Result<()> {
     let root_dirs: Vec<PathBuf> = std::iter::once(entry.root.clone())
         .chain(cli.paths.iter().cloned())
         .chain(site.dirs.iter().cloned())
+        .chain(site.editable.iter().cloned())
         .chain(site.vendored.iter().cloned())
         .collect();
     let metadata_of = |name: &str, root: usize| -> Vec<PathBuf> {

@@ -605,7 +605,15 @@ fn apply_tool_freeze(opts: &mut Cli, project: &Project) -> Result<()> {
         opts.script = t.script.clone();
     }
     if opts.output.is_none() {
-        opts.output = t.output.as_deref().map(|p| project.resolve(p));
+        if let Some(output) = &t.output {
+            let output = project.resolve(output);
+            // As for dist/: the directory the file names is made.
+            if let Some(parent) = output.parent() {
+                fs::create_dir_all(parent)
+                    .with_context(|| format!("cannot create {}", parent.display()))?;
+            }
+            opts.output = Some(output);
+        }
     }
     if opts.python.is_none() {
         opts.python = t.python.as_deref().map(|p| project.resolve(p));

@@ -36,6 +36,10 @@ pub struct SitePackages {
     /// Its `sys.path` minus the stdlib and the current directory: site
     /// directories, `.pth` additions, PYTHONPATH entries.
     pub dirs: Vec<PathBuf>,
+    /// Source directories of editable installs that python reaches through
+    /// an import hook or an egg-link rather than `sys.path` (see
+    /// `editable_dirs`): searched for modules, but not for metadata.
+    pub editable: Vec<PathBuf>,
     /// Directories of vendored dependencies that an installed package
     /// appends to `sys.path` when imported (see `vendored_dirs`).
     pub vendored: Vec<PathBuf>,
@@ -125,14 +129,16 @@ print(json.dumps({
     }
     // Editable installs whose modules python finds through an import hook
     // (setuptools' mapping finders) or an egg-link: their source
-    // directories, searched after everything else, as the hook is.
+    // directories, searched after the site directories, as the hook is.
+    let mut editable = Vec::new();
     for dir in editable_dirs(&dirs) {
-        if !dirs.contains(&dir) {
-            dirs.push(dir);
+        if !dirs.contains(&dir) && !editable.contains(&dir) {
+            editable.push(dir);
         }
     }
     let vendored = vendored_dirs(&dirs);
     Ok(SitePackages {
+        editable,
         python: Some(python.to_path_buf()),
         executable: Some(PathBuf::from(reply.executable)).filter(|e| e.is_absolute()),
         dirs,
@@ -343,6 +349,7 @@ fn top_levels(meta: &Path, record: &str) -> Vec<String> {
             || first.ends_with(".dist-info")
             || first.ends_with(".data")
             || first.ends_with(".pth")
+            || first.starts_with("__editable__")
             || first == "__pycache__"
         {
             continue;
