@@ -536,6 +536,60 @@ mod tests {
     use super::*;
 
     #[test]
+    fn editable_installs_lead_to_their_sources() {
+        let base =
+            std::env::temp_dir().join(format!("freeze-site-editable-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&base);
+        let site = base.join("site");
+        let flat = base.join("flat");
+        let src = base.join("hatch/src");
+        let legacy = base.join("legacy");
+        for dir in [&site, &flat.join("flatpkg"), &src.join("hatchpkg"), &legacy] {
+            fs::create_dir_all(dir).unwrap();
+        }
+        fs::write(flat.join("flatpkg/__init__.py"), "").unwrap();
+        fs::write(src.join("hatchpkg/__init__.py"), "").unwrap();
+        fs::write(src.join("single.py"), "").unwrap();
+        // setuptools: a .pth importing a finder with a MAPPING.
+        fs::write(
+            site.join("__editable__.flatpkg-1.0.pth"),
+            "import __editable___flatpkg_1_0_finder; __editable___flatpkg_1_0_finder.install()",
+        )
+        .unwrap();
+        fs::write(
+            site.join("__editable___flatpkg_1_0_finder.py"),
+            format!(
+                "import sys\nMAPPING: dict[str, str] = {{'flatpkg': '{}'}}\n",
+                flat.join("flatpkg").display()
+            ),
+        )
+        .unwrap();
+        // hatchling: a .pth with a path (no newline at the end).
+        fs::write(site.join("_hatchpkg.pth"), src.display().to_string()).unwrap();
+        // setup.py develop: an egg-link.
+        fs::write(
+            site.join("legacy.egg-link"),
+            format!("{}\n.\n", legacy.display()),
+        )
+        .unwrap();
+        assert_eq!(
+            editable_dirs(std::slice::from_ref(&site)),
+            vec![flat.clone(), legacy.clone()]
+        );
+        let record = "__editable__.flatpkg-1.0.pth,,\n__editable___flatpkg_1_0_finder.py,,\n";
+        assert_eq!(editable_top_levels(&site, record), vec!["flatpkg"]);
+        assert!(!top_levels(&site, record)
+            .iter()
+            .any(|t| t.starts_with("__editable__")));
+        let record = "_hatchpkg.pth,,\nhatchpkg-1.0.dist-info/RECORD,,\n";
+        assert_eq!(
+            editable_top_levels(&site, record),
+            vec!["hatchpkg", "single"]
+        );
+        let _ = fs::remove_dir_all(&base);
+    }
+
+    #[test]
     fn setuptools_finder_mapping_is_read() {
         let text = "import sys\nMAPPING: dict[str, str] = {'mytool': '/p/src/mytool', \"it's\": '/a\\\\b'}\nNAMESPACES = {}\n";
         assert_eq!(
