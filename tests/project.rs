@@ -263,6 +263,18 @@ fn pyproject_project_freezes_every_script_with_its_metadata() {
     let (code, err) = freeze_in(&project, &["--python", PYTHON]);
     assert_eq!(code, Some(0), "{err}");
     assert!(dist.join("mytool").is_file() && dist.join("mytool-obj").is_file());
+    // `--script NAME` alone in the project directory: the project's script.
+    let one = work.path().join("obj");
+    let (code, err) = freeze_in(
+        &project,
+        &["--script", "mytool-obj", "-o", s(&one), "--python", PYTHON],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("froze mytool-obj (mytool.cli:App.run) -> "),
+        "{err}"
+    );
+    assert_like_launcher(&venv.join("bin/mytool-obj"), &roots, &one, &[]);
     // -o names one file, the project has two scripts.
     let (code, err) = freeze_in(work.path(), &[s(&project), "-o", "x", "--python", PYTHON]);
     assert_one_line_error(

@@ -66,8 +66,8 @@ impl std::fmt::Display for EntryPoint {
     }
 }
 
-/// The console scripts (`[console_scripts]` of entry_points.txt) of the
-/// installed distributions: script name -> (entry point, distribution).
+/// The console scripts (`[console_scripts]` and `[gui_scripts]` of
+/// entry_points.txt) of the installed distributions: script name -> (entry point, distribution).
 pub fn installed_scripts(dists: &Distributions) -> BTreeMap<String, (String, String)> {
     let mut out = BTreeMap::new();
     for dist in &dists.list {
@@ -78,8 +78,8 @@ pub fn installed_scripts(dists: &Distributions) -> BTreeMap<String, (String, Str
     out
 }
 
-/// The `[console_scripts]` section of a metadata directory's
-/// entry_points.txt: (name, value).
+/// The `[console_scripts]` and `[gui_scripts]` sections of a metadata
+/// directory's entry_points.txt: (name, value).
 fn console_scripts(meta: &Path) -> Vec<(String, String)> {
     let text = fs::read_to_string(meta.join("entry_points.txt")).unwrap_or_default();
     let mut out = Vec::new();
@@ -87,7 +87,8 @@ fn console_scripts(meta: &Path) -> Vec<(String, String)> {
     for line in text.lines() {
         let line = line.trim();
         if line.starts_with('[') {
-            in_section = line == "[console_scripts]";
+            // pip writes a launcher for both.
+            in_section = line == "[console_scripts]" || line == "[gui_scripts]";
             continue;
         }
         if !in_section || line.starts_with('#') || line.starts_with(';') {
@@ -166,7 +167,8 @@ pub struct Project {
     pub file: PathBuf,
     /// `[project] name`, as written.
     pub name: Option<String>,
-    /// `[project.scripts]`: name -> entry point text.
+    /// `[project.scripts]` and `[project.gui-scripts]`: name -> entry
+    /// point text.
     pub scripts: BTreeMap<String, String>,
     pub tool: ToolFreeze,
     table: ProjectTable,
@@ -198,7 +200,12 @@ impl Project {
             dir: dir.to_path_buf(),
             file,
             name: table.name.clone(),
-            scripts: table.scripts.clone(),
+            scripts: table
+                .gui_scripts
+                .iter()
+                .chain(&table.scripts)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
             tool,
             table,
         }))
@@ -302,7 +309,17 @@ impl Project {
 pub fn jobs(cli: &Cli) -> Result<Vec<Job>> {
     let app: Option<PathBuf> = match &cli.app {
         Some(app) => Some(app.clone()),
-        None if cli.script.is_some() => None,
+        // `--script NAME` alone: the project in the current directory if
+        // it has that script, else an installed distribution's.
+        None if cli.script.is_some() => {
+            let here = Project::read(Path::new("."))?;
+            let has = |p: &Project| {
+                cli.script
+                    .as_ref()
+                    .is_some_and(|n| p.scripts.contains_key(n))
+            };
+            here.filter(has).map(|_| PathBuf::from("."))
+        }
         None if Path::new("pyproject.toml").is_file() => Some(PathBuf::from(".")),
         None => bail!(
             "nothing to freeze: give APP (a directory with __main__.py, a .py script, or a \
