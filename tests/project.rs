@@ -13,10 +13,14 @@ use std::process::Command;
 
 use common::*;
 
-/// A venv with tests/projects/mytool installed (not editable): its
-/// `bin/mytool` and `bin/mytool-obj` are pip's launchers.
+/// A venv with tests/projects/mytool installed (not editable), with the
+/// distribution it requires: its `bin/mytool` and `bin/mytool-obj` are
+/// pip's launchers.
 fn installed_venv() -> PathBuf {
-    venv_with("project", &["tests/projects/mytool"])
+    venv_with(
+        "project",
+        &["tests/dists/ns-alpha", "tests/projects/mytool"],
+    )
 }
 
 fn site_packages(venv: &Path) -> PathBuf {
@@ -180,7 +184,12 @@ fn script_of_an_installed_distribution() {
     let roots: [&Path; 2] = [&site, &venv];
     let launcher = venv.join("bin/mytool");
     let run = assert_like_launcher(&launcher, &roots, &exe, &["meta"]);
-    assert!(run.stdout.contains("version 1.2.3\n"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("version 1.2.3 requires ['nsdemo-alpha']\n"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("plugin LOADED\n"), "{}", run.stdout);
     assert_like_launcher(&launcher, &roots, &exe, &["raise"]);
 
@@ -257,6 +266,25 @@ fn pyproject_project_freezes_every_script_with_its_metadata() {
     ]);
     assert!(why.contains("as installed for"), "{why}");
     assert_like_launcher(&venv.join("bin/mytool"), &roots, &out, &["meta"]);
+    // What the project requires comes with its metadata, imported or not.
+    let why = freeze_succeeds(&[
+        s(&project),
+        "--script",
+        "mytool",
+        "-o",
+        s(&out),
+        "--python",
+        s(&venv.join("bin/python")),
+        "--why",
+        "nsdemo",
+    ]);
+    assert!(
+        why.contains("required by project mytool (distribution nsdemo-alpha)"),
+        "{why}"
+    );
+    assert!(frozen_names(&out)
+        .iter()
+        .any(|n| n.starts_with("nsdemo_alpha-1.0.1.dist-info/")));
 
     // `freeze .` in the project directory.
     fs::remove_dir_all(&dist).unwrap();

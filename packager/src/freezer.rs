@@ -81,6 +81,9 @@ pub struct Job {
     /// The packages of `--python`, when finding the job needed them.
     pub site: Option<crate::site::SitePackages>,
     pub project_metadata: Vec<(String, Content, crate::plan::Reason)>,
+    /// The project's name and requirements, followed as a reached
+    /// distribution's are.
+    pub project_requires: Option<(String, Vec<crate::requirements::Requirement>)>,
 }
 
 pub fn entry(app: &Path, module: Option<&str>) -> Result<Entry> {
@@ -239,6 +242,9 @@ fn freeze_one(job: Job) -> Result<()> {
     let finder = Finder::new(roots);
     let mut builder = GraphBuilder::new(&compiler, &finder, stdlib, index, cli.excludes.clone());
     builder.set_distributions(&distributions);
+    if let Some((project, requires)) = job.project_requires {
+        builder.add_project_requirements(requires, &project);
+    }
 
     if let Some(launcher) = &entry.launcher {
         builder.add_main_source(

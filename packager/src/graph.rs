@@ -211,6 +211,9 @@ pub struct GraphBuilder<'a> {
     /// Modules whose source freeze wrote (an entry point's launcher), by
     /// name.
     generated: BTreeMap<String, Vec<u8>>,
+    /// Requirements of the project being frozen (its `dependencies`),
+    /// followed as an installed distribution's `Requires-Dist` are.
+    project_requires: Vec<(crate::requirements::Requirement, String)>,
 }
 
 impl<'a> GraphBuilder<'a> {
@@ -236,6 +239,7 @@ impl<'a> GraphBuilder<'a> {
             followed_distributions: BTreeSet::new(),
             stdlib_members: BTreeSet::new(),
             generated: BTreeMap::new(),
+            project_requires: Vec::new(),
         }
     }
 
@@ -276,6 +280,20 @@ impl<'a> GraphBuilder<'a> {
             (reason, None),
             true,
         );
+    }
+
+    /// Follows the project's requirements (`dependencies` of its
+    /// pyproject.toml, or its installed `Requires-Dist`) as those of a
+    /// distribution the app reaches: each one installed brings its
+    /// top-level modules and metadata, and its own requirements.
+    pub fn add_project_requirements(
+        &mut self,
+        requires: Vec<crate::requirements::Requirement>,
+        project: &str,
+    ) {
+        let why = format!("required by project {project}");
+        self.project_requires
+            .extend(requires.into_iter().map(|r| (r, why.clone())));
     }
 
     /// Adds the app's main module by name (`-m`); false if it cannot be
@@ -342,6 +360,15 @@ impl<'a> GraphBuilder<'a> {
         };
         // (distribution, extras asked, why, the module that brought it)
         let mut pending: Vec<(usize, Vec<String>, String, String)> = Vec::new();
+        let via = self.main.clone().unwrap_or_default();
+        for (req, why) in std::mem::take(&mut self.project_requires) {
+            if !crate::requirements::marker_holds(&req.marker, &BTreeSet::new()) {
+                continue;
+            }
+            if let Some(dep) = dists.by_name(&req.name) {
+                pending.push((dep, req.extras.into_iter().collect(), why, via.clone()));
+            }
+        }
         for (name, node) in &self.graph.nodes {
             let Origin::File(found) = &node.origin else {
                 continue;

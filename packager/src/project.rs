@@ -211,6 +211,15 @@ impl Project {
         }))
     }
 
+    /// `[project] dependencies`, those that parse.
+    pub fn requirements(&self) -> Vec<crate::requirements::Requirement> {
+        self.table
+            .dependencies
+            .iter()
+            .filter_map(|d| crate::requirements::parse_requirement(d))
+            .collect()
+    }
+
     /// Where the project's modules are: `src/` (src layout), else the
     /// project directory (flat layout).
     pub fn package_root(&self) -> PathBuf {
@@ -346,6 +355,10 @@ pub fn jobs(cli: &Cli) -> Result<Vec<Job>> {
     let dists = Distributions::scan(&site.dirs);
     let metadata = project_metadata(&project, &site, &dists);
     let root = project.package_root();
+    let requires = project
+        .name
+        .clone()
+        .map(|name| (name, project.requirements()));
     let mut jobs = Vec::new();
     let mut job = |opts: Cli, label: String, entry: Entry| {
         jobs.push(Job {
@@ -354,6 +367,7 @@ pub fn jobs(cli: &Cli) -> Result<Vec<Job>> {
             entry,
             site: Some(site.clone()),
             project_metadata: metadata.clone(),
+            project_requires: requires.clone(),
         });
     };
     if let Some(module) = opts.module.clone() {
@@ -451,6 +465,7 @@ fn plain_job(opts: Cli, app: Option<PathBuf>) -> Result<Vec<Job>> {
             entry,
             site: None,
             project_metadata: Vec::new(),
+            project_requires: None,
         }]);
     }
     if let Some(name) = opts.script.clone() {
@@ -468,6 +483,7 @@ fn plain_job(opts: Cli, app: Option<PathBuf>) -> Result<Vec<Job>> {
             entry: Entry::launcher(root, &name, &ep),
             site: Some(site),
             project_metadata: Vec::new(),
+            project_requires: None,
         }]);
     }
     let app = app.context("APP is required")?;
@@ -479,6 +495,7 @@ fn plain_job(opts: Cli, app: Option<PathBuf>) -> Result<Vec<Job>> {
         entry,
         site: None,
         project_metadata: Vec::new(),
+        project_requires: None,
     }])
 }
 

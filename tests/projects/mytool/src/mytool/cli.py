@@ -9,7 +9,7 @@ def main():
     if args[:1] == ["meta"]:
         from importlib import metadata
 
-        print("version", metadata.version("mytool"))
+        print("version", metadata.version("mytool"), "requires", metadata.requires("mytool"))
         dist = metadata.distribution("mytool")
         for ep in sorted(dist.entry_points, key=lambda e: (e.group, e.name)):
             print("entry point", ep.group, ep.name, ep.value)
