@@ -221,9 +221,11 @@ impl Distributions {
             for meta in metas {
                 let record = fs::read_to_string(meta.join("RECORD")).unwrap_or_default();
                 let mut tops = top_levels(&meta, &record);
-                for top in editable_top_levels(dir, &record) {
-                    if !tops.contains(&top) {
-                        tops.push(top);
+                if is_editable(&meta) {
+                    for top in editable_top_levels(dir, &record) {
+                        if !tops.contains(&top) {
+                            tops.push(top);
+                        }
                     }
                 }
                 for top in &tops {
@@ -450,6 +452,15 @@ pub fn finder_mapping(text: &str) -> Vec<(String, String)> {
         out.push((key, value));
     }
     out
+}
+
+/// Whether pip installed a distribution editable (PEP 610's
+/// `direct_url.json`: `"dir_info": {"editable": true}`).
+fn is_editable(meta: &Path) -> bool {
+    fs::read_to_string(meta.join("direct_url.json")).is_ok_and(|text| {
+        let text: String = text.split_whitespace().collect();
+        text.contains("\"editable\":true")
+    })
 }
 
 /// Top-level modules an editable install (RECORD listing a `.pth`)
