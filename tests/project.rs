@@ -336,7 +336,7 @@ fn tool_freeze_table_gives_the_options() {
             "[project]\nname = \"cfgtool\"\nversion = \"0.4\"\n\
              [project.scripts]\ncfgtool = \"cfgtool.cli:main\"\n\
              [tool.freeze]\noutput = \"build/cfgtool\"\nhidden-imports = [\"json\"]\n\
-             add-data = [\"assets:assets\"]\nexcludes = [\"cfgtool.devtools\"]\n\
+             add-data = [\"assets:assets\"]\nexclude = [\"cfgtool.devtools\"]\n\
              python = \"/usr/bin/python3.11\"\n",
         ),
         ("src/cfgtool/__init__.py", ""),

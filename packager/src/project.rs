@@ -110,13 +110,14 @@ pub struct ToolFreeze {
     pub script: Option<String>,
     pub output: Option<PathBuf>,
     pub python: Option<PathBuf>,
+    // Lists: plural, or spelt as the command line's options.
     #[serde(default)]
     pub add_data: Vec<String>,
-    #[serde(default)]
+    #[serde(default, alias = "path")]
     pub paths: Vec<PathBuf>,
-    #[serde(default)]
+    #[serde(default, alias = "hidden-import")]
     pub hidden_imports: Vec<String>,
-    #[serde(default)]
+    #[serde(default, alias = "exclude")]
     pub excludes: Vec<String>,
     pub strict: Option<bool>,
     pub no_source: Option<bool>,
