@@ -414,14 +414,19 @@ fn tool_freeze_table_gives_the_options() {
 }
 
 /// A venv with tests/projects/flattool (setuptools, flat layout: found
-/// through setuptools' editable finder) and tests/projects/hatchtool
-/// (hatchling, src layout: a .pth path) installed with `pip install -e`
-/// from copies kept beside it; cached like `venv_with`.
+/// through setuptools' editable finder), tests/projects/hatchtool
+/// (hatchling, src layout: a .pth path) and tests/projects/eggtool
+/// (`setup.py develop`: an egg-link) installed with `pip install -e` from
+/// copies kept beside it; cached like `venv_with`.
 fn editable_venv() -> (PathBuf, PathBuf) {
     let target = repo().join("target");
     let venv = target.join("venv-editable");
     let sources = target.join("venv-editable.src");
-    let projects = ["tests/projects/flattool", "tests/projects/hatchtool"];
+    let projects = [
+        "tests/projects/flattool",
+        "tests/projects/hatchtool",
+        "tests/projects/eggtool",
+    ];
     let mut key = String::new();
     for rel in projects {
         let mut stack = vec![repo().join(rel)];
@@ -542,6 +547,25 @@ fn editable_installs_are_followed_to_their_sources() {
     assert_eq!(code, Some(0), "{err}");
     assert!(!err.contains("warning"), "{err}");
     assert_like_launcher(&venv.join("bin/hatchtool"), &roots, &out, &[]);
+    // setup.py develop (setuptools < 64): an egg-link, metadata in the
+    // project's egg-info. pip's launcher is easy_install's here, which
+    // finds the function through the metadata: same output.
+    let egg_src = sources.join("eggtool");
+    assert!(site.join("eggtool.egg-link").is_file());
+    let roots: [&Path; 3] = [&egg_src, &site, &venv];
+    let exe = freeze_ok(
+        &["--script", "eggtool", "--python", s(&python)],
+        dir.path(),
+        "eggtool",
+    );
+    let run = assert_like_launcher(&venv.join("bin/eggtool"), &roots, &exe, &["x"]);
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (Some(5), "eggtool 0.9 from eggtool.cli ['x']\n")
+    );
+    assert!(frozen_names(&exe)
+        .iter()
+        .any(|n| n == "eggtool.egg-info/PKG-INFO"));
     // Not installed: a dynamic version cannot be known; freeze says so.
     let elsewhere = TempDir::new("not-installed");
     let copy = copy_project("tests/projects/hatchtool", elsewhere.path());
