@@ -18,6 +18,11 @@ use crate::Cli;
 /// zstd level for the app's and third-party blobs.
 const COMPRESSION_LEVEL: i32 = 12;
 
+/// The app directory of `--script NAME` without APP: one that cannot
+/// exist (`/dev/null` is no directory), so nothing is searched before the
+/// installed packages.
+pub const NO_APP_ROOT: &str = "/dev/null/no-app-directory";
+
 /// How the app starts, decided from APP and `-m`, `-e` or `--script`.
 pub struct Entry {
     pub root: PathBuf,
@@ -115,7 +120,7 @@ pub fn entry(app: &Path, module: Option<&str>) -> Result<Entry> {
         let main = app.join("__main__.py");
         if !main.is_file() {
             bail!(
-                "{} has no __main__.py: add one, or name the module to run with -m MODULE",
+                "{} has no __main__.py: add one, name the module to run with -m MODULE or the entry point with -e MODULE:FUNCTION",
                 app.display()
             );
         }
@@ -293,6 +298,18 @@ fn freeze_one(job: Job) -> Result<()> {
     }
     let graph = builder.build()?;
     if let Some(launcher) = &entry.launcher {
+        if !graph.nodes.contains_key(&launcher.module) && entry.root == Path::new(NO_APP_ROOT) {
+            bail!(
+                "{}: no module {} in the packages of the --python interpreter{}",
+                launcher.what,
+                launcher.module,
+                if cli.paths.is_empty() {
+                    ""
+                } else {
+                    " nor the --path dirs"
+                }
+            );
+        }
         if !graph.nodes.contains_key(&launcher.module) {
             bail!(
                 "{}: no module {} in {} (searched there{}, the packages of the --python interpreter and the stdlib)",

@@ -437,7 +437,7 @@ fn plain_job(opts: Cli, app: Option<PathBuf>) -> Result<Vec<Job>> {
         None => what.to_owned(),
     };
     // Without APP (`--script` alone) nothing is searched before the
-    // installed packages: a directory that cannot exist.
+    // installed packages.
     let root = |app: &Option<PathBuf>, flag: &str| -> Result<PathBuf> {
         match app {
             Some(dir) if dir.is_dir() => Ok(dir.clone()),
@@ -446,7 +446,7 @@ fn plain_job(opts: Cli, app: Option<PathBuf>) -> Result<Vec<Job>> {
                 file.display(),
                 if file.exists() { "a file" } else { "missing" }
             ),
-            None => Ok(PathBuf::from("/dev/null/no-app-directory")),
+            None => Ok(PathBuf::from(crate::freezer::NO_APP_ROOT)),
         }
     };
     if let Some(spec) = opts.entry.clone() {
