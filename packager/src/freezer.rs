@@ -18,14 +18,33 @@ use crate::Cli;
 /// zstd level for the app's and third-party blobs.
 const COMPRESSION_LEVEL: i32 = 12;
 
-/// How the app starts, decided from APP and `-m`.
-struct Entry {
-    root: PathBuf,
-    mode: MainMode,
+/// The app directory of `--script NAME` without APP: one that cannot
+/// exist (`/dev/null` is no directory), so nothing is searched before the
+/// installed packages.
+pub const NO_APP_ROOT: &str = "/dev/null/no-app-directory";
+
+/// How the app starts, decided from APP and `-m`, `-e` or `--script`.
+pub struct Entry {
+    pub root: PathBuf,
+    pub mode: MainMode,
     /// Module name run as `__main__`.
-    main_name: String,
+    pub main_name: String,
     /// The script or `__main__.py`, when the entry is a file.
-    main_file: Option<PathBuf>,
+    pub main_file: Option<PathBuf>,
+    /// The launcher script of an entry point, which freeze writes.
+    pub launcher: Option<Launcher>,
+}
+
+/// The `__main__` script freeze writes for an entry point: pip's launcher.
+pub struct Launcher {
+    /// Bundle path: `bin/NAME`, where pip puts it in a venv.
+    pub rel: String,
+    pub source: Vec<u8>,
+    /// The module the entry point names.
+    pub module: String,
+    /// What it is, for the plan and messages: `console script mytool =
+    /// mytool.cli:main`.
+    pub what: String,
 }
 
 impl Entry {
@@ -34,9 +53,45 @@ impl Entry {
     fn is_app_dir(&self) -> bool {
         self.main_file.is_some() && self.mode == MainMode::Module
     }
+
+    /// An entry point (`module:function`) run like pip's console-script
+    /// launcher, its modules searched in `root`.
+    pub fn launcher(root: PathBuf, name: &str, ep: &crate::project::EntryPoint) -> Entry {
+        let valid = !name.is_empty() && !name.contains('/') && name != "." && name != "..";
+        let file = if valid { name } else { "app" };
+        Entry {
+            root,
+            mode: MainMode::Script,
+            main_name: "__main__".into(),
+            main_file: None,
+            launcher: Some(Launcher {
+                rel: format!("bin/{file}"),
+                source: ep.launcher().into_bytes(),
+                module: ep.module.clone(),
+                what: format!("console script {name} = {ep}"),
+            }),
+        }
+    }
 }
 
-fn entry(app: &Path, module: Option<&str>) -> Result<Entry> {
+/// One executable to write: the options (the command line's, with a
+/// pyproject's `[tool.freeze]` under them), how it starts, and what else
+/// it carries.
+pub struct Job {
+    /// The options; `output` is set.
+    pub cli: Cli,
+    /// What is frozen, for the summary line.
+    pub label: String,
+    pub entry: Entry,
+    /// The packages of `--python`, when finding the job needed them.
+    pub site: Option<crate::site::SitePackages>,
+    pub project_metadata: Vec<(String, Content, crate::plan::Reason)>,
+    /// The project's name and requirements, followed as a reached
+    /// distribution's are.
+    pub project_requires: Option<(String, Vec<crate::requirements::Requirement>)>,
+}
+
+pub fn entry(app: &Path, module: Option<&str>) -> Result<Entry> {
     let meta = fs::metadata(app).with_context(|| {
         format!(
             "APP {} does not exist: give a directory with __main__.py, a .py script, or a directory and -m MODULE",
@@ -58,13 +113,14 @@ fn entry(app: &Path, module: Option<&str>) -> Result<Entry> {
             mode: MainMode::Module,
             main_name: module.to_owned(),
             main_file: None,
+            launcher: None,
         });
     }
     if meta.is_dir() {
         let main = app.join("__main__.py");
         if !main.is_file() {
             bail!(
-                "{} has no __main__.py: add one, or name the module to run with -m MODULE",
+                "{} has no __main__.py: add one, name the module to run with -m MODULE or the entry point with -e MODULE:FUNCTION",
                 app.display()
             );
         }
@@ -73,6 +129,7 @@ fn entry(app: &Path, module: Option<&str>) -> Result<Entry> {
             mode: MainMode::Module,
             main_name: "__main__".into(),
             main_file: Some(main),
+            launcher: None,
         });
     }
     let root = match app.parent() {
@@ -84,13 +141,21 @@ fn entry(app: &Path, module: Option<&str>) -> Result<Entry> {
         mode: MainMode::Script,
         main_name: "__main__".into(),
         main_file: Some(app.to_path_buf()),
+        launcher: None,
     })
 }
 
 pub fn freeze(cli: &Cli) -> Result<()> {
-    let app = cli.app.as_deref().context("APP is required")?;
+    for job in crate::project::jobs(cli)? {
+        freeze_one(job)?;
+    }
+    Ok(())
+}
+
+fn freeze_one(job: Job) -> Result<()> {
+    let cli = &job.cli;
+    let entry = job.entry;
     let out = cli.output.as_deref().context("-o OUT is required")?;
-    let entry = entry(app, cli.module.as_deref())?;
     // What -o must not replace is refused before any work is done, as far
     // as it is known yet; the modules and data found are checked once the
     // plan has them.
@@ -113,7 +178,10 @@ pub fn freeze(cli: &Cli) -> Result<()> {
     if let Some(python) = &cli.python {
         output.refuse(python, "the --python interpreter")?;
     }
-    let site = crate::site::locate(cli.python.as_deref(), cli.verbose)?;
+    let site = match job.site {
+        Some(site) => site,
+        None => crate::site::locate(cli.python.as_deref(), cli.verbose)?,
+    };
     if let Some(python) = &site.executable {
         output.refuse(python, "the interpreter whose packages the app uses")?;
     }
@@ -150,6 +218,12 @@ pub fn freeze(cli: &Cli) -> Result<()> {
         after_stdlib: true,
         is_stdlib: false,
     }));
+    roots.extend(site.editable.iter().map(|d| SearchRoot {
+        dir: d.clone(),
+        is_app: false,
+        after_stdlib: true,
+        is_stdlib: false,
+    }));
     let first_vendored_root = roots.len();
     roots.extend(site.vendored.iter().map(|d| SearchRoot {
         dir: d.clone(),
@@ -173,8 +247,21 @@ pub fn freeze(cli: &Cli) -> Result<()> {
     let finder = Finder::new(roots);
     let mut builder = GraphBuilder::new(&compiler, &finder, stdlib, index, cli.excludes.clone());
     builder.set_distributions(&distributions);
+    if let Some((project, requires)) = job.project_requires {
+        builder.add_project_requirements(requires, &project);
+    }
 
-    if let Some(file) = &entry.main_file {
+    if let Some(launcher) = &entry.launcher {
+        builder.add_main_source(
+            &entry.main_name,
+            &launcher.rel,
+            launcher.source.clone(),
+            format!(
+                "the app's entry point: {}, run as pip's launcher runs it",
+                launcher.what
+            ),
+        );
+    } else if let Some(file) = &entry.main_file {
         let module = finder.script(file, 0);
         builder.add_main_file(&entry.main_name, module);
     } else if !builder.add_main_module(&entry.main_name) {
@@ -210,12 +297,36 @@ pub fn freeze(cli: &Cli) -> Result<()> {
         }
     }
     let graph = builder.build()?;
+    if let Some(launcher) = &entry.launcher {
+        if !graph.nodes.contains_key(&launcher.module) && entry.root == Path::new(NO_APP_ROOT) {
+            bail!(
+                "{}: no module {} in the packages of the --python interpreter{}",
+                launcher.what,
+                launcher.module,
+                if cli.paths.is_empty() {
+                    ""
+                } else {
+                    " nor the --path dirs"
+                }
+            );
+        }
+        if !graph.nodes.contains_key(&launcher.module) {
+            bail!(
+                "{}: no module {} in {} (searched there{}, the packages of the --python interpreter and the stdlib)",
+                launcher.what,
+                launcher.module,
+                entry.root.display(),
+                if cli.paths.is_empty() { "" } else { ", the --path dirs" }
+            );
+        }
+    }
 
     report_problems(&graph, cli)?;
 
     let root_dirs: Vec<PathBuf> = std::iter::once(entry.root.clone())
         .chain(cli.paths.iter().cloned())
         .chain(site.dirs.iter().cloned())
+        .chain(site.editable.iter().cloned())
         .chain(site.vendored.iter().cloned())
         .collect();
     let metadata_of = |name: &str, root: usize| -> Vec<PathBuf> {
@@ -243,6 +354,7 @@ pub fn freeze(cli: &Cli) -> Result<()> {
         no_source: cli.no_source,
         metadata_of: &metadata_of,
         add_data,
+        project_metadata: job.project_metadata,
     };
     let plan = plan_bundle(&graph, &inputs)?;
     refuse_planned_inputs(&output, &graph, &plan)?;
@@ -267,7 +379,7 @@ pub fn freeze(cli: &Cli) -> Result<()> {
     let bundled = plan.module_count();
     eprintln!(
         "froze {} -> {} ({} modules, {:.1} MB)",
-        app.display(),
+        job.label,
         out.display(),
         bundled,
         exe.len() as f64 / 1e6

@@ -208,6 +208,12 @@ pub struct GraphBuilder<'a> {
     stdlib_members: BTreeSet<String>,
     /// Distributions already followed, with the extras asked of them.
     followed_distributions: BTreeSet<(usize, Vec<String>)>,
+    /// Modules whose source freeze wrote (an entry point's launcher), by
+    /// name.
+    generated: BTreeMap<String, Vec<u8>>,
+    /// Requirements of the project being frozen (its `dependencies`),
+    /// followed as an installed distribution's `Requires-Dist` are.
+    project_requires: Vec<(crate::requirements::Requirement, String)>,
 }
 
 impl<'a> GraphBuilder<'a> {
@@ -232,6 +238,8 @@ impl<'a> GraphBuilder<'a> {
             distributions: None,
             followed_distributions: BTreeSet::new(),
             stdlib_members: BTreeSet::new(),
+            generated: BTreeMap::new(),
+            project_requires: Vec::new(),
         }
     }
 
@@ -250,6 +258,42 @@ impl<'a> GraphBuilder<'a> {
             ("the app's entry point".into(), None),
             true,
         );
+    }
+
+    /// Adds a main script whose source freeze wrote (the launcher of an
+    /// entry point), stored at bundle path `rel`.
+    pub fn add_main_source(&mut self, name: &str, rel: &str, source: Vec<u8>, reason: String) {
+        self.main = Some(name.to_owned());
+        self.generated.insert(name.to_owned(), source);
+        let module = FsModule {
+            kind: ModuleKind::Module,
+            file: None,
+            dirs: Vec::new(),
+            rel: rel.to_owned(),
+            root: 0,
+            from_stdlib: false,
+        };
+        self.insert(
+            name,
+            module.kind,
+            Origin::File(module),
+            (reason, None),
+            true,
+        );
+    }
+
+    /// Follows the project's requirements (`dependencies` of its
+    /// pyproject.toml, or its installed `Requires-Dist`) as those of a
+    /// distribution the app reaches: each one installed brings its
+    /// top-level modules and metadata, and its own requirements.
+    pub fn add_project_requirements(
+        &mut self,
+        requires: Vec<crate::requirements::Requirement>,
+        project: &str,
+    ) {
+        let why = format!("required by project {project}");
+        self.project_requires
+            .extend(requires.into_iter().map(|r| (r, why.clone())));
     }
 
     /// Adds the app's main module by name (`-m`); false if it cannot be
@@ -316,6 +360,15 @@ impl<'a> GraphBuilder<'a> {
         };
         // (distribution, extras asked, why, the module that brought it)
         let mut pending: Vec<(usize, Vec<String>, String, String)> = Vec::new();
+        let via = self.main.clone().unwrap_or_default();
+        for (req, why) in std::mem::take(&mut self.project_requires) {
+            if !crate::requirements::marker_holds(&req.marker, &BTreeSet::new()) {
+                continue;
+            }
+            if let Some(dep) = dists.by_name(&req.name) {
+                pending.push((dep, req.extras.into_iter().collect(), why, via.clone()));
+            }
+        }
         for (name, node) in &self.graph.nodes {
             let Origin::File(found) = &node.origin else {
                 continue;
@@ -754,7 +807,12 @@ impl<'a> GraphBuilder<'a> {
                 None => return Ok(()),
             },
             Origin::File(found) => {
-                let Some(file) = found.file.clone() else {
+                let generated = self.generated.get(name).cloned();
+                let Some(file) = found.file.clone().or_else(|| {
+                    generated
+                        .is_some()
+                        .then(|| std::path::PathBuf::from(&found.rel))
+                }) else {
                     return Ok(()); // namespace package: no code
                 };
                 if kind == ModuleKind::Extension {
@@ -769,9 +827,12 @@ impl<'a> GraphBuilder<'a> {
                 let is_app = self.finder.root(found.root).is_app;
                 let reached = node.reached;
                 let rel = found.rel.clone();
-                let source = fs::read(&file).with_context(|| {
-                    format!("cannot read module {name} from {}", file.display())
-                })?;
+                let source = match generated {
+                    Some(source) => source,
+                    None => fs::read(&file).with_context(|| {
+                        format!("cannot read module {name} from {}", file.display())
+                    })?,
+                };
                 match self.compiler.compile(&source, &rel, self.optimize)? {
                     Ok(compiled) => {
                         let node = self.graph.nodes.get_mut(name).expect("node exists");

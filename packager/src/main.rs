@@ -11,6 +11,7 @@ mod graph;
 mod listing;
 mod output;
 mod plan;
+mod project;
 mod requirements;
 mod site;
 
@@ -21,34 +22,51 @@ use clap::Parser;
 
 /// Turn a Python application into one standalone executable.
 ///
-/// APP is a directory with `__main__.py`, a `.py` script, or a directory to
-/// search with `-m MODULE`. The executable carries the app's modules, the
-/// stdlib modules it needs and a statically linked CPython; it imports
-/// everything from memory.
-#[derive(Parser, Debug)]
+/// APP is a directory with `__main__.py`, a `.py` script, a directory to
+/// search with `-m MODULE` or `-e MODULE:FUNCTION`, or a project directory
+/// with a pyproject.toml (each of its `[project.scripts]` is frozen into
+/// `dist/NAME`). The executable carries the app's modules, the stdlib
+/// modules it needs and a statically linked CPython; it imports everything
+/// from memory.
+#[derive(Parser, Debug, Clone)]
 #[command(
     name = "freeze",
     version,
-    after_help = "Examples:\n  freeze app/ -o app\n  freeze tool.py -o tool\n  freeze src/ -m mypkg.cli -o mytool\n  freeze --list-frozen app --json"
+    after_help = "Examples:\n  freeze app/ -o app\n  freeze tool.py -o tool\n  freeze src/ -m mypkg.cli -o mytool\n  freeze src/ -e mypkg.cli:main -o mytool\n  freeze .                      (a project: every [project.scripts] into dist/)\n  freeze --script black -o black --python venv/bin/python\n  freeze --list-frozen app --json"
 )]
 pub struct Cli {
-    /// The application: a directory with __main__.py, a .py script, or a
-    /// directory searched for the module given with -m.
-    #[arg(value_name = "APP", required_unless_present = "list_frozen")]
+    /// The application: a directory with __main__.py, a .py script, a
+    /// directory searched for the module given with -m or -e, or a project
+    /// directory with pyproject.toml (default: the current directory when
+    /// it has one).
+    #[arg(value_name = "APP")]
     pub app: Option<PathBuf>,
 
-    /// Where to write the executable.
-    #[arg(
-        short,
-        long,
-        value_name = "OUT",
-        required_unless_present = "list_frozen"
-    )]
+    /// Where to write the executable (default for a project's scripts:
+    /// dist/NAME in the project directory).
+    #[arg(short, long, value_name = "OUT")]
     pub output: Option<PathBuf>,
 
     /// Run this module as __main__, like `python -m MODULE`.
-    #[arg(short = 'm', long = "module", value_name = "MODULE")]
+    #[arg(short = 'm', long = "module", value_name = "MODULE", conflicts_with_all = ["entry", "script"])]
     pub module: Option<String>,
+
+    /// Run this entry point as the console script pip installs for it
+    /// does: import MODULE (not as __main__), call FUNCTION (or
+    /// MODULE:obj.attr) and exit with sys.exit(its result).
+    #[arg(
+        short = 'e',
+        long = "entry",
+        value_name = "MODULE:FUNCTION",
+        conflicts_with = "script"
+    )]
+    pub entry: Option<String>,
+
+    /// Freeze this console script: one of the project's [project.scripts],
+    /// or of a distribution installed in the --python environment (APP is
+    /// then optional).
+    #[arg(long, value_name = "NAME")]
+    pub script: Option<String>,
 
     /// The Python whose installed packages the app uses (CPython 3.11).
     /// Default: the active virtual environment, else `python3` if it is 3.11.
@@ -107,7 +125,7 @@ pub struct Cli {
     pub why: Option<String>,
 
     /// Show what a frozen executable holds, instead of freezing.
-    #[arg(long, value_name = "EXE", conflicts_with_all = ["app", "output", "module"])]
+    #[arg(long, value_name = "EXE", conflicts_with_all = ["app", "output", "module", "entry", "script"])]
     pub list_frozen: Option<PathBuf>,
 
     /// With --list-frozen: print JSON.

@@ -204,6 +204,10 @@ pub struct PlanInputs<'a> {
     pub metadata_of: &'a dyn Fn(&str, usize) -> Vec<PathBuf>,
     /// `--add-data`: (bundle path, file on disk).
     pub add_data: Vec<(String, PathBuf)>,
+    /// The metadata of the project being frozen (its installed dist-info,
+    /// or one made from pyproject.toml's `[project]`): (bundle path,
+    /// content, reason).
+    pub project_metadata: Vec<(String, Content, Reason)>,
 }
 
 /// Plans the bundle of `graph`.
@@ -364,6 +368,17 @@ pub fn plan_bundle(graph: &ModuleGraph, inputs: &PlanInputs<'_>) -> Result<Bundl
     }
     for (rel, file) in &inputs.add_data {
         plan.add_file(rel, data_file(file.clone(), "--add-data", None));
+    }
+    for (rel, content, reason) in &inputs.project_metadata {
+        plan.add_file(
+            rel,
+            PlannedFile {
+                kind: FileKind::Data,
+                aux: String::new(),
+                content: content.clone(),
+                reason: reason.clone(),
+            },
+        );
     }
     // Package data of included stdlib packages (the archive holds only the
     // data of packages that open it beside their modules, e.g. lib2to3).

@@ -26,7 +26,7 @@ fn string_or_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::E
 }
 
 /// Where third-party modules come from.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct SitePackages {
     /// The interpreter asked, for messages.
     pub python: Option<PathBuf>,
@@ -36,6 +36,10 @@ pub struct SitePackages {
     /// Its `sys.path` minus the stdlib and the current directory: site
     /// directories, `.pth` additions, PYTHONPATH entries.
     pub dirs: Vec<PathBuf>,
+    /// Source directories of editable installs that python reaches through
+    /// an import hook or an egg-link rather than `sys.path` (see
+    /// `editable_dirs`): searched for modules, but not for metadata.
+    pub editable: Vec<PathBuf>,
     /// Directories of vendored dependencies that an installed package
     /// appends to `sys.path` when imported (see `vendored_dirs`).
     pub vendored: Vec<PathBuf>,
@@ -123,8 +127,18 @@ print(json.dumps({
         }
         dirs.push(p);
     }
+    // Editable installs whose modules python finds through an import hook
+    // (setuptools' mapping finders) or an egg-link: their source
+    // directories, searched after the site directories, as the hook is.
+    let mut editable = Vec::new();
+    for dir in editable_dirs(&dirs) {
+        if !dirs.contains(&dir) && !editable.contains(&dir) {
+            editable.push(dir);
+        }
+    }
     let vendored = vendored_dirs(&dirs);
     Ok(SitePackages {
+        editable,
         python: Some(python.to_path_buf()),
         executable: Some(PathBuf::from(reply.executable)).filter(|e| e.is_absolute()),
         dirs,
@@ -137,6 +151,8 @@ print(json.dumps({
 pub struct Distribution {
     /// Normalised name (PEP 503).
     pub name: String,
+    /// Its metadata directory (dist-info or egg-info).
+    pub path: PathBuf,
     /// Top-level modules and packages it installs.
     pub top_levels: Vec<String>,
     /// Its `Requires-Dist` lines.
@@ -204,7 +220,14 @@ impl Distributions {
             metas.sort();
             for meta in metas {
                 let record = fs::read_to_string(meta.join("RECORD")).unwrap_or_default();
-                let tops = top_levels(&meta, &record);
+                let mut tops = top_levels(&meta, &record);
+                if is_editable(&meta) {
+                    for top in editable_top_levels(dir, &record) {
+                        if !tops.contains(&top) {
+                            tops.push(top);
+                        }
+                    }
+                }
                 for top in &tops {
                     let list = out.by_top_level.entry(top.clone()).or_default();
                     if !list.contains(&meta) {
@@ -227,6 +250,7 @@ impl Distributions {
                 out.by_name.insert(name.clone(), index);
                 out.list.push(Distribution {
                     name,
+                    path: meta.clone(),
                     requires: requires_dist(&meta),
                     entry_modules: entry_point_modules(&meta),
                     top_levels: tops,
@@ -327,6 +351,7 @@ fn top_levels(meta: &Path, record: &str) -> Vec<String> {
             || first.ends_with(".dist-info")
             || first.ends_with(".data")
             || first.ends_with(".pth")
+            || first.starts_with("__editable__")
             || first == "__pycache__"
         {
             continue;
@@ -351,9 +376,242 @@ fn top_levels(meta: &Path, record: &str) -> Vec<String> {
     tops
 }
 
+/// What the `.pth` file `name` of site directory `site` adds: the
+/// directories it puts on `sys.path` (hatchling's, pdm's and setuptools'
+/// static editable installs, `easy-install.pth`), and the (module, path)
+/// mapping of the setuptools editable finder it installs
+/// (`import __editable___x_1_0_finder; ....install()`).
+fn pth_targets(site: &Path, name: &str) -> (Vec<PathBuf>, Vec<(String, PathBuf)>) {
+    let mut dirs = Vec::new();
+    let mut mapping = Vec::new();
+    let text = fs::read_to_string(site.join(name)).unwrap_or_default();
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if line.starts_with("import ") || line.starts_with("import\t") {
+            let module = line["import".len()..]
+                .trim()
+                .split([';', ' ', ','])
+                .next()
+                .unwrap_or("");
+            if module.starts_with("__editable__") && module.ends_with("_finder") {
+                let finder = fs::read_to_string(site.join(format!("{module}.py")));
+                mapping.extend(
+                    finder_mapping(&finder.unwrap_or_default())
+                        .into_iter()
+                        .map(|(m, p)| (m, PathBuf::from(p))),
+                );
+            }
+            continue;
+        }
+        let path = site.join(line);
+        if path.is_dir() {
+            dirs.push(path);
+        }
+    }
+    (dirs, mapping)
+}
+
+/// The `MAPPING` dict literal of a setuptools editable finder
+/// (`MAPPING: dict[str, str] = {'mytool': '/src/mytool'}`): (module, path).
+pub fn finder_mapping(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let Some(start) = text.find("\nMAPPING") else {
+        return out;
+    };
+    let rest = &text[start..];
+    let Some(open) = rest.find('{') else {
+        return out;
+    };
+    let mut chars = rest[open + 1..].chars().peekable();
+    let string = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>| -> Option<String> {
+        while chars.peek().is_some_and(|c| c.is_whitespace() || *c == ',') {
+            chars.next();
+        }
+        let quote = chars.next().filter(|q| *q == '\'' || *q == '"')?;
+        let mut s = String::new();
+        loop {
+            match chars.next()? {
+                '\\' => s.push(chars.next()?),
+                c if c == quote => return Some(s),
+                c => s.push(c),
+            }
+        }
+    };
+    while let Some(key) = string(&mut chars) {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.next() != Some(':') {
+            break;
+        }
+        let Some(value) = string(&mut chars) else {
+            break;
+        };
+        out.push((key, value));
+    }
+    out
+}
+
+/// Whether pip installed a distribution editable (PEP 610's
+/// `direct_url.json`: `"dir_info": {"editable": true}`).
+fn is_editable(meta: &Path) -> bool {
+    fs::read_to_string(meta.join("direct_url.json")).is_ok_and(|text| {
+        let text: String = text.split_whitespace().collect();
+        text.contains("\"editable\":true")
+    })
+}
+
+/// Top-level modules an editable install (RECORD listing a `.pth`)
+/// provides from its source tree: those of the directories its `.pth`
+/// adds, and those its setuptools finder maps.
+fn editable_top_levels(site: &Path, record: &str) -> Vec<String> {
+    let mut tops = Vec::new();
+    for line in record.lines() {
+        let path = line.split(',').next().unwrap_or("");
+        if path.contains('/') || !path.ends_with(".pth") {
+            continue;
+        }
+        let (dirs, mapping) = pth_targets(site, path);
+        for dir in dirs {
+            let Ok(entries) = fs::read_dir(&dir) else {
+                continue;
+            };
+            let mut names: Vec<String> = entries
+                .filter_map(|e| e.ok())
+                .filter_map(|e| {
+                    let name = e.file_name().into_string().ok()?;
+                    let p = e.path();
+                    if p.is_dir() && p.join("__init__.py").is_file() {
+                        Some(name)
+                    } else {
+                        name.strip_suffix(".py").map(str::to_owned)
+                    }
+                })
+                .filter(|n| crate::finder::is_identifier(n))
+                .collect();
+            names.sort();
+            tops.extend(names);
+        }
+        tops.extend(mapping.into_iter().map(|(m, _)| m));
+    }
+    tops
+}
+
+/// Source directories of editable installs that are not on `sys.path`:
+/// the parents of what setuptools' editable finders map (a package
+/// `mytool` at `/proj/mytool` is found in `/proj`), and the projects that
+/// legacy `.egg-link` files point at.
+fn editable_dirs(site_dirs: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for site in site_dirs {
+        let Ok(entries) = fs::read_dir(site) else {
+            continue;
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .collect();
+        names.sort();
+        for name in names {
+            if name.ends_with(".pth") {
+                for (module, path) in pth_targets(site, &name).1 {
+                    let leaf = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                    let matches = leaf == module || leaf == format!("{module}.py");
+                    match path.parent() {
+                        Some(parent) if matches && path.exists() => out.push(parent.to_path_buf()),
+                        _ => eprintln!(
+                            "warning: the editable install of {module} ({}) maps it to {}, \
+                             which freeze cannot search; add its directory with --path",
+                            site.join(&name).display(),
+                            path.display()
+                        ),
+                    }
+                }
+            } else if name.ends_with(".egg-link") {
+                let text = fs::read_to_string(site.join(&name)).unwrap_or_default();
+                if let Some(first) = text.lines().next().map(str::trim) {
+                    let dir = site.join(first);
+                    if !first.is_empty() && dir.is_dir() {
+                        out.push(dir);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn editable_installs_lead_to_their_sources() {
+        let base =
+            std::env::temp_dir().join(format!("freeze-site-editable-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&base);
+        let site = base.join("site");
+        let flat = base.join("flat");
+        let src = base.join("hatch/src");
+        let legacy = base.join("legacy");
+        for dir in [&site, &flat.join("flatpkg"), &src.join("hatchpkg"), &legacy] {
+            fs::create_dir_all(dir).unwrap();
+        }
+        fs::write(flat.join("flatpkg/__init__.py"), "").unwrap();
+        fs::write(src.join("hatchpkg/__init__.py"), "").unwrap();
+        fs::write(src.join("single.py"), "").unwrap();
+        // setuptools: a .pth importing a finder with a MAPPING.
+        fs::write(
+            site.join("__editable__.flatpkg-1.0.pth"),
+            "import __editable___flatpkg_1_0_finder; __editable___flatpkg_1_0_finder.install()",
+        )
+        .unwrap();
+        fs::write(
+            site.join("__editable___flatpkg_1_0_finder.py"),
+            format!(
+                "import sys\nMAPPING: dict[str, str] = {{'flatpkg': '{}'}}\n",
+                flat.join("flatpkg").display()
+            ),
+        )
+        .unwrap();
+        // hatchling: a .pth with a path (no newline at the end).
+        fs::write(site.join("_hatchpkg.pth"), src.display().to_string()).unwrap();
+        // setup.py develop: an egg-link.
+        fs::write(
+            site.join("legacy.egg-link"),
+            format!("{}\n.\n", legacy.display()),
+        )
+        .unwrap();
+        assert_eq!(
+            editable_dirs(std::slice::from_ref(&site)),
+            vec![flat.clone(), legacy.clone()]
+        );
+        let record = "__editable__.flatpkg-1.0.pth,,\n__editable___flatpkg_1_0_finder.py,,\n";
+        assert_eq!(editable_top_levels(&site, record), vec!["flatpkg"]);
+        assert!(!top_levels(&site, record)
+            .iter()
+            .any(|t| t.starts_with("__editable__")));
+        let record = "_hatchpkg.pth,,\nhatchpkg-1.0.dist-info/RECORD,,\n";
+        assert_eq!(
+            editable_top_levels(&site, record),
+            vec!["hatchpkg", "single"]
+        );
+        let _ = fs::remove_dir_all(&base);
+    }
+
+    #[test]
+    fn setuptools_finder_mapping_is_read() {
+        let text = "import sys\nMAPPING: dict[str, str] = {'mytool': '/p/src/mytool', \"it's\": '/a\\\\b'}\nNAMESPACES = {}\n";
+        assert_eq!(
+            finder_mapping(text),
+            vec![
+                ("mytool".to_owned(), "/p/src/mytool".to_owned()),
+                ("it's".to_owned(), "/a\\b".to_owned())
+            ]
+        );
+        assert!(finder_mapping("MAPPING = {}").is_empty());
+    }
 
     #[test]
     fn setuptools_vendor_dir_is_a_root_only_where_it_joins_sys_path() {

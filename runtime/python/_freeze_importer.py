@@ -266,7 +266,13 @@ def _aliased(fullname, path):
 
 
 def _module_for_path(rel):
-    """Name of the bundled module whose virtual file is ``rel``, or None."""
+    """Name of the bundled module whose virtual file is ``rel``, or None.
+    The main script's file may have any name (an entry point's launcher is
+    ``bin/NAME``, as pip installs it)."""
+    main = _freeze.main_name
+    found = _freeze.find(main) if main else None
+    if found is not None and found[1] == rel:
+        return main
     if not rel.endswith(".py"):
         return None
     name = rel[:-3].replace("/", ".")
@@ -275,10 +281,6 @@ def _module_for_path(rel):
     found = _freeze.find(name)
     if found is not None and found[1] == rel:
         return name
-    main = _freeze.main_name
-    found = _freeze.find(main) if main else None
-    if found is not None and found[1] == rel:
-        return main
     return None
 
 

@@ -1,0 +1,582 @@
+//! The Python project workflow (issue 19): console-script entry points run
+//! as pip's launcher runs them (`-e`, `--script`), pyproject.toml projects
+//! and their metadata, `[tool.freeze]`, editable installs. Each frozen
+//! executable is compared with the launcher pip writes into a venv for the
+//! same entry point (`venv/bin/NAME`): whole stdout, stderr and exit
+//! status, with the roots of module paths normalised.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+
+/// A venv with tests/projects/mytool installed (not editable), with the
+/// distribution it requires: its `bin/mytool` and `bin/mytool-obj` are
+/// pip's launchers.
+fn installed_venv() -> PathBuf {
+    venv_with(
+        "project",
+        &["tests/dists/ns-alpha", "tests/projects/mytool"],
+    )
+}
+
+fn site_packages(venv: &Path) -> PathBuf {
+    venv.join("lib/python3.11/site-packages")
+}
+
+/// Runs pip's launcher `launcher args` and the frozen `exe args` (copied
+/// alone into an empty directory, under the launcher's name) under `env
+/// -i`, and asserts the same exit status, stdout and stderr, with `roots`
+/// (where python finds the modules and the launcher) and the executable's
+/// virtual root both read as `<ROOT>`.
+fn assert_like_launcher(launcher: &Path, roots: &[&Path], exe: &Path, args: &[&str]) -> Run {
+    let cwd = TempDir::new("launcher-cwd");
+    let py = run_env_i(launcher, args, cwd.path(), b"");
+    let dir = TempDir::new("frozen");
+    let copy = dir.path().join(launcher.file_name().unwrap());
+    copy_executable(exe, &copy);
+    let fr = run_env_i(&copy, args, dir.path(), b"");
+    assert_eq!(
+        (py.code, py.signal),
+        (fr.code, fr.signal),
+        "exit status differs for {args:?}\npython stdout:\n{}\npython stderr:\n{}\nfrozen stdout:\n{}\nfrozen stderr:\n{}",
+        py.stdout,
+        py.stderr,
+        fr.stdout,
+        fr.stderr
+    );
+    assert_eq!(
+        normalize(&py.stdout, roots),
+        normalize(&fr.stdout, &[&copy]),
+        "stdout differs for {args:?}"
+    );
+    assert_eq!(
+        normalize(&py.stderr, roots),
+        normalize(&fr.stderr, &[&copy]),
+        "stderr differs for {args:?}"
+    );
+    fr
+}
+
+/// `freeze args` run in `cwd`: (exit status, stderr).
+fn freeze_in(cwd: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(freeze_bin())
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run freeze");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn assert_one_line_error(code: Option<i32>, stderr: &str, wanted: &[&str]) {
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line expected:\n{stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    for w in wanted {
+        assert!(stderr.contains(w), "{w:?} missing from:\n{stderr}");
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A copy of a repo-relative project directory in `parent`.
+fn copy_project(rel: &str, parent: &Path) -> PathBuf {
+    let to = parent.join(Path::new(rel).file_name().unwrap());
+    let status = Command::new("cp")
+        .arg("-R")
+        .arg(repo().join(rel))
+        .arg(&to)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    to
+}
+
+#[test]
+fn entry_point_runs_like_pips_launcher() {
+    let venv = installed_venv();
+    let python = venv.join("bin/python");
+    let site = site_packages(&venv);
+    let src = app("tests/projects/mytool/src");
+    let dir = TempDir::new("entry");
+    let exe = freeze_ok(
+        &[s(&src), "-e", "mytool.cli:main", "--python", s(&python)],
+        dir.path(),
+        "mytool",
+    );
+    let launcher = venv.join("bin/mytool");
+    let roots: [&Path; 2] = [&site, &venv];
+    // No argument: main() returns None (status 0); the module is imported
+    // as mytool.cli, so its `if __name__ == "__main__":` guard never runs.
+    let run = assert_like_launcher(&launcher, &roots, &exe, &[]);
+    assert!(run
+        .stdout
+        .starts_with("main() in mytool.cli argv[0]: mytool args: []\n"));
+    assert!(!run.stdout.contains("guard"));
+    // sys.exit(main()): an int is the status, a str is printed and gives 1.
+    assert_eq!(
+        assert_like_launcher(&launcher, &roots, &exe, &["exit", "3"]).code,
+        Some(3)
+    );
+    let run = assert_like_launcher(&launcher, &roots, &exe, &["str", "oops"]);
+    assert_eq!((run.code, run.stderr.as_str()), (Some(1), "failed: oops\n"));
+    // A traceback reads as the launcher's: its frame `bin/mytool`, line 8.
+    let run = assert_like_launcher(&launcher, &roots, &exe, &["raise", "x"]);
+    assert!(
+        run.stderr
+            .contains("/bin/mytool\", line 8, in <module>\n    sys.exit(main())\n"),
+        "{}",
+        run.stderr
+    );
+
+    // module:obj.attr
+    let exe = freeze_ok(
+        &[s(&src), "-e", "mytool.cli:App.run", "--python", s(&python)],
+        dir.path(),
+        "mytool-obj",
+    );
+    let run = assert_like_launcher(&venv.join("bin/mytool-obj"), &roots, &exe, &[]);
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (Some(3), "App.run in mytool.cli\n")
+    );
+
+    // Entry points that are not MODULE:FUNCTION, or name no module.
+    let out = dir.path().join("bad");
+    let (code, err) = freeze_in(dir.path(), &[s(&src), "-e", "mytool.cli", "-o", s(&out)]);
+    assert_one_line_error(code, &err, &["mytool.cli", "MODULE:FUNCTION"]);
+    let (code, err) = freeze_in(
+        dir.path(),
+        &[
+            s(&src),
+            "-e",
+            "nosuch.cli:main",
+            "-o",
+            s(&out),
+            "--python",
+            s(&python),
+        ],
+    );
+    assert_one_line_error(code, &err, &["no module nosuch.cli", s(&src)]);
+    assert!(!out.exists());
+}
+
+#[test]
+fn script_of_an_installed_distribution() {
+    let venv = installed_venv();
+    let python = venv.join("bin/python");
+    let site = site_packages(&venv);
+    let dir = TempDir::new("script");
+    // No APP: the script, its modules and its dist-info come from the venv.
+    let exe = freeze_ok(
+        &["--script", "mytool", "--python", s(&python)],
+        dir.path(),
+        "mytool",
+    );
+    let roots: [&Path; 2] = [&site, &venv];
+    let launcher = venv.join("bin/mytool");
+    let run = assert_like_launcher(&launcher, &roots, &exe, &["meta"]);
+    assert!(
+        run.stdout
+            .contains("version 1.2.3 requires ['nsdemo-alpha']\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("plugin LOADED\n"), "{}", run.stdout);
+    assert_like_launcher(&launcher, &roots, &exe, &["raise"]);
+
+    let (code, err) = freeze_in(
+        dir.path(),
+        &["--script", "nope", "-o", "x", "--python", s(&python)],
+    );
+    assert_one_line_error(
+        code,
+        &err,
+        &[
+            "--script nope: no such console script",
+            "available: mytool, mytool-obj, pip",
+        ],
+    );
+}
+
+#[test]
+fn pyproject_project_freezes_every_script_with_its_metadata() {
+    let venv = installed_venv();
+    let site = site_packages(&venv);
+    let roots: [&Path; 2] = [&site, &venv];
+    let work = TempDir::new("pyproject");
+    let project = copy_project("tests/projects/mytool", work.path());
+    // Not installed in the interpreter used: the metadata is made from
+    // [project], and reads as the installed distribution's does.
+    let (code, err) = freeze_in(work.path(), &[s(&project), "--python", PYTHON]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("froze mytool (mytool.cli:main) -> "), "{err}");
+    let dist = project.join("dist");
+    let run = assert_like_launcher(
+        &venv.join("bin/mytool"),
+        &roots,
+        &dist.join("mytool"),
+        &["meta"],
+    );
+    assert!(run.stdout.contains(
+        "entry point console_scripts mytool-obj mytool.cli:App.run\n\
+         entry point mytool.plugins upper mytool.plugins:upper\n"
+    ));
+    assert_like_launcher(
+        &venv.join("bin/mytool-obj"),
+        &roots,
+        &dist.join("mytool-obj"),
+        &[],
+    );
+    let why = freeze_succeeds(&[
+        s(&project),
+        "--script",
+        "mytool",
+        "-o",
+        s(&work.path().join("one")),
+        "--python",
+        PYTHON,
+        "--why",
+        "mytool-1.2.3.dist-info/METADATA",
+    ]);
+    assert!(
+        why.contains("metadata of project mytool, made from [project] of"),
+        "{why}"
+    );
+    // Installed (in the venv): its installed dist-info is bundled.
+    let out = work.path().join("installed");
+    let why = freeze_succeeds(&[
+        s(&project),
+        "--script",
+        "mytool",
+        "-o",
+        s(&out),
+        "--python",
+        s(&venv.join("bin/python")),
+        "--why",
+        "mytool-1.2.3.dist-info/RECORD",
+    ]);
+    assert!(why.contains("as installed for"), "{why}");
+    assert_like_launcher(&venv.join("bin/mytool"), &roots, &out, &["meta"]);
+    // What the project requires comes with its metadata, imported or not.
+    let why = freeze_succeeds(&[
+        s(&project),
+        "--script",
+        "mytool",
+        "-o",
+        s(&out),
+        "--python",
+        s(&venv.join("bin/python")),
+        "--why",
+        "nsdemo",
+    ]);
+    assert!(
+        why.contains("required by project mytool (distribution nsdemo-alpha)"),
+        "{why}"
+    );
+    assert!(frozen_names(&out)
+        .iter()
+        .any(|n| n.starts_with("nsdemo_alpha-1.0.1.dist-info/")));
+
+    // `freeze .` in the project directory.
+    fs::remove_dir_all(&dist).unwrap();
+    let (code, err) = freeze_in(&project, &["--python", PYTHON]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(dist.join("mytool").is_file() && dist.join("mytool-obj").is_file());
+    // `--script NAME` alone in the project directory: the project's script.
+    let one = work.path().join("obj");
+    let (code, err) = freeze_in(
+        &project,
+        &["--script", "mytool-obj", "-o", s(&one), "--python", PYTHON],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("froze mytool-obj (mytool.cli:App.run) -> "),
+        "{err}"
+    );
+    assert_like_launcher(&venv.join("bin/mytool-obj"), &roots, &one, &[]);
+    // -o names one file, the project has two scripts.
+    let (code, err) = freeze_in(work.path(), &[s(&project), "-o", "x", "--python", PYTHON]);
+    assert_one_line_error(
+        code,
+        &err,
+        &["has 2 scripts (mytool, mytool-obj)", "--script NAME"],
+    );
+    // A project without scripts or __main__.py.
+    let bare = work.path().join("bare");
+    fs::create_dir_all(&bare).unwrap();
+    fs::write(
+        bare.join("pyproject.toml"),
+        "[project]\nname = \"bare\"\nversion = \"1\"\n",
+    )
+    .unwrap();
+    let (code, err) = freeze_in(work.path(), &[s(&bare), "--python", PYTHON]);
+    assert_one_line_error(
+        code,
+        &err,
+        &["has no [project.scripts]", "-e MODULE:FUNCTION"],
+    );
+}
+
+#[test]
+fn tool_freeze_table_gives_the_options() {
+    let work = TempDir::new("toolfreeze");
+    let project = work.path().join("proj");
+    let files: &[(&str, &str)] = &[
+        (
+            "pyproject.toml",
+            "[project]\nname = \"cfgtool\"\nversion = \"0.4\"\n\
+             [project.scripts]\ncfgtool = \"cfgtool.cli:main\"\n\
+             [tool.freeze]\noutput = \"build/cfgtool\"\nhidden-imports = [\"json\"]\n\
+             add-data = [\"assets:assets\"]\nexclude = [\"cfgtool.devtools\"]\n\
+             python = \"/usr/bin/python3.11\"\n",
+        ),
+        ("src/cfgtool/__init__.py", ""),
+        ("src/cfgtool/devtools.py", "print('devtools')\n"),
+        (
+            "src/cfgtool/cli.py",
+            "import importlib, os, sys\n\
+             def main():\n\
+             \x20   json = importlib.import_module(''.join(['js', 'on']))\n\
+             \x20   print(json.dumps({'cfg': sys.argv[1:]}))\n\
+             \x20   base = getattr(sys, '_MEIPASS', None) or os.path.join(os.path.dirname(__file__), '..', '..')\n\
+             \x20   with open(os.path.join(base, 'assets', 'greeting.txt')) as f:\n\
+             \x20       print(f.read().strip())\n\
+             \x20   return 4\n\
+             if False:\n\
+             \x20   import cfgtool.devtools\n",
+        ),
+        ("assets/greeting.txt", "hello from assets\n"),
+    ];
+    for (rel, text) in files {
+        let path = project.join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+    // Run from elsewhere: output and add-data are relative to the project.
+    let (code, err) = freeze_in(work.path(), &[s(&project)]);
+    assert_eq!(code, Some(0), "{err}");
+    let exe = project.join("build/cfgtool");
+    // The same as python running the entry point from src/.
+    let py = run_env_i(
+        Path::new(PYTHON),
+        &[
+            "-B",
+            "-c",
+            "import sys; from cfgtool.cli import main; sys.exit(main())",
+            "a",
+        ],
+        &project.join("src"),
+        b"",
+    );
+    let (dir, copy) = isolate(&exe, "toolfreeze-run");
+    let fr = run_env_i(&copy, &["a"], dir.path(), b"");
+    assert_eq!(
+        (py.code, &py.stdout, &py.stderr),
+        (fr.code, &fr.stdout, &fr.stderr)
+    );
+    assert_eq!(fr.stdout, "{\"cfg\": [\"a\"]}\nhello from assets\n");
+    let names = frozen_names(&exe);
+    assert!(names.iter().any(|n| n == "json"));
+    assert!(names.iter().any(|n| n == "cfgtool.cli"));
+    assert!(!names.iter().any(|n| n == "cfgtool.devtools"), "{names:?}");
+    // The command line wins over the file.
+    fs::remove_file(&exe).unwrap();
+    let other = work.path().join("other");
+    let (code, err) = freeze_in(work.path(), &[s(&project), "-o", s(&other)]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(other.is_file() && !exe.exists());
+    // An unknown key is an error naming it and the file.
+    let text = fs::read_to_string(project.join("pyproject.toml")).unwrap();
+    fs::write(
+        project.join("pyproject.toml"),
+        text.replace("output =", "ouptut ="),
+    )
+    .unwrap();
+    let (code, err) = freeze_in(work.path(), &[s(&project)]);
+    assert_one_line_error(
+        code,
+        &err,
+        &[
+            "ouptut",
+            s(&project.join("pyproject.toml")),
+            "[tool.freeze]",
+        ],
+    );
+}
+
+/// A venv with tests/projects/flattool (setuptools, flat layout: found
+/// through setuptools' editable finder), tests/projects/hatchtool
+/// (hatchling, src layout: a .pth path) and tests/projects/eggtool
+/// (`setup.py develop`: an egg-link) installed with `pip install -e` from
+/// copies kept beside it; cached like `venv_with`.
+fn editable_venv() -> (PathBuf, PathBuf) {
+    let target = repo().join("target");
+    let venv = target.join("venv-editable");
+    let sources = target.join("venv-editable.src");
+    let projects = [
+        "tests/projects/flattool",
+        "tests/projects/hatchtool",
+        "tests/projects/eggtool",
+    ];
+    let mut key = String::new();
+    for rel in projects {
+        let mut stack = vec![repo().join(rel)];
+        let mut files = Vec::new();
+        while let Some(d) = stack.pop() {
+            for e in fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    files.push(p);
+                }
+            }
+        }
+        files.sort();
+        for f in files {
+            key.push_str(&format!(
+                "{}\n{}\n",
+                f.display(),
+                fs::read_to_string(&f).unwrap()
+            ));
+        }
+    }
+    fs::create_dir_all(&target).unwrap();
+    let lock = fs::File::create(target.join("venv-editable.lock")).unwrap();
+    lock.lock().unwrap();
+    let marker = venv.join(".freeze-test-inputs");
+    if fs::read_to_string(&marker).ok().as_deref() == Some(key.as_str()) {
+        return (venv, sources);
+    }
+    let _ = fs::remove_dir_all(&venv);
+    let _ = fs::remove_dir_all(&sources);
+    fs::create_dir_all(&sources).unwrap();
+    let status = Command::new(PYTHON)
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for rel in projects {
+        let copy = copy_project(rel, &sources);
+        let out = Command::new(venv.join("bin/pip"))
+            .args(["install", "-q", "--disable-pip-version-check", "-e"])
+            .arg(&copy)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pip install -e {rel} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    fs::write(&marker, key).unwrap();
+    (venv, sources)
+}
+
+#[test]
+fn editable_installs_are_followed_to_their_sources() {
+    let (venv, sources) = editable_venv();
+    let python = venv.join("bin/python");
+    let site = site_packages(&venv);
+    let dir = TempDir::new("editable");
+    // setuptools, flat layout: the module is found through the MAPPING of
+    // its editable finder, not on sys.path.
+    let finder = fs::read_dir(&site)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|n| n.starts_with("__editable___flattool") && n.ends_with("_finder.py"));
+    assert!(finder.is_some(), "setuptools wrote no editable finder");
+    let exe = freeze_ok(
+        &["--script", "flattool", "--python", s(&python)],
+        dir.path(),
+        "flattool",
+    );
+    let flat_src = sources.join("flattool");
+    let roots: [&Path; 3] = [&flat_src, &site, &venv];
+    let run = assert_like_launcher(&venv.join("bin/flattool"), &roots, &exe, &[]);
+    assert_eq!(run.stdout, "flattool 0.3.0 from flattool.cli\n");
+    let run = assert_like_launcher(&venv.join("bin/flattool"), &roots, &exe, &["raise"]);
+    assert!(
+        run.stderr.ends_with("RuntimeError: flat failure\n"),
+        "{}",
+        run.stderr
+    );
+    let names = frozen_names(&exe);
+    assert!(names
+        .iter()
+        .any(|n| n == "flattool-0.3.0.dist-info/METADATA"));
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.starts_with("__editable__") || n.starts_with("flattool.egg-info")),
+        "{names:?}"
+    );
+
+    // hatchling, src layout with a dynamic version: a .pth path entry.
+    let hatch_src = sources.join("hatchtool/src");
+    let roots: [&Path; 3] = [&hatch_src, &site, &venv];
+    let exe = freeze_ok(
+        &["--script", "hatchtool", "--python", s(&python)],
+        dir.path(),
+        "hatchtool",
+    );
+    let run = assert_like_launcher(&venv.join("bin/hatchtool"), &roots, &exe, &["a", "b"]);
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (Some(2), "hatchtool 2.0.1 from hatchtool.cli\n")
+    );
+    // The project itself, installed editable: its dynamic version comes
+    // from the installed dist-info.
+    let project = sources.join("hatchtool");
+    let out = dir.path().join("hatchtool-project");
+    let (code, err) = freeze_in(
+        dir.path(),
+        &[s(&project), "-o", s(&out), "--python", s(&python)],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!err.contains("warning"), "{err}");
+    assert_like_launcher(&venv.join("bin/hatchtool"), &roots, &out, &[]);
+    // setup.py develop (setuptools < 64): an egg-link, metadata in the
+    // project's egg-info. pip's launcher is easy_install's here, which
+    // finds the function through the metadata: same output.
+    let egg_src = sources.join("eggtool");
+    assert!(site.join("eggtool.egg-link").is_file());
+    let roots: [&Path; 3] = [&egg_src, &site, &venv];
+    let exe = freeze_ok(
+        &["--script", "eggtool", "--python", s(&python)],
+        dir.path(),
+        "eggtool",
+    );
+    let run = assert_like_launcher(&venv.join("bin/eggtool"), &roots, &exe, &["x"]);
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (Some(5), "eggtool 0.9 from eggtool.cli ['x']\n")
+    );
+    assert!(frozen_names(&exe)
+        .iter()
+        .any(|n| n == "eggtool.egg-info/PKG-INFO"));
+    // Not installed: a dynamic version cannot be known; freeze says so.
+    let elsewhere = TempDir::new("not-installed");
+    let copy = copy_project("tests/projects/hatchtool", elsewhere.path());
+    let (code, err) = freeze_in(
+        dir.path(),
+        &[s(&copy), "-o", s(&dir.path().join("x")), "--python", PYTHON],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("the version of hatchtool is dynamic")
+            && err.contains("run `pip install -e .`"),
+        "{err}"
+    );
+}

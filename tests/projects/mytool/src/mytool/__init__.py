@@ -1,0 +1,1 @@
+"""mytool: a console-script test project."""
