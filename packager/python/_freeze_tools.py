@@ -101,6 +101,27 @@ def _main_blocks(instructions):
     return blocks
 
 
+def _type_checking_blocks(instructions):
+    """Offset ranges of the bodies of ``if TYPE_CHECKING:`` (and ``if
+    typing.TYPE_CHECKING:``): the constant is False at run time, so their
+    imports are for type checkers only. They still count as imports (the
+    module is bundled, as code may set the flag), but never as eager ones
+    (their native code is not unpacked ahead of an import that never
+    comes)."""
+    ins = [i for i in instructions if i.opname not in _SKIPPED_OPS]
+    blocks = []
+    for flag, jump in zip(ins, ins[1:]):
+        if (
+            flag.opname in ("LOAD_NAME", "LOAD_GLOBAL", "LOAD_ATTR")
+            and flag.argval == "TYPE_CHECKING"
+            and jump.opname in ("POP_JUMP_FORWARD_IF_FALSE", "POP_JUMP_IF_FALSE")
+            and isinstance(jump.argval, int)
+            and jump.argval > jump.offset
+        ):
+            blocks.append((jump.offset, jump.argval))
+    return blocks
+
+
 def _scan_code(instructions, found, main_found, main_blocks, main_code, eager):
     """Adds the imports of one code object's instructions (not its nested
     code objects') to found, or to main_found for instructions inside
@@ -111,6 +132,7 @@ def _scan_code(instructions, found, main_found, main_blocks, main_code, eager):
     hashlib), which run only when the bundled first choice is missing."""
     window = []
     handler_depth = 0
+    type_checking = _type_checking_blocks(instructions)
     for ins in instructions:
         op = ins.opname
         if op == "PUSH_EXC_INFO":
@@ -126,7 +148,8 @@ def _scan_code(instructions, found, main_found, main_blocks, main_code, eager):
                 level = consts[0].argval if isinstance(consts[0].argval, int) and consts[0].argval >= 0 else 0
                 fl = consts[1].argval
                 fromlist = list(fl) if isinstance(fl, tuple) else None
-            target.add_import(ins.argval, level, fromlist, eager and not handler_depth)
+            for_type_checkers = any(start < ins.offset < end for start, end in type_checking)
+            target.add_import(ins.argval, level, fromlist, eager and not handler_depth and not for_type_checkers)
         elif op == "LOAD_CONST" and hasattr(ins.argval, "co_code") and in_main:
             main_code.add(id(ins.argval))
         elif op == "LOAD_CONST" and isinstance(ins.argval, str) and window:
@@ -238,6 +261,25 @@ def compile_module(source, filename, optimize):
         header = {"error": {"kind": "ValueError", "msg": str(e), "lineno": 0, "offset": 0, "text": ""}}
         return _reply(header, b"")
     return _reply(scan_imports(code), marshal.dumps(code))
+
+
+def run_tests(source, filename):
+    """Runs the unittest test cases of one of freeze's own Python test files
+    (``packager/python/tests``, ``runtime/python/tests``) in this
+    interpreter, the build frozen apps embed, with the runtime's importer
+    serving the stdlib from the archive. Returns unittest's report: its last
+    line is ``OK`` or ``FAILED (...)``."""
+    import io
+    import types
+    import unittest
+
+    module = types.ModuleType(filename.rpartition("/")[2].rpartition(".")[0])
+    module.__file__ = filename
+    exec(compile(source, filename, "exec", dont_inherit=True), module.__dict__)
+    stream = io.StringIO()
+    suite = unittest.defaultTestLoader.loadTestsFromModule(module)
+    unittest.TextTestRunner(stream=stream, verbosity=2).run(suite)
+    return stream.getvalue().encode()
 
 
 def _reply(header, payload):

@@ -12,6 +12,7 @@ mod listing;
 mod output;
 mod plan;
 mod project;
+mod pytests;
 mod requirements;
 mod site;
 
