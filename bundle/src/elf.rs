@@ -20,7 +20,7 @@ use goblin::elf::section_header::{
 };
 
 use crate::error::ElfError;
-use crate::format::{RUNTIME_SECTION_NAME, SECTION_NAME};
+use crate::format::{u16_at, u64_at, RUNTIME_SECTION_NAME, SECTION_NAME};
 
 const ELF_HEADER_LEN: usize = 64;
 const SECTION_HEADER_LEN: usize = 64;
@@ -41,16 +41,6 @@ const E_SHSTRNDX: usize = 62;
 
 fn malformed(message: impl Into<String>) -> ElfError {
     ElfError::Malformed(message.into())
-}
-
-fn u16_at(bytes: &[u8], at: usize) -> Option<u16> {
-    let field = bytes.get(at..at.checked_add(2)?)?;
-    Some(u16::from_le_bytes(field.try_into().ok()?))
-}
-
-fn u64_at(bytes: &[u8], at: usize) -> Option<u64> {
-    let field = bytes.get(at..at.checked_add(8)?)?;
-    Some(u64::from_le_bytes(field.try_into().ok()?))
 }
 
 fn to_usize(value: u64) -> Option<usize> {

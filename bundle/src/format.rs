@@ -203,14 +203,6 @@ pub enum Codec {
 }
 
 impl Codec {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Codec::Stored => "stored",
-            Codec::Zstd => "zstd",
-            Codec::ZstdDictionary => "zstd+dictionary",
-        }
-    }
-
     /// The codec's byte in a blob record.
     pub fn to_u8(self) -> u8 {
         match self {
@@ -285,6 +277,19 @@ pub(crate) struct StrRef {
 
 /// Reads little-endian fields front to back. Every read is checked, so
 /// decoding a short slice yields `None` instead of panicking.
+/// The little-endian integers at byte `at` of `bytes`; None past the end.
+pub(crate) fn u16_at(bytes: &[u8], at: usize) -> Option<u16> {
+    FieldReader::new(bytes.get(at..)?).u16()
+}
+
+pub(crate) fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
+    FieldReader::new(bytes.get(at..)?).u32()
+}
+
+pub(crate) fn u64_at(bytes: &[u8], at: usize) -> Option<u64> {
+    FieldReader::new(bytes.get(at..)?).u64()
+}
+
 pub(crate) struct FieldReader<'a> {
     rest: &'a [u8],
 }

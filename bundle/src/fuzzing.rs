@@ -5,7 +5,9 @@
 
 use crate::elf::{find_in_elf, find_runtime_in_elf, find_section_in_file, SectionSpan};
 use crate::error::{BundleError, ElfError};
-use crate::format::{BlobRecord, BLOB_RECORD_LEN, FILE_RECORD_LEN, HEADER_LEN, MODULE_RECORD_LEN};
+use crate::format::{
+    u32_at, u64_at, BlobRecord, BLOB_RECORD_LEN, FILE_RECORD_LEN, HEADER_LEN, MODULE_RECORD_LEN,
+};
 use crate::reader::{Bundle, FileEntry, ModuleEntry};
 
 /// How much a successful walk read.
@@ -210,7 +212,7 @@ fn read_file(
 
 fn read_everything(bundle: &Bundle<'_>) -> Result<WalkTotals, BundleError> {
     let mut totals = WalkTotals::default();
-    if let Some((_, main)) = bundle.main()? {
+    if let Some((_, main)) = bundle.main() {
         if bundle.find_module(main)?.is_none() {
             return Err(BundleError::Corrupt(format!(
                 "main module {main:?} not found"
@@ -267,16 +269,6 @@ fn read_everything(bundle: &Bundle<'_>) -> Result<WalkTotals, BundleError> {
         ));
     }
     Ok(totals)
-}
-
-fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
-    let field = bytes.get(at..at.checked_add(4)?)?;
-    Some(u32::from_le_bytes(field.try_into().ok()?))
-}
-
-fn u64_at(bytes: &[u8], at: usize) -> Option<u64> {
-    let field = bytes.get(at..at.checked_add(8)?)?;
-    Some(u64::from_le_bytes(field.try_into().ok()?))
 }
 
 fn put(bytes: &mut [u8], at: usize, value: &[u8]) {

@@ -14,11 +14,11 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::error::BundleError;
 use crate::format::{
-    check_module_name, check_relative_path, BlobRecord, BlobRef, Codec, FileKind, FileRecord,
-    Header, HeaderProblem, MainMode, ModuleKind, ModuleRecord, PrefetchRecord, StoredBlob, StrRef,
-    BLOB_RECORD_LEN, FILE_RECORD_LEN, FORMAT_VERSION, HEADER_CHECKSUMMED_LEN, HEADER_LEN, MAGIC,
-    MAX_ZSTD_EXPANSION, MODULE_RECORD_LEN, NO_BLOB, PREFETCH_FILE, PREFETCH_MODULE,
-    PREFETCH_RECORD_LEN,
+    check_module_name, check_relative_path, u16_at, u64_at, BlobRecord, BlobRef, Codec, FileKind,
+    FileRecord, Header, HeaderProblem, MainMode, ModuleKind, ModuleRecord, PrefetchRecord,
+    StoredBlob, StrRef, BLOB_RECORD_LEN, FILE_RECORD_LEN, FORMAT_VERSION, HEADER_CHECKSUMMED_LEN,
+    HEADER_LEN, MAGIC, MAX_ZSTD_EXPANSION, MODULE_RECORD_LEN, NO_BLOB, PREFETCH_FILE,
+    PREFETCH_MODULE, PREFETCH_RECORD_LEN,
 };
 use crate::mapped_zstd::{MappedDecoder, MappedDictionary};
 
@@ -139,16 +139,6 @@ fn within(context: impl fmt::Display) -> impl FnOnce(BundleError) -> BundleError
 
 fn to_usize(value: u64, what: &str) -> Result<usize, BundleError> {
     usize::try_from(value).map_err(|_| corrupt(format!("{what} {value} exceeds the address space")))
-}
-
-fn u16_at(bytes: &[u8], at: usize) -> Option<u16> {
-    let field = bytes.get(at..at.checked_add(2)?)?;
-    Some(u16::from_le_bytes(field.try_into().ok()?))
-}
-
-fn u64_at(bytes: &[u8], at: usize) -> Option<u64> {
-    let field = bytes.get(at..at.checked_add(8)?)?;
-    Some(u64::from_le_bytes(field.try_into().ok()?))
 }
 
 /// First index in `lo..hi` where `is_before` is false, for a predicate that
@@ -371,8 +361,8 @@ impl<'a> Bundle<'a> {
     }
 
     /// The module to run and how. Validated by `parse`.
-    pub fn main(&self) -> Result<Option<(MainMode, &'a str)>, BundleError> {
-        Ok(self.main)
+    pub fn main(&self) -> Option<(MainMode, &'a str)> {
+        self.main
     }
 
     pub fn module_count(&self) -> usize {
@@ -1038,7 +1028,7 @@ impl<'a> Bundle<'a> {
             }
         }
 
-        if let Some((_, name)) = self.main()? {
+        if let Some((_, name)) = self.main() {
             if self.find_module(name)?.is_none() {
                 return Err(corrupt(format!(
                     "main module {name:?} is not in the module table"

@@ -303,7 +303,6 @@ def interpreter_facts():
         "magic": importlib.util.MAGIC_NUMBER.hex(),
         "builtin": sorted(sys.builtin_module_names),
         "frozen": sorted(n for n in set(candidates) if _imp.is_frozen(n)),
-        "stdlib": sorted(sys.stdlib_module_names),
     }
     return json.dumps(facts).encode()
 

@@ -16,6 +16,10 @@ use crate::embedded::{ModuleImports, StdlibIndex};
 use crate::finder::{is_within, Finder, FsModule};
 use crate::site::Distributions;
 
+/// The optimisation level apps' modules are compiled at: python's default
+/// (no `-O`), so asserts and docstrings stay as under `python app/`.
+const OPTIMIZE: i64 = 0;
+
 /// Where a module comes from.
 #[derive(Debug, Clone)]
 pub enum Origin {
@@ -191,7 +195,6 @@ pub struct GraphBuilder<'a> {
     stdlib: Bundle<'static>,
     index: &'static StdlibIndex,
     excludes: Vec<String>,
-    optimize: i64,
     graph: ModuleGraph,
     queue: VecDeque<String>,
     /// Imports of unreached members that would bring in a new top-level
@@ -230,7 +233,6 @@ impl<'a> GraphBuilder<'a> {
             stdlib,
             index,
             excludes,
-            optimize: 0,
             graph: ModuleGraph::default(),
             queue: VecDeque::new(),
             deferred: BTreeMap::new(),
@@ -833,7 +835,7 @@ impl<'a> GraphBuilder<'a> {
                         format!("cannot read module {name} from {}", file.display())
                     })?,
                 };
-                match self.compiler.compile(&source, &rel, self.optimize)? {
+                match self.compiler.compile(&source, &rel, OPTIMIZE)? {
                     Ok(compiled) => {
                         let node = self.graph.nodes.get_mut(name).expect("node exists");
                         node.code = Some(compiled.code);

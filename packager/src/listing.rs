@@ -94,7 +94,7 @@ pub fn list_frozen(exe: &Path, as_json: bool) -> Result<()> {
         .verify()
         .with_context(|| format!("bundle in {} is damaged", exe.display()))?;
 
-    let main = bundle.main()?;
+    let main = bundle.main();
     let needed_by = library_users(&bundle)?;
     let prefetch: Vec<&str> = bundle
         .prefetch()
@@ -126,9 +126,7 @@ pub fn list_frozen(exe: &Path, as_json: bool) -> Result<()> {
 
     let raw = |b: &Option<BlobRef>| b.map(|b| u64::from(b.raw_len)).unwrap_or(0);
     let stored = |b: &Option<BlobRef>| b.map(|b| u64::from(b.stored_len)).unwrap_or(0);
-    let main_json = main.map(|(mode, name)| {
-        json!({"mode": match mode { MainMode::Script => "script", MainMode::Module => "module" }, "module": name})
-    });
+    let main_json = main.map(|(mode, name)| json!({"mode": mode.as_str(), "module": name}));
     if as_json {
         let entries: Vec<_> = rows
             .iter()

@@ -66,7 +66,7 @@ fn boot_app(exe: &str, bundle_file: &str) -> Result<MainRun<'static>, RuntimeErr
             version: PYTHON_VERSION,
         });
     }
-    let (mut main, main_name) = match bundle.main()? {
+    let (mut main, main_name) = match bundle.main() {
         Some((MainMode::Script, name)) => (MainRun::Script, name),
         Some((MainMode::Module, name)) => (MainRun::Module(name), name),
         None => return Err(RuntimeError::MissingModule("__main__".into())),

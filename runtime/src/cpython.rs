@@ -538,10 +538,7 @@ extern "C" fn init_freeze_module() -> *mut ffi::PyObject {
         )) else {
             return ptr::null_mut();
         };
-        let main = match served.bundle.main() {
-            Ok(Some((_, name))) => name,
-            _ => "",
-        };
+        let main = served.bundle.main().map_or("", |(_, name)| name);
         let suffixes = crate::EXTENSION_SUFFIXES
             .iter()
             .map(|suffix| PyRef::str(suffix))

@@ -28,10 +28,7 @@ fn every_field_survives_a_round_trip() {
     bundle.verify().expect("verify");
     assert_eq!(bundle.format_version(), FORMAT_VERSION);
     assert_eq!(bundle.python_magic(), PYTHON_MAGIC);
-    assert_eq!(
-        bundle.main().expect("main"),
-        Some((MainMode::Script, "__main__"))
-    );
+    assert_eq!(bundle.main(), Some((MainMode::Script, "__main__")));
 
     let mut expected_modules = sample_modules();
     expected_modules.sort_by(|a, b| a.0.cmp(b.0));
@@ -360,7 +357,7 @@ fn an_empty_bundle_is_valid() {
     assert_eq!(bytes.len(), 96);
     let bundle = Bundle::parse(&bytes).expect("parse");
     bundle.verify().expect("verify");
-    assert_eq!(bundle.main().expect("main"), None);
+    assert_eq!(bundle.main(), None);
     assert_eq!((bundle.module_count(), bundle.file_count()), (0, 0));
     assert_eq!(bundle.find_module("x").expect("find"), None);
     assert!(bundle.submodules("").expect("submodules").is_empty());
