@@ -25,6 +25,18 @@ fn assert_clean_error(args: &[&str], expect: &[&str]) -> String {
     stderr
 }
 
+/// freeze's whole stderr for `args`, which must fail cleanly (exit 2), with
+/// the paths that differ between runs replaced: `temp` by `[TEMP]`, the
+/// repository by `[REPO]`. Compared with a reviewed snapshot
+/// (`tests/snapshots/bad_input__NAME.snap`; `cargo insta review` after a
+/// deliberate change of message).
+fn error_snapshot(args: &[&str], temp: &Path) -> String {
+    let stderr = assert_clean_error(args, &[]);
+    stderr
+        .replace(temp.to_str().unwrap(), "[TEMP]")
+        .replace(repo().to_str().unwrap(), "[REPO]")
+}
+
 fn no_leftovers(dir: &Path) {
     let left: Vec<_> = fs::read_dir(dir)
         .unwrap()
@@ -37,9 +49,12 @@ fn no_leftovers(dir: &Path) {
 fn missing_app() {
     let dir = TempDir::new("bad");
     let out = dir.path().join("x");
-    assert_clean_error(
-        &["/nonexistent/app", "-o", out.to_str().unwrap()],
-        &["/nonexistent/app", "does not exist"],
+    insta::assert_snapshot!(
+        "missing_app",
+        error_snapshot(
+            &["/nonexistent/app", "-o", out.to_str().unwrap()],
+            dir.path()
+        )
     );
     no_leftovers(dir.path());
 }
@@ -48,13 +63,16 @@ fn missing_app() {
 fn directory_without_main() {
     let dir = TempDir::new("bad");
     let out = dir.path().join("x");
-    assert_clean_error(
-        &[
-            app("tests/apps/no_main").to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-        ],
-        &["no __main__.py", "-m"],
+    insta::assert_snapshot!(
+        "directory_without_main",
+        error_snapshot(
+            &[
+                app("tests/apps/no_main").to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+            ],
+            dir.path()
+        )
     );
     no_leftovers(dir.path());
 }
@@ -63,15 +81,18 @@ fn directory_without_main() {
 fn dash_m_module_not_found() {
     let dir = TempDir::new("bad");
     let out = dir.path().join("x");
-    assert_clean_error(
-        &[
-            app("tests/apps/modapp").to_str().unwrap(),
-            "-m",
-            "mypkg.nothere",
-            "-o",
-            out.to_str().unwrap(),
-        ],
-        &["mypkg.nothere"],
+    insta::assert_snapshot!(
+        "dash_m_module_not_found",
+        error_snapshot(
+            &[
+                app("tests/apps/modapp").to_str().unwrap(),
+                "-m",
+                "mypkg.nothere",
+                "-o",
+                out.to_str().unwrap(),
+            ],
+            dir.path()
+        )
     );
     no_leftovers(dir.path());
 }
@@ -80,15 +101,17 @@ fn dash_m_module_not_found() {
 fn syntax_error_names_file_line_column_and_text() {
     let dir = TempDir::new("bad");
     let out = dir.path().join("x");
-    let err = assert_clean_error(
-        &[
-            app("tests/apps/syntax_error").to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-        ],
-        &["helper.py:4:5", "SyntaxError", "x = = 2"],
+    insta::assert_snapshot!(
+        "syntax_error",
+        error_snapshot(
+            &[
+                app("tests/apps/syntax_error").to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+            ],
+            dir.path()
+        )
     );
-    assert!(err.contains("    ^"), "{err}");
     no_leftovers(dir.path());
 }
 
@@ -149,16 +172,22 @@ fn output_pointing_at_an_input_file() {
     let script = dir.path().join("app.py");
     fs::write(&script, "print('hi')\n").unwrap();
     let s = script.to_str().unwrap();
-    assert_clean_error(&[s, "-o", s], &["input"]);
+    insta::assert_snapshot!(
+        "output_is_the_script",
+        error_snapshot(&[s, "-o", s], dir.path())
+    );
     assert_eq!(fs::read_to_string(&script).unwrap(), "print('hi')\n");
     let pkg = dir.path().join("pkg");
     fs::create_dir(&pkg).unwrap();
     fs::write(pkg.join("__main__.py"), "import helper\n").unwrap();
     fs::write(pkg.join("helper.py"), "X = 1\n").unwrap();
     let helper = pkg.join("helper.py");
-    assert_clean_error(
-        &[pkg.to_str().unwrap(), "-o", helper.to_str().unwrap()],
-        &["input"],
+    insta::assert_snapshot!(
+        "output_is_a_module_of_the_app",
+        error_snapshot(
+            &[pkg.to_str().unwrap(), "-o", helper.to_str().unwrap()],
+            dir.path()
+        )
     );
     assert_eq!(fs::read_to_string(&helper).unwrap(), "X = 1\n");
 }
@@ -168,17 +197,17 @@ fn list_frozen_on_non_executables_and_plain_executables() {
     let dir = TempDir::new("list");
     let text = dir.path().join("notes.txt");
     fs::write(&text, "not an executable").unwrap();
-    assert_clean_error(
-        &["--list-frozen", text.to_str().unwrap()],
-        &["notes.txt", "not an ELF"],
+    insta::assert_snapshot!(
+        "list_frozen_text_file",
+        error_snapshot(&["--list-frozen", text.to_str().unwrap()], dir.path())
     );
-    assert_clean_error(
-        &["--list-frozen", "/bin/true"],
-        &["/bin/true", "without a freeze bundle"],
+    insta::assert_snapshot!(
+        "list_frozen_plain_executable",
+        error_snapshot(&["--list-frozen", "/bin/true"], dir.path())
     );
-    assert_clean_error(
-        &["--list-frozen", "/nonexistent/exe"],
-        &["/nonexistent/exe"],
+    insta::assert_snapshot!(
+        "list_frozen_missing_file",
+        error_snapshot(&["--list-frozen", "/nonexistent/exe"], dir.path())
     );
 }
 
@@ -249,14 +278,17 @@ fn strict_fails_on_unresolved_imports_and_warnings_name_the_importer() {
         "{warn}"
     );
     fs::remove_file(&out).unwrap();
-    assert_clean_error(
-        &[
-            app_dir.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-            "--strict",
-        ],
-        &["--strict", "not_installed_anywhere (imported by helper)"],
+    insta::assert_snapshot!(
+        "strict_unresolved_import",
+        error_snapshot(
+            &[
+                app_dir.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+                "--strict",
+            ],
+            dir.path()
+        )
     );
     assert!(!out.exists());
 }

@@ -550,18 +550,18 @@ fn compressed_runtime_behaves_the_same_from_memory() {
     assert!(listing.contains("(runtime compressed: 2."), "{listing}");
     // Size first: the modules are compressed with a dictionary trained on
     // them (the tracebacks below read source through it).
-    let dictionary_line = listing
-        .lines()
-        .find(|line| line.starts_with("modules compressed with a dictionary trained on them: "))
-        .unwrap_or_else(|| panic!("no dictionary in {listing}"));
-    let dictionary_len: u64 = dictionary_line
-        .split(' ')
-        .nth(8)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("{dictionary_line}"));
+    assert!(
+        listing.contains("modules compressed with a dictionary trained on them: "),
+        "{listing}"
+    );
+    let json = freeze(&["--list-frozen", exe.to_str().unwrap(), "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let dictionary_len = doc["dictionary"]["size"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no dictionary in {doc}"));
     assert!(
         (64 << 10..=256 << 10).contains(&dictionary_len),
-        "{dictionary_line}"
+        "{dictionary_len}"
     );
     let plain_listing = freeze(&["--list-frozen", behave().to_str().unwrap()]);
     assert!(
