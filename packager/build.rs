@@ -144,8 +144,9 @@ fn build_stub(workspace: &Path, out: &Path) {
         ])
         .arg(&stub_target)
         // A non-PIE stub links the non-PIC, profile-optimised libpython3.11.a
-        // (see runtime/build.rs): ~11% fewer instructions for the same
-        // imports, 0.8 MB smaller, and no relocations to apply at start.
+        // (see runtime/build.rs): fewer instructions for the same imports,
+        // a smaller stub, and no relocations to apply at start
+        // (bench/RESULTS.md, "Tuning constants").
         // With an explicit --target, RUSTFLAGS reach only the stub's own
         // code, not build scripts and proc macros (which must stay PIC).
         .env("FREEZE_STUB_NON_PIE", "1")
@@ -166,10 +167,9 @@ fn build_stub(workspace: &Path, out: &Path) {
     fs::copy(built.join("freeze-loader"), out.join("freeze-loader")).expect("copy the loader");
     // Eight zstd frames, each with its size recorded: the loader shares them
     // out between threads and maps only the part of its memory file a frame
-    // unpacks into, so its peak RSS stays below the app's (hello: 8.4–8.6
-    // MB; 10.3 MB when two frames were unpacked whole). Eight frames cost
-    // 30 KB over two (2.18 vs 2.15 MB).
-    // Level 19 is where zstd's ratio on the stub levels off (22 gains 0.03%).
+    // unpacks into, so its peak RSS stays below the app's; eight frames
+    // cost little over two. Level 19 is where zstd's ratio on the stub
+    // levels off (bench/RESULTS.md, "Tuning constants").
     let stub = fs::read(built.join("freeze-stub")).expect("read the runtime stub");
     let frame_len = stub
         .len()

@@ -22,16 +22,14 @@ use crate::format::{
 
 /// Most raw bytes per zstd frame. Contents of at least [`SPLIT_RAW_LEN`]
 /// are stored as two or more equal frames so the runtime can decompress them
-/// on two cores; frames this large keep most long-range matches (OpenBLAS,
-/// 35 MB: 5.24 MB as one frame at level 12, 5.46 MB in 16 MiB frames, 6.40 MB
-/// in 4 MiB frames).
+/// on two cores; frames this large keep most long-range matches
+/// (bench/RESULTS.md, "Tuning constants").
 pub const FRAME_RAW_LEN: usize = 16 << 20;
 
 /// Contents this large or larger are split into at least two frames, so that
-/// two cores unpack them. Halving a 1–4 MB library costs 0–6% of its stored
-/// size (unicodedata's tables nothing, libgfortran 40 KB) and saves about
-/// 1 ms per MB of it at every start (1.1 MB of unicodedata: ~2 ms on one
-/// core at level 19).
+/// two cores unpack them: a few percent of a library's stored size buys
+/// about 1 ms per MB of it at every start (bench/RESULTS.md, "Tuning
+/// constants").
 pub const SPLIT_RAW_LEN: usize = 1 << 20;
 
 /// Raw bytes per frame for a content of `len` bytes.

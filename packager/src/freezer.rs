@@ -590,9 +590,8 @@ fn add_data_dir(
 }
 
 /// Most bytes of the dictionary the modules of a `--compress-runtime`
-/// executable are compressed with: measured on hello's 175 modules (5.2 MB
-/// of code and source), 64 KiB saves 0.32 MB, 128 KiB 0.38 MB and 256 KiB
-/// 0.44 MB, counting the dictionary itself.
+/// executable are compressed with: past it the savings level off
+/// (bench/RESULTS.md, "Tuning constants").
 const DICTIONARY_MAX_LEN: usize = 256 << 10;
 
 /// How the stdlib's precompressed module blobs go into the bundle.

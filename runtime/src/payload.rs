@@ -158,9 +158,9 @@ fn release_blob(bundle: &Bundle<'_>, blob: &BlobRef) {
 /// fault-around (64 KB by default), or the whole page-cache folio that
 /// holds them, which Linux 6.18 maps at once when it fits in one 2 MB page
 /// table; every folio smaller than 2 MB does (see
-/// `map_out_of_huge_page_step`). Measured: a 90 KB library read last kept
-/// 0.9 MB of its neighbour mapped. Releasing more than was read only costs
-/// a fault the next time the index is looked at.
+/// `map_out_of_huge_page_step`; bench/RESULTS.md, "Tuning constants").
+/// Releasing more than was read only costs a fault the next time the index
+/// is looked at.
 fn release_within((map_start, map_len): (usize, usize), bytes: &[u8]) {
     let start = (bytes.as_ptr() as usize / HUGE_PAGE * HUGE_PAGE).max(map_start);
     let end = (bytes.as_ptr() as usize + bytes.len())
