@@ -1453,6 +1453,13 @@ fn unpack_frame_into_file(
             .map_mut(file)
     }
     .map_err(|error| format!("mapping the content: {error}"))?;
+    // A process forked meanwhile (the app forks while native code is
+    // unpacked ahead of its import) must not inherit this writable mapping:
+    // it would outlive the unpacking there, and the file could then never
+    // be sealed against writes (F_ADD_SEALS fails with EBUSY while any
+    // process maps it writably).
+    map.advise(memmap2::Advice::DontFork)
+        .map_err(|error| format!("keeping the mapping out of forks: {error}"))?;
     let written = decoder.decode_all(frame, &mut map)?;
     if written != raw_range.len() {
         return Err(format!(

@@ -7,6 +7,14 @@ import sys
 # unpacks what it imports itself, while the parent takes what the thread
 # unpacked (or is unpacking: libcrypto is 4.7 MB).
 pid = os.fork()
+if pid == 0:
+    # The child keeps whatever it inherited while the parent loads its
+    # native code: a writable mapping of a memory file being unpacked at
+    # the fork must not have come along (it would stop the parent from
+    # sealing that file).
+    import time
+
+    time.sleep(0.5)
 import hashlib
 import decimal
 
