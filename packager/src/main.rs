@@ -10,6 +10,7 @@ mod freezer;
 mod graph;
 mod listing;
 mod output;
+mod packages;
 mod plan;
 mod project;
 mod requirements;
@@ -32,7 +33,7 @@ use clap::Parser;
 #[command(
     name = "freeze",
     version,
-    after_help = "Examples:\n  freeze app/ -o app\n  freeze tool.py -o tool\n  freeze src/ -m mypkg.cli -o mytool\n  freeze src/ -e mypkg.cli:main -o mytool\n  freeze .                      (a project: every [project.scripts] into dist/)\n  freeze --script black -o black --python venv/bin/python\n  freeze --list-frozen app --json"
+    after_help = "Examples:\n  freeze app/ -o app\n  freeze tool.py -o tool\n  freeze src/ -m mypkg.cli -o mytool\n  freeze src/ -e mypkg.cli:main -o mytool\n  freeze .                      (a project: every [project.scripts] into dist/)\n  freeze --script black -o black --python venv/bin/python\n  freeze --list-frozen app --json\n  freeze --list-frozen app --by-package"
 )]
 pub struct Cli {
     /// The application: a directory with __main__.py, a .py script, a
@@ -131,13 +132,19 @@ pub struct Cli {
     /// With --list-frozen: print JSON.
     #[arg(long, requires = "list_frozen")]
     pub json: bool,
+
+    /// With --list-frozen: sizes per distribution (from the bundled
+    /// dist-info RECORD and top_level.txt), the stdlib, the app's own
+    /// modules and the runtime, largest first.
+    #[arg(long, requires = "list_frozen")]
+    pub by_package: bool,
 }
 
 fn main() -> ExitCode {
     keep_freed_memory();
     let cli = Cli::parse();
     let result = match &cli.list_frozen {
-        Some(exe) => listing::list_frozen(exe, cli.json),
+        Some(exe) => listing::list_frozen(exe, cli.json, cli.by_package),
         None => freezer::freeze(&cli),
     };
     match result {
