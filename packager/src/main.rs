@@ -143,6 +143,11 @@ pub struct Cli {
 fn main() -> ExitCode {
     keep_freed_memory();
     let cli = Cli::parse();
+    if cli.list_frozen.is_none() && (cli.json || cli.by_package) {
+        let flag = if cli.json { "--json" } else { "--by-package" };
+        eprintln!("error: {flag} goes with --list-frozen EXE");
+        return ExitCode::from(2);
+    }
     let result = match &cli.list_frozen {
         Some(exe) => listing::list_frozen(exe, cli.json, cli.by_package),
         None => freezer::freeze(&cli),
