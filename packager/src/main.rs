@@ -80,9 +80,45 @@ pub struct Cli {
     #[arg(long = "add-data", value_name = "SRC:DEST")]
     pub add_data: Vec<String>,
 
-    /// Extra directory to search for modules (repeatable).
-    #[arg(long = "path", value_name = "DIR")]
+    /// Extra directory to search for modules (repeatable; `--paths` as
+    /// PyInstaller spells it).
+    #[arg(long = "path", visible_alias = "paths", value_name = "DIR")]
     pub paths: Vec<PathBuf>,
+
+    /// PyInstaller's --name: write the executable to dist/NAME (in the
+    /// current directory) when -o is not given.
+    #[arg(short = 'n', long = "name", value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// PyInstaller's --onefile: what freeze always makes (a no-op).
+    #[arg(short = 'F', long = "onefile")]
+    pub onefile: bool,
+
+    /// PyInstaller's --onedir: refused, freeze makes one file only.
+    #[arg(short = 'D', long = "onedir", hide = true)]
+    pub onedir: bool,
+
+    /// PyInstaller's --collect-all: bundle package PKG whole (modules,
+    /// data files) and its distribution's metadata, even if the app does
+    /// not import it (repeatable).
+    #[arg(long = "collect-all", value_name = "PKG")]
+    pub collect_all: Vec<String>,
+
+    /// PyInstaller's --collect-data: bundle package PKG with its data
+    /// files, even if the app does not import it (repeatable).
+    #[arg(long = "collect-data", value_name = "PKG")]
+    pub collect_data: Vec<String>,
+
+    /// PyInstaller's --collect-submodules: bundle package PKG with all its
+    /// submodules, even if the app does not import it (repeatable).
+    #[arg(long = "collect-submodules", value_name = "PKG")]
+    pub collect_submodules: Vec<String>,
+
+    /// PyInstaller's --copy-metadata: bundle the dist-info of installed
+    /// distribution DIST (that of the distributions the app reaches always
+    /// is) (repeatable).
+    #[arg(long = "copy-metadata", value_name = "DIST")]
+    pub copy_metadata: Vec<String>,
 
     /// Also bundle this module (and what it imports), e.g. one imported by a
     /// computed name (repeatable).
@@ -91,7 +127,11 @@ pub struct Cli {
 
     /// Leave out this module or package, and what only it pulled in
     /// (repeatable).
-    #[arg(long = "exclude", value_name = "MODULE")]
+    #[arg(
+        long = "exclude",
+        visible_alias = "exclude-module",
+        value_name = "MODULE"
+    )]
     pub excludes: Vec<String>,
 
     /// Fail instead of warning when an import cannot be resolved.
