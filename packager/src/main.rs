@@ -70,7 +70,9 @@ pub struct Cli {
     pub script: Option<String>,
 
     /// The Python whose installed packages the app uses (CPython 3.11).
-    /// Default: the active virtual environment, else `python3` if it is 3.11.
+    /// Default: the active virtual environment ($VIRTUAL_ENV), else the
+    /// venv freeze is installed in (pip install of its wheel), else
+    /// `python3` if it is 3.11.
     #[arg(long, value_name = "PY")]
     pub python: Option<PathBuf>,
 
