@@ -162,6 +162,8 @@ fn freeze_one(job: Job) -> Result<()> {
     // plan has them.
     let output = Output::check(out)?;
     output.refuse_self()?;
+    let progress = crate::progress::Progress::new(&job.label, !cli.verbose && cli.why.is_none());
+    progress.step("reading the packages of the interpreter");
     if let Some(main) = &entry.main_file {
         output.refuse(main, "the app's main script")?;
     }
@@ -339,6 +341,7 @@ fn freeze_one(job: Job) -> Result<()> {
             ));
         }
     }
+    progress.step("finding the imports");
     let graph = builder.build()?;
     if let Some(launcher) = &entry.launcher {
         if !graph.nodes.contains_key(&launcher.module) && entry.root == Path::new(NO_APP_ROOT) {
@@ -399,12 +402,19 @@ fn freeze_one(job: Job) -> Result<()> {
         add_data,
         project_metadata,
     };
+    progress.step("planning the bundle");
     let plan = plan_bundle(&graph, &inputs)?;
     refuse_planned_inputs(&output, &graph, &plan)?;
     if let Some(name) = &cli.why {
         explain(&plan, &graph, name);
     }
+    progress.step(&format!(
+        "compiling and compressing {} modules and {} files",
+        plan.module_count(),
+        plan.files.len()
+    ));
     let payload = write_plan(&plan, &stdlib, cli, cache)?;
+    progress.step(&format!("writing {}", out.display()));
     let exe = if cli.compress_runtime {
         freeze_bundle::embed_in_loader(embedded::LOADER, embedded::COMPRESSED_STUB, &payload)
             .context("cannot add the runtime and the bundle to the loader")?
@@ -413,6 +423,7 @@ fn freeze_one(job: Job) -> Result<()> {
             .context("cannot add the bundle to the runtime stub")?
     };
     crate::atomic::write_executable(out, &exe)?;
+    drop(progress);
 
     if cli.verbose {
         for line in plan.describe() {
@@ -420,7 +431,7 @@ fn freeze_one(job: Job) -> Result<()> {
         }
     }
     let bundled = plan.module_count();
-    eprintln!(
+    say!(
         "froze {} -> {} ({} modules, {:.1} MB)",
         job.label,
         out.display(),
@@ -474,7 +485,7 @@ fn report_problems(graph: &ModuleGraph, cli: &Cli) -> Result<()> {
         if broken.fatal {
             fatal.push(msg);
         } else {
-            eprintln!("warning: module {} left out: {msg}", broken.name);
+            say!("warning: module {} left out: {msg}", broken.name);
         }
     }
     if !fatal.is_empty() {
@@ -500,7 +511,7 @@ fn report_problems(graph: &ModuleGraph, cli: &Cli) -> Result<()> {
                 lines.join("\n")
             );
         }
-        eprintln!(
+        say!(
             "warning: these imports could not be resolved; the app fails only if it runs them:\n{}",
             lines.join("\n")
         );
@@ -743,10 +754,10 @@ fn pyinstaller_options(cli: &Cli) -> Result<Cli> {
         bail!("--onedir: freeze makes one file only (like PyInstaller's --onefile)");
     }
     if cli.onefile {
-        eprintln!("note: --onefile: freeze always makes one file; the flag changes nothing");
+        say!("note: --onefile: freeze always makes one file; the flag changes nothing");
     }
     if !cli.copy_metadata.is_empty() {
-        eprintln!(
+        say!(
             "note: --copy-metadata: the metadata of every distribution the app reaches is bundled anyway; the named ones are added too"
         );
     }

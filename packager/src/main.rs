@@ -1,5 +1,15 @@
 //! `freeze`: turns a Python application into one standalone executable.
 
+/// Prints a warning or a note on stderr, unless `-q` (errors are printed
+/// by `main`, always).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        if !$crate::quiet() {
+            $crate::progress::suspend(|| eprintln!($($arg)*));
+        }
+    };
+}
+
 mod atomic;
 mod cache;
 mod compiler;
@@ -12,6 +22,7 @@ mod listing;
 mod output;
 mod packages;
 mod plan;
+mod progress;
 mod project;
 mod requirements;
 mod site;
@@ -20,6 +31,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `-q`: print errors only.
+pub fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
 
 /// Turn a Python application into one standalone executable.
 ///
@@ -162,6 +180,10 @@ pub struct Cli {
     #[arg(short, long)]
     pub verbose: bool,
 
+    /// Print only errors: no warnings, notes, progress or summary.
+    #[arg(short, long, conflicts_with_all = ["verbose", "why"])]
+    pub quiet: bool,
+
     /// Print the chain of reasons that brings NAME into the bundle (a
     /// module, a bundle path, a library's SONAME), or why it is not in.
     #[arg(long, value_name = "NAME")]
@@ -185,6 +207,7 @@ pub struct Cli {
 fn main() -> ExitCode {
     keep_freed_memory();
     let cli = Cli::parse();
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
     if cli.list_frozen.is_none() && (cli.json || cli.by_package) {
         let flag = if cli.json { "--json" } else { "--by-package" };
         eprintln!("error: {flag} goes with --list-frozen EXE");

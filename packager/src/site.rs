@@ -539,7 +539,7 @@ fn editable_dirs(site_dirs: &[PathBuf]) -> Vec<PathBuf> {
                     let matches = leaf == module || leaf == format!("{module}.py");
                     match path.parent() {
                         Some(parent) if matches && path.exists() => out.push(parent.to_path_buf()),
-                        _ => eprintln!(
+                        _ => say!(
                             "warning: the editable install of {module} ({}) maps it to {}, \
                              which freeze cannot search; add its directory with --path",
                             site.join(&name).display(),
