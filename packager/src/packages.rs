@@ -263,7 +263,7 @@ pub(crate) fn group(
             name: "(compression dictionary)".into(),
             kind: "dictionary",
             version: None,
-            entries: 1,
+            entries: 0,
             size: u64::from(d.raw_len),
             stored: s,
         });
