@@ -835,3 +835,51 @@ fn list_frozen_by_package_adds_up_to_the_per_entry_listing() {
     assert!(total.ends_with(&format!(" {exe_size}")), "{table}");
     assert_eq!(table.lines().count(), packages.len() + 2, "{table}");
 }
+
+/// `--by-package` of a `--compress-runtime` executable: the compressed
+/// runtime and the dictionary have rows of their own; the totals still
+/// match the per-entry listing and the executable's size.
+#[test]
+fn list_frozen_by_package_of_a_compressed_runtime() {
+    let dir = TempDir::new("bypkg-compressed");
+    let exe = freeze_ok(
+        &[
+            app("examples/hello").to_str().unwrap(),
+            "--compress-runtime",
+        ],
+        dir.path(),
+        "hello",
+    );
+    let exe = exe.to_str().unwrap();
+    let out = freeze(&["--list-frozen", exe, "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let entries = doc["entries"].as_array().unwrap();
+    let stored: u64 = entries
+        .iter()
+        .map(|e| e["stored"].as_u64().unwrap() + e["source_stored"].as_u64().unwrap())
+        .sum();
+    let out = freeze(&["--list-frozen", exe, "--by-package", "--json"]);
+    let by: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let packages = by["packages"].as_array().unwrap();
+    let kind_stored = |kind: &str| -> u64 {
+        packages
+            .iter()
+            .filter(|p| p["kind"] == kind)
+            .map(|p| p["stored"].as_u64().unwrap())
+            .sum()
+    };
+    assert_eq!(kind_stored("stdlib") + kind_stored("app"), stored);
+    assert!(kind_stored("dictionary") > 0, "{packages:#?}");
+    assert_eq!(
+        by["total"]["stored"].as_u64().unwrap(),
+        doc["executable_size"].as_u64().unwrap()
+    );
+    assert_eq!(
+        by["total"]["entries"].as_u64().unwrap(),
+        entries.len() as u64
+    );
+    assert_eq!(
+        kind_stored("runtime"),
+        doc["executable_size"].as_u64().unwrap() - doc["bundle_size"].as_u64().unwrap()
+    );
+}
