@@ -209,6 +209,15 @@ fn list_frozen_on_non_executables_and_plain_executables() {
         "list_frozen_missing_file",
         error_snapshot(&["--list-frozen", "/nonexistent/exe"], dir.path())
     );
+    assert_clean_error(
+        &["--list-frozen", "/bin/true", "--by-package"],
+        &["/bin/true", "without a freeze bundle"],
+    );
+    assert_clean_error(
+        &["app.py", "--by-package"],
+        &["--by-package", "--list-frozen"],
+    );
+    assert_clean_error(&["app.py", "--json"], &["--json", "--list-frozen"]);
 }
 
 #[test]

@@ -580,3 +580,103 @@ fn editable_installs_are_followed_to_their_sources() {
         "{err}"
     );
 }
+
+/// PyInstaller's spellings: --name (dist/NAME), --onefile (a note),
+/// --collect-all/-data/-submodules (packages the app never imports by a
+/// constant name come whole, with data and metadata), --copy-metadata (a
+/// distribution's dist-info alone), --paths; bad values are one-line
+/// errors.
+#[test]
+fn pyinstaller_options() {
+    let venv = test_venv();
+    let python = venv.join("bin/python");
+    let dir = TempDir::new("pyinstaller");
+    let app = write_app(
+        dir.path(),
+        &[
+            (
+                "app.py",
+                "import importlib, importlib.metadata, importlib.resources, sys\n\
+                 mod = importlib.import_module(sys.argv[1])\n\
+                 print(mod.__name__, importlib.metadata.version(sys.argv[2]))\n\
+                 if len(sys.argv) > 3:\n\
+                 \x20   print(importlib.resources.files(sys.argv[1]).joinpath(sys.argv[3]).is_file())\n",
+            ),
+            ("lib/extra_mod.py", "X = 1\n"),
+        ],
+    );
+    let common = [
+        "app.py",
+        "--python",
+        s(&python),
+        "--collect-all",
+        "pyfiglet",
+        "--collect-data",
+        "certifi",
+        "--collect-submodules",
+        "yaml",
+        "--copy-metadata",
+        "click",
+        "--paths",
+        "lib",
+        "--hidden-import",
+        "extra_mod",
+    ];
+    let mut args = common.to_vec();
+    args.extend(["--name", "myapp", "--onefile"]);
+    let (code, stderr) = freeze_in(&app, &args);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("note: --onefile: freeze always makes one file"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("note: --copy-metadata:"), "{stderr}");
+    let exe = app.join("dist/myapp");
+    let (_d, copy) = isolate(&exe, "pyinstaller-run");
+    let cwd = copy.parent().unwrap();
+    let run = |args: &[&str]| {
+        let r = run_env_i(&copy, args, cwd, b"");
+        assert_eq!(r.code, Some(0), "{args:?}: {}", r.stderr);
+        r.stdout
+    };
+    assert_eq!(
+        run(&["pyfiglet", "click", "fonts/slant.flf"]),
+        "pyfiglet 8.1.7\nTrue\n"
+    );
+    assert_eq!(
+        run(&["certifi", "pyfiglet", "cacert.pem"]),
+        "certifi 1.0.2\nTrue\n"
+    );
+    assert_eq!(run(&["yaml.cyaml", "PyYAML"]), "yaml.cyaml 6.0.1\n");
+    assert_eq!(run(&["extra_mod", "certifi"]), "extra_mod 2024.2.2\n");
+    // --copy-metadata brings click's dist-info, not click.
+    let names = frozen_names(&exe);
+    assert!(names
+        .iter()
+        .any(|n| n.starts_with("click-8.1.7.dist-info/")));
+    assert!(!names.iter().any(|n| n == "click"));
+
+    for (extra, wanted) in [
+        (&["--onedir"][..], &["--onedir", "one file"][..]),
+        (&["--name", "a/b"], &["--name", "a/b"]),
+        (&["--name", "x", "-o", "y"], &["--name x", "-o y"]),
+        (
+            &["--collect-all", "nosuchpkg", "-o", "x"],
+            &["--collect-all nosuchpkg", "no such package"],
+        ),
+        (
+            &["--copy-metadata", "nosuchdist", "-o", "x"],
+            &["--copy-metadata nosuchdist", "no distribution"],
+        ),
+    ] {
+        let mut args = vec!["app.py", "--python", s(&python)];
+        args.extend_from_slice(extra);
+        let (code, stderr) = freeze_in(&app, &args);
+        let errors: String = stderr
+            .lines()
+            .filter(|l| !l.starts_with("note:"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_one_line_error(code, &errors, wanted);
+    }
+}

@@ -753,3 +753,133 @@ fn threadpoolctl_finds_and_limits_the_bundled_openblas() {
         r.stderr
     );
 }
+
+/// `--list-frozen --by-package` groups exactly the entries of the
+/// per-entry listing: each distribution (namespace packages split by
+/// RECORD), the stdlib, the app, and the runtime, adding up to the
+/// executable's size.
+#[test]
+fn list_frozen_by_package_adds_up_to_the_per_entry_listing() {
+    let exe = frozen().exe.to_str().unwrap();
+    let out = freeze(&["--list-frozen", exe, "--json"]);
+    assert!(out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let entries = doc["entries"].as_array().unwrap();
+    let field = |e: &serde_json::Value, k: &str| e[k].as_u64().unwrap();
+    let size: u64 = entries
+        .iter()
+        .map(|e| field(e, "size") + field(e, "source_size"))
+        .sum();
+    let stored: u64 = entries
+        .iter()
+        .map(|e| field(e, "stored") + field(e, "source_stored"))
+        .sum();
+    let exe_size = doc["executable_size"].as_u64().unwrap();
+    let bundle_size = doc["bundle_size"].as_u64().unwrap();
+
+    let out = freeze(&["--list-frozen", exe, "--by-package", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let by: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let packages = by["packages"].as_array().unwrap();
+    let of = |kinds: &[&str], k: &str| -> u64 {
+        packages
+            .iter()
+            .filter(|p| kinds.contains(&p["kind"].as_str().unwrap()))
+            .map(|p| field(p, k))
+            .sum()
+    };
+    let content = ["distribution", "stdlib", "app", "package"];
+    assert_eq!(of(&content, "size"), size);
+    assert_eq!(of(&content, "stored"), stored);
+    assert_eq!(of(&content, "entries"), entries.len() as u64);
+    assert_eq!(by["total"]["stored"].as_u64().unwrap(), exe_size);
+    assert_eq!(
+        by["total"]["entries"].as_u64().unwrap(),
+        entries.len() as u64
+    );
+    let row = |name: &str| {
+        packages
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("no row {name}: {packages:#?}"))
+    };
+    assert_eq!(field(row("runtime"), "stored"), exe_size - bundle_size);
+    assert_eq!(row("app")["kind"], "app");
+    assert!(field(row("stdlib"), "entries") > 100);
+    assert_eq!(row("rich")["version"], "13.7.1");
+    assert_eq!(row("PyYAML")["version"], "6.0.1");
+    // numpy's OpenBLAS (numpy.libs, in numpy's RECORD) is numpy's.
+    assert!(field(row("numpy"), "size") > 10_000_000);
+    // The two halves of a namespace package go to their distributions.
+    // and the portion from --path, in no distribution, to its top-level
+    // name.
+    assert_eq!(row("nsdemo-alpha")["kind"], "distribution");
+    assert_eq!(row("nsdemo-beta")["kind"], "distribution");
+    assert_eq!(row("nsdemo")["kind"], "package");
+    // Largest first.
+    let stored_col: Vec<u64> = packages.iter().map(|p| field(p, "stored")).collect();
+    assert!(
+        stored_col.windows(2).all(|w| w[0] >= w[1]),
+        "{stored_col:?}"
+    );
+
+    // The table shows the same rows and total.
+    let out = freeze(&["--list-frozen", exe, "--by-package"]);
+    let table = String::from_utf8(out.stdout).unwrap();
+    let total = table.lines().last().unwrap();
+    assert!(total.starts_with("TOTAL"), "{table}");
+    assert!(total.ends_with(&format!(" {exe_size}")), "{table}");
+    assert_eq!(table.lines().count(), packages.len() + 2, "{table}");
+}
+
+/// `--by-package` of a `--compress-runtime` executable: the compressed
+/// runtime and the dictionary have rows of their own; the totals still
+/// match the per-entry listing and the executable's size.
+#[test]
+fn list_frozen_by_package_of_a_compressed_runtime() {
+    let dir = TempDir::new("bypkg-compressed");
+    let exe = freeze_ok(
+        &[
+            app("examples/hello").to_str().unwrap(),
+            "--compress-runtime",
+        ],
+        dir.path(),
+        "hello",
+    );
+    let exe = exe.to_str().unwrap();
+    let out = freeze(&["--list-frozen", exe, "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let entries = doc["entries"].as_array().unwrap();
+    let stored: u64 = entries
+        .iter()
+        .map(|e| e["stored"].as_u64().unwrap() + e["source_stored"].as_u64().unwrap())
+        .sum();
+    let out = freeze(&["--list-frozen", exe, "--by-package", "--json"]);
+    let by: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let packages = by["packages"].as_array().unwrap();
+    let kind_stored = |kind: &str| -> u64 {
+        packages
+            .iter()
+            .filter(|p| p["kind"] == kind)
+            .map(|p| p["stored"].as_u64().unwrap())
+            .sum()
+    };
+    assert_eq!(kind_stored("stdlib") + kind_stored("app"), stored);
+    assert!(kind_stored("dictionary") > 0, "{packages:#?}");
+    assert_eq!(
+        by["total"]["stored"].as_u64().unwrap(),
+        doc["executable_size"].as_u64().unwrap()
+    );
+    assert_eq!(
+        by["total"]["entries"].as_u64().unwrap(),
+        entries.len() as u64
+    );
+    assert_eq!(
+        kind_stored("runtime"),
+        doc["executable_size"].as_u64().unwrap() - doc["bundle_size"].as_u64().unwrap()
+    );
+}

@@ -146,6 +146,7 @@ pub fn entry(app: &Path, module: Option<&str>) -> Result<Entry> {
 }
 
 pub fn freeze(cli: &Cli) -> Result<()> {
+    let cli = &pyinstaller_options(cli)?;
     for job in crate::project::jobs(cli)? {
         freeze_one(job)?;
     }
@@ -161,6 +162,8 @@ fn freeze_one(job: Job) -> Result<()> {
     // plan has them.
     let output = Output::check(out)?;
     output.refuse_self()?;
+    let progress = crate::progress::Progress::new(&job.label, !cli.verbose && cli.why.is_none());
+    progress.step("reading the packages of the interpreter");
     if let Some(main) = &entry.main_file {
         output.refuse(main, "the app's main script")?;
     }
@@ -296,6 +299,49 @@ fn freeze_one(job: Job) -> Result<()> {
             bail!("--hidden-import {hidden}: no such module");
         }
     }
+    // PyInstaller's --collect-*: packages come whole, with their data and
+    // their distribution's metadata, once reached; these reach them.
+    for (flag, names) in [
+        ("--collect-all", &cli.collect_all),
+        ("--collect-data", &cli.collect_data),
+        ("--collect-submodules", &cli.collect_submodules),
+    ] {
+        for name in names {
+            if !builder.add_root(name, flag) {
+                bail!(
+                    "{flag} {name}: no such package in {}{}, the packages of the --python interpreter or the stdlib",
+                    entry.root.display(),
+                    if cli.paths.is_empty() { "" } else { ", the --path dirs" }
+                );
+            }
+        }
+    }
+    let mut project_metadata = job.project_metadata;
+    for dist in &cli.copy_metadata {
+        let normalized = crate::requirements::normalize_name(dist);
+        let Some(i) = distributions.by_name(&normalized) else {
+            bail!(
+                "--copy-metadata {dist}: no distribution {dist} is installed in the packages of {}",
+                site.python
+                    .as_deref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| "the --python interpreter".into())
+            );
+        };
+        let meta = &distributions.list[i].path;
+        let meta_name = meta
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for (rel, file) in crate::finder::package_data(meta, &meta_name, false) {
+            project_metadata.push((
+                rel,
+                crate::plan::Content::File(file),
+                crate::plan::Reason::new(format!("--copy-metadata {dist}"), None),
+            ));
+        }
+    }
+    progress.step("finding the imports");
     let graph = builder.build()?;
     if let Some(launcher) = &entry.launcher {
         if !graph.nodes.contains_key(&launcher.module) && entry.root == Path::new(NO_APP_ROOT) {
@@ -354,14 +400,21 @@ fn freeze_one(job: Job) -> Result<()> {
         no_source: cli.no_source,
         metadata_of: &metadata_of,
         add_data,
-        project_metadata: job.project_metadata,
+        project_metadata,
     };
+    progress.step("planning the bundle");
     let plan = plan_bundle(&graph, &inputs)?;
     refuse_planned_inputs(&output, &graph, &plan)?;
     if let Some(name) = &cli.why {
         explain(&plan, &graph, name);
     }
+    progress.step(&format!(
+        "compiling and compressing {} modules and {} files",
+        plan.module_count(),
+        plan.files.len()
+    ));
     let payload = write_plan(&plan, &stdlib, cli, cache)?;
+    progress.step(&format!("writing {}", out.display()));
     let exe = if cli.compress_runtime {
         freeze_bundle::embed_in_loader(embedded::LOADER, embedded::COMPRESSED_STUB, &payload)
             .context("cannot add the runtime and the bundle to the loader")?
@@ -370,6 +423,7 @@ fn freeze_one(job: Job) -> Result<()> {
             .context("cannot add the bundle to the runtime stub")?
     };
     crate::atomic::write_executable(out, &exe)?;
+    drop(progress);
 
     if cli.verbose {
         for line in plan.describe() {
@@ -377,7 +431,7 @@ fn freeze_one(job: Job) -> Result<()> {
         }
     }
     let bundled = plan.module_count();
-    eprintln!(
+    say!(
         "froze {} -> {} ({} modules, {:.1} MB)",
         job.label,
         out.display(),
@@ -431,7 +485,7 @@ fn report_problems(graph: &ModuleGraph, cli: &Cli) -> Result<()> {
         if broken.fatal {
             fatal.push(msg);
         } else {
-            eprintln!("warning: module {} left out: {msg}", broken.name);
+            say!("warning: module {} left out: {msg}", broken.name);
         }
     }
     if !fatal.is_empty() {
@@ -457,7 +511,7 @@ fn report_problems(graph: &ModuleGraph, cli: &Cli) -> Result<()> {
                 lines.join("\n")
             );
         }
-        eprintln!(
+        say!(
             "warning: these imports could not be resolved; the app fails only if it runs them:\n{}",
             lines.join("\n")
         );
@@ -688,4 +742,42 @@ fn write_plan(
     }
     writer.set_prefetch(plan.prefetch.clone());
     Ok(writer.finish()?)
+}
+
+/// PyInstaller's spellings: `--name NAME` writes `dist/NAME` when -o is
+/// not given, `--onefile` is what freeze always does (said on stderr),
+/// `--onedir` is refused, `--copy-metadata` is noted.
+fn pyinstaller_options(cli: &Cli) -> Result<Cli> {
+    let mut cli = cli.clone();
+    if cli.onedir {
+        bail!("--onedir: freeze makes one file only (like PyInstaller's --onefile)");
+    }
+    if cli.onefile {
+        say!("note: --onefile: freeze always makes one file; the flag changes nothing");
+    }
+    if !cli.copy_metadata.is_empty() {
+        say!(
+            "note: --copy-metadata: the metadata of every distribution the app reaches is bundled anyway; the named ones are added too"
+        );
+    }
+    if let Some(name) = &cli.name {
+        if name.is_empty()
+            || name.contains('/')
+            || name == "."
+            || name == ".."
+            || name.contains('\0')
+        {
+            bail!("--name {name:?}: give a file name, without '/'");
+        }
+        if let Some(out) = &cli.output {
+            bail!(
+                "--name {name} and -o {} both name the executable: give one",
+                out.display()
+            );
+        }
+        let dist = Path::new("dist");
+        fs::create_dir_all(dist).context("cannot create dist/ for --name")?;
+        cli.output = Some(dist.join(name));
+    }
+    Ok(cli)
 }

@@ -70,7 +70,7 @@ fn read_bundle(file: &fs::File, span: SectionSpan) -> Result<Vec<u8>> {
     Ok(payload)
 }
 
-pub fn list_frozen(exe: &Path, as_json: bool) -> Result<()> {
+pub fn list_frozen(exe: &Path, as_json: bool, by_package: bool) -> Result<()> {
     let (file, exe_len) = open_regular(exe)?;
     let span = match freeze_bundle::find_section_in_file(&file, exe_len, SECTION_NAME) {
         Ok(Some(span)) => span,
@@ -126,6 +126,22 @@ pub fn list_frozen(exe: &Path, as_json: bool) -> Result<()> {
 
     let raw = |b: &Option<BlobRef>| b.map(|b| u64::from(b.raw_len)).unwrap_or(0);
     let stored = |b: &Option<BlobRef>| b.map(|b| u64::from(b.stored_len)).unwrap_or(0);
+    if by_package {
+        let groups = crate::packages::group(
+            &bundle,
+            &rows,
+            &needed_by,
+            main.map(|(_, name)| name),
+            exe_len,
+            span.len,
+        )?;
+        let text = if as_json {
+            crate::packages::json(exe, &groups)?
+        } else {
+            crate::packages::table(&groups)?
+        };
+        return emit(&text);
+    }
     let main_json = main.map(|(mode, name)| json!({"mode": mode.as_str(), "module": name}));
     if as_json {
         let entries: Vec<_> = rows
@@ -268,11 +284,12 @@ fn library_users(bundle: &Bundle<'_>) -> Result<BTreeMap<String, Vec<String>>> {
     Ok(users)
 }
 
-struct Row {
-    name: String,
-    kind: &'static str,
-    path: String,
-    code: Option<BlobRef>,
-    source: Option<BlobRef>,
-    aux: String,
+/// One entry of the bundle, as listed.
+pub(crate) struct Row {
+    pub name: String,
+    pub kind: &'static str,
+    pub path: String,
+    pub code: Option<BlobRef>,
+    pub source: Option<BlobRef>,
+    pub aux: String,
 }

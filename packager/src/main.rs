@@ -1,5 +1,15 @@
 //! `freeze`: turns a Python application into one standalone executable.
 
+/// Prints a warning or a note on stderr, unless `-q` (errors are printed
+/// by `main`, always).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        if !$crate::quiet() {
+            $crate::progress::suspend(|| eprintln!($($arg)*));
+        }
+    };
+}
+
 mod atomic;
 mod cache;
 mod compiler;
@@ -10,7 +20,9 @@ mod freezer;
 mod graph;
 mod listing;
 mod output;
+mod packages;
 mod plan;
+mod progress;
 mod project;
 mod pytests;
 mod requirements;
@@ -20,6 +32,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `-q`: print errors only.
+pub fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
 
 /// Turn a Python application into one standalone executable.
 ///
@@ -33,7 +52,7 @@ use clap::Parser;
 #[command(
     name = "freeze",
     version,
-    after_help = "Examples:\n  freeze app/ -o app\n  freeze tool.py -o tool\n  freeze src/ -m mypkg.cli -o mytool\n  freeze src/ -e mypkg.cli:main -o mytool\n  freeze .                      (a project: every [project.scripts] into dist/)\n  freeze --script black -o black --python venv/bin/python\n  freeze --list-frozen app --json"
+    after_help = "Examples:\n  freeze app/ -o app\n  freeze tool.py -o tool\n  freeze src/ -m mypkg.cli -o mytool\n  freeze src/ -e mypkg.cli:main -o mytool\n  freeze .                      (a project: every [project.scripts] into dist/)\n  freeze --script black -o black --python venv/bin/python\n  freeze --list-frozen app --json\n  freeze --list-frozen app --by-package"
 )]
 pub struct Cli {
     /// The application: a directory with __main__.py, a .py script, a
@@ -70,7 +89,9 @@ pub struct Cli {
     pub script: Option<String>,
 
     /// The Python whose installed packages the app uses (CPython 3.11).
-    /// Default: the active virtual environment, else `python3` if it is 3.11.
+    /// Default: the active virtual environment ($VIRTUAL_ENV), else the
+    /// venv freeze is installed in (pip install of its wheel), else
+    /// `python3` if it is 3.11.
     #[arg(long, value_name = "PY")]
     pub python: Option<PathBuf>,
 
@@ -80,9 +101,45 @@ pub struct Cli {
     #[arg(long = "add-data", value_name = "SRC:DEST")]
     pub add_data: Vec<String>,
 
-    /// Extra directory to search for modules (repeatable).
-    #[arg(long = "path", value_name = "DIR")]
+    /// Extra directory to search for modules (repeatable; `--paths` as
+    /// PyInstaller spells it).
+    #[arg(long = "path", visible_alias = "paths", value_name = "DIR")]
     pub paths: Vec<PathBuf>,
+
+    /// PyInstaller's --name: write the executable to dist/NAME (in the
+    /// current directory) when -o is not given.
+    #[arg(short = 'n', long = "name", value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// PyInstaller's --onefile: what freeze always makes (a no-op).
+    #[arg(short = 'F', long = "onefile")]
+    pub onefile: bool,
+
+    /// PyInstaller's --onedir: refused, freeze makes one file only.
+    #[arg(short = 'D', long = "onedir", hide = true)]
+    pub onedir: bool,
+
+    /// PyInstaller's --collect-all: bundle package PKG whole (modules,
+    /// data files) and its distribution's metadata, even if the app does
+    /// not import it (repeatable).
+    #[arg(long = "collect-all", value_name = "PKG")]
+    pub collect_all: Vec<String>,
+
+    /// PyInstaller's --collect-data: bundle package PKG with its data
+    /// files, even if the app does not import it (repeatable).
+    #[arg(long = "collect-data", value_name = "PKG")]
+    pub collect_data: Vec<String>,
+
+    /// PyInstaller's --collect-submodules: bundle package PKG with all its
+    /// submodules, even if the app does not import it (repeatable).
+    #[arg(long = "collect-submodules", value_name = "PKG")]
+    pub collect_submodules: Vec<String>,
+
+    /// PyInstaller's --copy-metadata: bundle the dist-info of installed
+    /// distribution DIST (that of the distributions the app reaches always
+    /// is) (repeatable).
+    #[arg(long = "copy-metadata", value_name = "DIST")]
+    pub copy_metadata: Vec<String>,
 
     /// Also bundle this module (and what it imports), e.g. one imported by a
     /// computed name (repeatable).
@@ -91,7 +148,11 @@ pub struct Cli {
 
     /// Leave out this module or package, and what only it pulled in
     /// (repeatable).
-    #[arg(long = "exclude", value_name = "MODULE")]
+    #[arg(
+        long = "exclude",
+        visible_alias = "exclude-module",
+        value_name = "MODULE"
+    )]
     pub excludes: Vec<String>,
 
     /// Fail instead of warning when an import cannot be resolved.
@@ -120,6 +181,10 @@ pub struct Cli {
     #[arg(short, long)]
     pub verbose: bool,
 
+    /// Print only errors: no warnings, notes, progress or summary.
+    #[arg(short, long, conflicts_with_all = ["verbose", "why"])]
+    pub quiet: bool,
+
     /// Print the chain of reasons that brings NAME into the bundle (a
     /// module, a bundle path, a library's SONAME), or why it is not in.
     #[arg(long, value_name = "NAME")]
@@ -132,13 +197,25 @@ pub struct Cli {
     /// With --list-frozen: print JSON.
     #[arg(long, requires = "list_frozen")]
     pub json: bool,
+
+    /// With --list-frozen: sizes per distribution (from the bundled
+    /// dist-info RECORD and top_level.txt), the stdlib, the app's own
+    /// modules and the runtime, largest first.
+    #[arg(long, requires = "list_frozen")]
+    pub by_package: bool,
 }
 
 fn main() -> ExitCode {
     keep_freed_memory();
     let cli = Cli::parse();
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
+    if cli.list_frozen.is_none() && (cli.json || cli.by_package) {
+        let flag = if cli.json { "--json" } else { "--by-package" };
+        eprintln!("error: {flag} goes with --list-frozen EXE");
+        return ExitCode::from(2);
+    }
     let result = match &cli.list_frozen {
-        Some(exe) => listing::list_frozen(exe, cli.json),
+        Some(exe) => listing::list_frozen(exe, cli.json, cli.by_package),
         None => freezer::freeze(&cli),
     };
     match result {

@@ -292,7 +292,7 @@ pub fn plan_bundle(graph: &ModuleGraph, inputs: &PlanInputs<'_>) -> Result<Bundl
                     let mut closure = Closure::default();
                     elfdeps::resolve(&bytes, &origin_dir, &found.rel, &mut closure);
                     for (lib, who) in &closure.missing {
-                        eprintln!(
+                        say!(
                             "warning: library {lib} needed by extension module {name} ({who}) was not found; \
                              the extension fails to load unless the target system has it"
                         );

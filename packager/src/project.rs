@@ -571,7 +571,7 @@ fn project_metadata(
     dists: &Distributions,
 ) -> Vec<(String, Content, Reason)> {
     let Some(name) = &project.name else {
-        eprintln!(
+        say!(
             "warning: {} has no [project] name: the executable carries no metadata for the project",
             project.file.display()
         );
@@ -613,7 +613,7 @@ fn project_metadata(
                 .collect()
         }
         Err(problem) => {
-            eprintln!("warning: {problem}");
+            say!("warning: {problem}");
             Vec::new()
         }
     }

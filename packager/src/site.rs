@@ -54,6 +54,16 @@ pub fn locate(explicit: Option<&Path>, verbose: bool) -> Result<SitePackages> {
         let python = PathBuf::from(venv).join("bin/python");
         return query(&python, true).context("the active virtual environment ($VIRTUAL_ENV)");
     }
+    // freeze installed into a venv (`pip install` of its wheel): that
+    // venv's interpreter.
+    if let Some(python) = own_venv_python() {
+        return query(&python, true).with_context(|| {
+            format!(
+                "the virtual environment freeze is installed in ({})",
+                python.display()
+            )
+        });
+    }
     // No venv: python3 on PATH, if it can run this runtime's packages.
     match query(Path::new("python3"), false) {
         Ok(site) => Ok(site),
@@ -64,6 +74,15 @@ pub fn locate(explicit: Option<&Path>, verbose: bool) -> Result<SitePackages> {
             Ok(SitePackages::default())
         }
     }
+}
+
+/// `VENV/bin/python` when this executable is `VENV/bin/freeze`: its
+/// directory holds `python` and its parent `pyvenv.cfg`.
+pub fn own_venv_python() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let bin = exe.parent()?;
+    let python = bin.join("python");
+    (python.exists() && bin.parent()?.join("pyvenv.cfg").is_file()).then_some(python)
 }
 
 fn query(python: &Path, explicit: bool) -> Result<SitePackages> {
@@ -520,7 +539,7 @@ fn editable_dirs(site_dirs: &[PathBuf]) -> Vec<PathBuf> {
                     let matches = leaf == module || leaf == format!("{module}.py");
                     match path.parent() {
                         Some(parent) if matches && path.exists() => out.push(parent.to_path_buf()),
-                        _ => eprintln!(
+                        _ => say!(
                             "warning: the editable install of {module} ({}) maps it to {}, \
                              which freeze cannot search; add its directory with --path",
                             site.join(&name).display(),
