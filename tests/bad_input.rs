@@ -28,8 +28,9 @@ fn assert_clean_error(args: &[&str], expect: &[&str]) -> String {
 /// freeze's whole stderr for `args`, which must fail cleanly (exit 2), with
 /// the paths that differ between runs replaced: `temp` by `[TEMP]`, the
 /// repository by `[REPO]`. Compared with a reviewed snapshot
-/// (`tests/snapshots/bad_input__NAME.snap`; `cargo insta review` after a
-/// deliberate change of message).
+/// (`tests/snapshots/bad_input__NAME.snap`): after a deliberate change of
+/// message, `INSTA_UPDATE=always cargo test -p freeze --test bad_input`
+/// rewrites them (or `cargo insta review`), and the diff is reviewed.
 fn error_snapshot(args: &[&str], temp: &Path) -> String {
     let stderr = assert_clean_error(args, &[]);
     stderr
