@@ -9,6 +9,15 @@ use std::process::{Command, Stdio};
 
 use common::*;
 
+/// (exit code, stdout, stderr) of a finished process.
+fn status_and_output(out: &std::process::Output) -> (Option<i32>, String, String) {
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// Runs `program args` through `sh -c '<setup> exec "$0" "$@" <redirections>'`
 /// under `env -i` plus `env`, in `cwd`, stdin from /dev/null: (exit code,
 /// stdout, stderr).
@@ -32,11 +41,7 @@ fn run_in_sh(
         .stdin(Stdio::null())
         .output()
         .expect("run sh");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    status_and_output(&out)
 }
 
 #[test]
@@ -179,11 +184,7 @@ fn run_as(id: u32, program: &Path, env: &[&str], cwd: &Path) -> (Option<i32>, St
         .stdin(Stdio::null())
         .output()
         .expect("setpriv (util-linux) is needed for this test; CI runs it as root");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    status_and_output(&out)
 }
 
 /// An app that reads a data file beside its main module, frozen into a
@@ -432,11 +433,7 @@ fn concurrent_starts_on_a_damaged_cache_all_succeed_and_leftovers_go() {
         .into_iter()
         .map(|child| {
             let out = child.wait_with_output().unwrap();
-            (
-                out.status.code(),
-                String::from_utf8_lossy(&out.stdout).into_owned(),
-                String::from_utf8_lossy(&out.stderr).into_owned(),
-            )
+            status_and_output(&out)
         })
         .collect();
     let mut left: Vec<String> = std::fs::read_dir(&base)
@@ -510,11 +507,7 @@ fn apps_start_without_proc() {
             .env_clear()
             .output()
             .expect("unshare (util-linux); CI runs as root");
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        status_and_output(&out)
     };
     let ok = |name: &str, args: &str| (Some(0), format!("{name} [{args}] False\n"), String::new());
     assert_eq!(without_proc("./noproc a"), ok("noproc", "'a'"));

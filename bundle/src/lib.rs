@@ -29,7 +29,7 @@ pub use format::{
     HEADER_LEN, LOADED_FROM_ENV, MAGIC, RUNTIME_MEMFD_NAME, RUNTIME_SECTION_NAME, SECTION_NAME,
     STATUS_UNUSABLE,
 };
-pub use own_exe::{executed_path, own_exe, NoOwnExe, OwnExe};
+pub use own_exe::{executed_path, own_exe, own_exe_or_report, NoOwnExe, OwnExe};
 pub use reader::{
     unpack_frames_to_file, Bundle, FileEntry, ModuleEntry, PrefetchEntry, MAX_DECOMPRESS_THREADS,
 };

@@ -71,6 +71,17 @@ pub fn own_exe() -> Result<OwnExe, NoOwnExe> {
     }
 }
 
+/// [`own_exe`] for a program's start: on failure, says why on stderr under
+/// the program's name (argv[0]), and gives None.
+pub fn own_exe_or_report() -> Option<OwnExe> {
+    own_exe()
+        .map_err(|e| {
+            let name = std::env::args_os().next().unwrap_or_default();
+            eprintln!("{}: {e}", name.to_string_lossy());
+        })
+        .ok()
+}
+
 /// The path the kernel was asked to execute (`AT_EXECFN`), if any:
 /// `/dev/fd/N` for a program started by `fexecve`.
 pub fn executed_path() -> Option<PathBuf> {

@@ -26,13 +26,8 @@ use freeze_bundle::{
 
 #[no_mangle]
 pub extern "C" fn main(_argc: c_int, argv: *const *const c_char) -> c_int {
-    let own = match freeze_bundle::own_exe() {
-        Ok(own) => own,
-        Err(e) => {
-            let name = std::env::args().next().unwrap_or_default();
-            eprintln!("{name}: {e}");
-            return STATUS_UNUSABLE;
-        }
+    let Some(own) = freeze_bundle::own_exe_or_report() else {
+        return STATUS_UNUSABLE;
     };
     let exe = own.path;
     let error = match unpack_runtime(&own.open) {

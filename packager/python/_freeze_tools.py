@@ -43,7 +43,6 @@ _DYNAMIC_IMPORTERS = {
 
 
 _SKIPPED_OPS = ("CACHE", "EXTENDED_ARG", "PRECALL", "PUSH_NULL", "NOP")
-_MAIN_TEST = {("LOAD_NAME", "__name__"), ("LOAD_CONST", "__main__")}
 # Functions, lambdas, comprehensions and generators get fresh locals; module
 # and class bodies, which run when the module is imported, do not.
 _CO_NEWLOCALS = 0x2
@@ -82,23 +81,31 @@ def _names_module(text):
     return all(part and not any(c.isspace() or c in "/\\\0:" for c in part) for part in parts)
 
 
-def _main_blocks(instructions):
-    """Offset ranges of the bodies of ``if __name__ == "__main__":`` in
-    module-level code. Such a body runs only when the module is run as the
-    main program, never when it is imported."""
+def _if_bodies(instructions, condition):
+    """Offset ranges of the bodies of ``if`` statements whose test is
+    ``condition`` (a list of (opname, argval) pairs, opnames as tuples of
+    alternatives) followed by a forward jump when false."""
     ins = [i for i in instructions if i.opname not in _SKIPPED_OPS]
+    n = len(condition)
     blocks = []
-    for a, b, compare, jump in zip(ins, ins[1:], ins[2:], ins[3:]):
+    for at in range(len(ins) - n):
+        window, jump = ins[at : at + n], ins[at + n]
         if (
-            {(a.opname, a.argval), (b.opname, b.argval)} == _MAIN_TEST
-            and compare.opname == "COMPARE_OP"
-            and compare.argval == "=="
+            all(i.opname in ops and i.argval == val for i, (ops, val) in zip(window, condition))
             and jump.opname in ("POP_JUMP_FORWARD_IF_FALSE", "POP_JUMP_IF_FALSE")
             and isinstance(jump.argval, int)
             and jump.argval > jump.offset
         ):
             blocks.append((jump.offset, jump.argval))
     return blocks
+
+
+def _main_blocks(instructions):
+    """Offset ranges of the bodies of ``if __name__ == "__main__":`` (either
+    operand first) in module-level code. Such a body runs only when the
+    module is run as the main program, never when it is imported."""
+    name, main, equals = (("LOAD_NAME",), "__name__"), (("LOAD_CONST",), "__main__"), (("COMPARE_OP",), "==")
+    return _if_bodies(instructions, [name, main, equals]) + _if_bodies(instructions, [main, name, equals])
 
 
 def _type_checking_blocks(instructions):
@@ -108,18 +115,7 @@ def _type_checking_blocks(instructions):
     module is bundled, as code may set the flag), but never as eager ones
     (their native code is not unpacked ahead of an import that never
     comes)."""
-    ins = [i for i in instructions if i.opname not in _SKIPPED_OPS]
-    blocks = []
-    for flag, jump in zip(ins, ins[1:]):
-        if (
-            flag.opname in ("LOAD_NAME", "LOAD_GLOBAL", "LOAD_ATTR")
-            and flag.argval == "TYPE_CHECKING"
-            and jump.opname in ("POP_JUMP_FORWARD_IF_FALSE", "POP_JUMP_IF_FALSE")
-            and isinstance(jump.argval, int)
-            and jump.argval > jump.offset
-        ):
-            blocks.append((jump.offset, jump.argval))
-    return blocks
+    return _if_bodies(instructions, [(("LOAD_NAME", "LOAD_GLOBAL", "LOAD_ATTR"), "TYPE_CHECKING")])
 
 
 def _scan_code(instructions, found, main_found, main_blocks, main_code, eager):

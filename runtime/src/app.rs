@@ -11,13 +11,8 @@ use crate::{magic_hex, payload, RuntimeError, PYTHON_MAGIC, PYTHON_VERSION};
 
 /// The `main` of every frozen executable: returns the process exit status.
 pub fn run_app() -> c_int {
-    let own = match freeze_bundle::own_exe() {
-        Ok(own) => own,
-        Err(e) => {
-            let name = std::env::args().next().unwrap_or_default();
-            eprintln!("{name}: {e}");
-            return STATUS_UNUSABLE;
-        }
+    let Some(own) = freeze_bundle::own_exe_or_report() else {
+        return STATUS_UNUSABLE;
     };
     let running = own.path.to_string_lossy().into_owned();
     // The file holding the bundle: this process's own executable, or the
