@@ -631,30 +631,52 @@ fn pyinstaller_options() {
         "{stderr}"
     );
     assert!(stderr.contains("note: --copy-metadata:"), "{stderr}");
-    let exe = app.join("dist/myapp");
-    let (_d, copy) = isolate(&exe, "pyinstaller-run");
-    let cwd = copy.parent().unwrap();
-    let run = |args: &[&str]| {
-        let r = run_env_i(&copy, args, cwd, b"");
-        assert_eq!(r.code, Some(0), "{args:?}: {}", r.stderr);
-        r.stdout
-    };
-    assert_eq!(
-        run(&["pyfiglet", "click", "fonts/slant.flf"]),
-        "pyfiglet 8.1.7\nTrue\n"
+    assert_pyinstaller_options_held(&app.join("dist/myapp"));
+
+    // The same options from [tool.freeze], relative to the project's
+    // directory, with freeze run from elsewhere.
+    let project = dir.path().join("proj");
+    fs::create_dir_all(project.join("lib")).unwrap();
+    fs::copy(app.join("app.py"), project.join("app.py")).unwrap();
+    fs::copy(
+        app.join("lib/extra_mod.py"),
+        project.join("lib/extra_mod.py"),
+    )
+    .unwrap();
+    let table = format!(
+        "[project]\nname = \"piapp\"\nversion = \"1\"\n[tool.freeze]\nmodule = \"app\"\n\
+         name = \"fromfile\"\nonefile = true\npython = \"{}\"\ncollect-all = [\"pyfiglet\"]\n\
+         collect-data = [\"certifi\"]\ncollect-submodules = [\"yaml\"]\n\
+         copy-metadata = [\"click\"]\npaths = [\"lib\"]\nhidden-imports = [\"extra_mod\"]\n",
+        s(&python)
     );
-    assert_eq!(
-        run(&["certifi", "pyfiglet", "cacert.pem"]),
-        "certifi 1.0.2\nTrue\n"
+    fs::write(project.join("pyproject.toml"), &table).unwrap();
+    let (code, stderr) = freeze_in(dir.path(), &[s(&project)]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let pyproject = project.join("pyproject.toml");
+    assert!(
+        stderr.contains(&format!("note: {}: [tool.freeze] onefile:", s(&pyproject))),
+        "{stderr}"
     );
-    assert_eq!(run(&["yaml.cyaml", "PyYAML"]), "yaml.cyaml 6.0.1\n");
-    assert_eq!(run(&["extra_mod", "certifi"]), "extra_mod 2024.2.2\n");
-    // --copy-metadata brings click's dist-info, not click.
-    let names = frozen_names(&exe);
-    assert!(names
-        .iter()
-        .any(|n| n.starts_with("click-8.1.7.dist-info/")));
-    assert!(!names.iter().any(|n| n == "click"));
+    assert!(
+        stderr.contains(&format!(
+            "note: {}: [tool.freeze] copy-metadata:",
+            s(&pyproject)
+        )),
+        "{stderr}"
+    );
+    assert_pyinstaller_options_held(&project.join("dist/fromfile"));
+    fs::write(
+        &pyproject,
+        table.replace("name = \"fromfile\"", "name = \"a/b\""),
+    )
+    .unwrap();
+    let (code, stderr) = freeze_in(dir.path(), &[s(&project)]);
+    assert_one_line_error(
+        code,
+        &stderr,
+        &[s(&pyproject), "[tool.freeze] name \"a/b\""],
+    );
 
     for (extra, wanted) in [
         (&["--onedir"][..], &["--onedir", "one file"][..]),
@@ -679,4 +701,79 @@ fn pyinstaller_options() {
             .join("\n");
         assert_one_line_error(code, &errors, wanted);
     }
+}
+
+/// What `pyinstaller_options` asks of the app it freezes (modules,
+/// metadata and data of the collected packages), in the frozen `exe`.
+fn assert_pyinstaller_options_held(exe: &Path) {
+    let (_d, copy) = isolate(exe, "pyinstaller-run");
+    let cwd = copy.parent().unwrap();
+    let run = |args: &[&str]| {
+        let r = run_env_i(&copy, args, cwd, b"");
+        assert_eq!(r.code, Some(0), "{args:?}: {}", r.stderr);
+        r.stdout
+    };
+    assert_eq!(
+        run(&["pyfiglet", "click", "fonts/slant.flf"]),
+        "pyfiglet 8.1.7\nTrue\n"
+    );
+    assert_eq!(
+        run(&["certifi", "pyfiglet", "cacert.pem"]),
+        "certifi 1.0.2\nTrue\n"
+    );
+    assert_eq!(run(&["yaml.cyaml", "PyYAML"]), "yaml.cyaml 6.0.1\n");
+    assert_eq!(run(&["extra_mod", "certifi"]), "extra_mod 2024.2.2\n");
+    // --copy-metadata brings click's dist-info, not click.
+    let names = frozen_names(exe);
+    assert!(names
+        .iter()
+        .any(|n| n.starts_with("click-8.1.7.dist-info/")));
+    assert!(!names.iter().any(|n| n == "click"));
+}
+
+/// A console script of a real PyPI CLI whose modules are compiled by mypyc:
+/// black's `__init__` is an extension module beside its source, as is
+/// every module it runs, and their code lives in a shared
+/// `<hash>__mypyc` module imported from C.
+#[test]
+fn script_of_a_cli_from_pypi() {
+    let venv = venv_with(
+        "black-cli",
+        &[
+            "black==24.10.0",
+            "click==8.1.7",
+            "mypy_extensions==1.0.0",
+            "packaging==24.1",
+            "pathspec==0.12.1",
+            "platformdirs==4.3.6",
+        ],
+    );
+    let python = venv.join("bin/python");
+    let site = site_packages(&venv);
+    let dir = TempDir::new("black");
+    let exe = freeze_ok(
+        &["--script", "black", "--python", s(&python)],
+        dir.path(),
+        "black",
+    );
+    let roots: [&Path; 2] = [&site, &venv];
+    let launcher = venv.join("bin/black");
+    let version = assert_like_launcher(&launcher, &roots, &exe, &["--version"]);
+    assert!(
+        version.stdout.contains("(compiled: yes)"),
+        "{}",
+        version.stdout
+    );
+    let formatted = assert_like_launcher(
+        &launcher,
+        &roots,
+        &exe,
+        &["-c", "x = {  'a':37,'b':42,\n'c':927}\nprint( x )"],
+    );
+    assert_eq!(
+        formatted.stdout,
+        "x = {\"a\": 37, \"b\": 42, \"c\": 927}\nprint(x)\n"
+    );
+    let broken = assert_like_launcher(&launcher, &roots, &exe, &["-c", "def f(:"]);
+    assert_eq!(broken.code, Some(123), "{}", broken.stderr);
 }

@@ -48,6 +48,12 @@ pub struct Finder {
     roots: Vec<SearchRoot>,
 }
 
+impl FsModule {
+    pub fn is_package(&self) -> bool {
+        is_package(self.kind, &self.rel)
+    }
+}
+
 impl Finder {
     pub fn new(roots: Vec<SearchRoot>) -> Finder {
         Finder { roots }
@@ -112,7 +118,7 @@ impl Finder {
         let mut out = Vec::new();
         for (path, file) in sorted_entries(&self.roots[root].dir) {
             let stem = if path.is_dir() {
-                let is_package = path.join("__init__.py").is_file();
+                let is_package = package_init(&path).is_some();
                 (is_package && !is_test_dir(&file)).then_some(file.as_str())
             } else {
                 module_stem(&file)
@@ -229,7 +235,7 @@ fn walk_modules(
                 continue;
             }
             let sub = format!("{package}.{file}");
-            let has_python = path.join("__init__.py").is_file() || contains_python(&path);
+            let has_python = package_init(&path).is_some() || contains_python(&path);
             if has_python {
                 out.push(sub.clone());
                 if on_path.enter(&path) {
@@ -362,7 +368,7 @@ fn collect_app_data(
         }
         let rel = join_rel(rel_dir, file);
         if path.is_dir() {
-            let not_the_apps = path.join("__init__.py").is_file()
+            let not_the_apps = package_init(&path).is_some()
                 || path.join("pyvenv.cfg").is_file()
                 || file == "node_modules"
                 || file.ends_with(".dist-info")
@@ -402,6 +408,31 @@ fn join_rel(dir: &str, name: &str) -> String {
     }
 }
 
+/// The `__init__` that makes `dir` a regular package, and its kind, in
+/// FileFinder's order: an extension module (mypyc and Cython compile
+/// `__init__` too, and ship the source beside it) before source.
+fn package_init(dir: &Path) -> Option<(ModuleKind, PathBuf)> {
+    EXTENSION_SUFFIXES
+        .iter()
+        .map(|suffix| (ModuleKind::Extension, dir.join(format!("__init__{suffix}"))))
+        .chain([(ModuleKind::Package, dir.join("__init__.py"))])
+        .find(|(_, file)| file.is_file())
+}
+
+/// Whether a module of `kind` at bundle-relative `rel` is a package: as
+/// CPython's ExtensionFileLoader says, an extension module is one when its
+/// file is an `__init__`.
+pub fn is_package(kind: ModuleKind, rel: &str) -> bool {
+    match kind {
+        ModuleKind::Package | ModuleKind::NamespacePackage => true,
+        ModuleKind::Extension => {
+            let file = rel.rsplit('/').next().unwrap_or(rel);
+            file.starts_with("__init__.")
+        }
+        ModuleKind::Module => false,
+    }
+}
+
 /// Searches `name` in directories `(root index, dir, dir's bundle-relative path)`.
 fn find_in(dirs: &[(usize, PathBuf, String)], name: &str) -> Option<FsModule> {
     if name.is_empty() || name.contains(['/', '\\']) || name == "." || name == ".." {
@@ -412,13 +443,16 @@ fn find_in(dirs: &[(usize, PathBuf, String)], name: &str) -> Option<FsModule> {
         let pkg_dir = dir.join(name);
         let pkg_rel = join_rel(rel_dir, name);
         if pkg_dir.is_dir() {
-            let init = pkg_dir.join("__init__.py");
-            if init.is_file() {
+            if let Some((kind, init)) = package_init(&pkg_dir) {
+                let file_name = init
+                    .file_name()
+                    .and_then(|f| f.to_str())
+                    .unwrap_or_default();
                 return Some(FsModule {
-                    kind: ModuleKind::Package,
+                    kind,
+                    rel: format!("{pkg_rel}/{file_name}"),
                     file: Some(init),
                     dirs: vec![pkg_dir],
-                    rel: format!("{pkg_rel}/__init__.py"),
                     root: *root,
                     from_stdlib: false,
                 });
@@ -483,6 +517,33 @@ mod tests {
             }
         }
         dir
+    }
+
+    #[test]
+    fn a_compiled_init_beats_its_source_as_under_filefinder() {
+        let so = "cpython-311-x86_64-linux-gnu.so";
+        let a = tree(&[
+            &format!("ext/__init__.{so}"),
+            "ext/__init__.py",
+            &format!("ext/mod.{so}"),
+            "ext/mod.py",
+        ]);
+        let finder = Finder::new(vec![SearchRoot {
+            dir: a.clone(),
+            is_app: false,
+            after_stdlib: true,
+            is_stdlib: false,
+        }]);
+        let pkg = finder.find_top("ext", true).unwrap();
+        assert_eq!(pkg.kind, ModuleKind::Extension);
+        assert_eq!(pkg.rel, format!("ext/__init__.{so}"));
+        assert!(pkg.is_package());
+        let module = finder.find_child(&pkg, "mod").unwrap();
+        assert_eq!(module.kind, ModuleKind::Extension);
+        assert_eq!(module.rel, format!("ext/mod.{so}"));
+        assert!(!module.is_package());
+        assert_eq!(finder.top_level_modules(0), vec!["ext".to_owned()]);
+        fs::remove_dir_all(a).unwrap();
     }
 
     #[test]

@@ -752,32 +752,45 @@ fn pyinstaller_options(cli: &Cli) -> Result<Cli> {
     if cli.onedir {
         bail!("--onedir: freeze makes one file only (like PyInstaller's --onefile)");
     }
-    if cli.onefile {
-        say!("note: --onefile: freeze always makes one file; the flag changes nothing");
-    }
-    if !cli.copy_metadata.is_empty() {
-        say!(
-            "note: --copy-metadata: the metadata of every distribution the app reaches is bundled anyway; the named ones are added too"
-        );
-    }
+    note_unneeded_options(
+        "--onefile",
+        cli.onefile,
+        "--copy-metadata",
+        &cli.copy_metadata,
+    );
     if let Some(name) = &cli.name {
-        if name.is_empty()
-            || name.contains('/')
-            || name == "."
-            || name == ".."
-            || name.contains('\0')
-        {
-            bail!("--name {name:?}: give a file name, without '/'");
-        }
         if let Some(out) = &cli.output {
             bail!(
                 "--name {name} and -o {} both name the executable: give one",
                 out.display()
             );
         }
-        let dist = Path::new("dist");
-        fs::create_dir_all(dist).context("cannot create dist/ for --name")?;
-        cli.output = Some(dist.join(name));
+        cli.output = Some(dist_output(Path::new(""), name, "--name")?);
     }
     Ok(cli)
+}
+
+/// Says where a PyInstaller option (spelt `onefile`, `copy_metadata` where
+/// it was given) changes nothing or little.
+pub fn note_unneeded_options(onefile: &str, given: bool, copy_metadata: &str, dists: &[String]) {
+    if given {
+        say!("note: {onefile}: freeze always makes one file; the flag changes nothing");
+    }
+    if !dists.is_empty() {
+        say!(
+            "note: {copy_metadata}: the metadata of every distribution the app reaches is bundled anyway; the named ones are added too"
+        );
+    }
+}
+
+/// `base/dist/NAME` for PyInstaller's `--name` (spelt `option`), with
+/// `dist/` made.
+pub fn dist_output(base: &Path, name: &str, option: &str) -> Result<PathBuf> {
+    if name.is_empty() || name.contains('/') || name == "." || name == ".." || name.contains('\0') {
+        bail!("{option} {name:?}: give a file name, without '/'");
+    }
+    let dist = base.join("dist");
+    fs::create_dir_all(&dist)
+        .with_context(|| format!("cannot create {} for {option}", dist.display()))?;
+    Ok(dist.join(name))
 }

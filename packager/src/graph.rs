@@ -59,6 +59,20 @@ pub struct Node {
     pub eager_imports: Vec<String>,
 }
 
+impl Node {
+    pub fn is_package(&self) -> bool {
+        is_package(self.kind, &self.origin)
+    }
+}
+
+/// Whether a module is a package; the stdlib archive's are all source.
+fn is_package(kind: ModuleKind, origin: &Origin) -> bool {
+    match origin {
+        Origin::File(found) => found.is_package(),
+        _ => matches!(kind, ModuleKind::Package | ModuleKind::NamespacePackage),
+    }
+}
+
 /// A syntax error in a module the app needs.
 pub struct BrokenModule {
     pub name: String,
@@ -424,9 +438,9 @@ impl<'a> GraphBuilder<'a> {
                 // _distutils_hack).
                 let required = why.starts_with("required by");
                 let is_package = [false, true].into_iter().any(|after| {
-                    self.finder.find_top(top, after).is_some_and(|f| {
-                        matches!(f.kind, ModuleKind::Package | ModuleKind::NamespacePackage)
-                    })
+                    self.finder
+                        .find_top(top, after)
+                        .is_some_and(|f| f.is_package())
                 });
                 if required || !is_package {
                     self.resolve(top, Wanted::Member(&reason, Some(&via)), true);
@@ -631,8 +645,7 @@ impl<'a> GraphBuilder<'a> {
     /// the stdlib's `test`) comes whole once imported (unittest and pytest
     /// discovery load every module of it).
     fn whole_package_members(&self, name: &str, kind: ModuleKind, origin: &Origin) -> Vec<String> {
-        let is_pkg = matches!(kind, ModuleKind::Package | ModuleKind::NamespacePackage);
-        if !is_pkg {
+        if !is_package(kind, origin) {
             return Vec::new();
         }
         let leaf = name.rsplit('.').next().unwrap_or(name);
@@ -743,10 +756,7 @@ impl<'a> GraphBuilder<'a> {
                 return None;
             }
             let parent_node = self.graph.nodes.get(parent)?;
-            if !matches!(
-                parent_node.kind,
-                ModuleKind::Package | ModuleKind::NamespacePackage
-            ) {
+            if !parent_node.is_package() {
                 return None;
             }
             match &parent_node.origin {
@@ -818,45 +828,61 @@ impl<'a> GraphBuilder<'a> {
                     return Ok(()); // namespace package: no code
                 };
                 if kind == ModuleKind::Extension {
+                    let source_rel =
+                        format!("{}.py", found.rel.split('.').next().unwrap_or_default());
                     let names = crate::elfdeps::map_file(&file)
                         .map(|bytes| crate::elfdeps::module_name_strings(&bytes))
                         .unwrap_or_default();
                     for target in names {
                         self.resolve_named(&target, name, NAMED_IN_NATIVE_CODE);
                     }
-                    return Ok(());
-                }
-                let is_app = self.finder.root(found.root).is_app;
-                let reached = node.reached;
-                let rel = found.rel.clone();
-                let source = match generated {
-                    Some(source) => source,
-                    None => fs::read(&file).with_context(|| {
-                        format!("cannot read module {name} from {}", file.display())
-                    })?,
-                };
-                match self.compiler.compile(&source, &rel, OPTIMIZE)? {
-                    Ok(compiled) => {
-                        let node = self.graph.nodes.get_mut(name).expect("node exists");
-                        node.code = Some(compiled.code);
-                        node.source = Some(source);
-                        compiled.imports
-                    }
-                    Err(problem) => {
-                        self.graph.broken.push(BrokenModule {
-                            name: name.to_owned(),
-                            file,
-                            problem,
-                            // A member the app never imports (its own
-                            // package comes whole) only warns.
-                            fatal: is_app && reached,
-                        });
+                    // mypyc and Cython ship the source they compiled beside
+                    // the module: its imports are the module's. mypyc packs
+                    // its names into one string table the scan above cannot
+                    // split.
+                    let Some(source_file) = compiled_from(&file) else {
                         return Ok(());
+                    };
+                    let Ok(source) = fs::read(&source_file) else {
+                        return Ok(());
+                    };
+                    match self.compiler.compile(&source, &source_rel, OPTIMIZE)? {
+                        Ok(compiled) => compiled.imports,
+                        Err(_) => return Ok(()),
+                    }
+                } else {
+                    let is_app = self.finder.root(found.root).is_app;
+                    let reached = node.reached;
+                    let rel = found.rel.clone();
+                    let source = match generated {
+                        Some(source) => source,
+                        None => fs::read(&file).with_context(|| {
+                            format!("cannot read module {name} from {}", file.display())
+                        })?,
+                    };
+                    match self.compiler.compile(&source, &rel, OPTIMIZE)? {
+                        Ok(compiled) => {
+                            let node = self.graph.nodes.get_mut(name).expect("node exists");
+                            node.code = Some(compiled.code);
+                            node.source = Some(source);
+                            compiled.imports
+                        }
+                        Err(problem) => {
+                            self.graph.broken.push(BrokenModule {
+                                name: name.to_owned(),
+                                file,
+                                problem,
+                                // A member the app never imports (its own
+                                // package comes whole) only warns.
+                                fatal: is_app && reached,
+                            });
+                            return Ok(());
+                        }
                     }
                 }
             }
         };
-        let is_package = matches!(kind, ModuleKind::Package | ModuleKind::NamespacePackage);
+        let is_package = self.graph.nodes.get(name).is_some_and(Node::is_package);
         let reached = self.graph.nodes.get(name).is_some_and(|n| n.reached);
         let defer = |builder: &mut Self, target: &str| {
             let deferred = !reached && builder.brings_new_package(name, target);
@@ -916,9 +942,7 @@ impl<'a> GraphBuilder<'a> {
                 continue;
             }
             edges.push(target.clone());
-            let target_is_pkg = self.graph.nodes.get(&target).is_some_and(|n| {
-                matches!(n.kind, ModuleKind::Package | ModuleKind::NamespacePackage)
-            });
+            let target_is_pkg = self.graph.nodes.get(&target).is_some_and(Node::is_package);
             if target_is_pkg {
                 for item in &items {
                     if self.resolve(item, Wanted::By(name), true) {
@@ -961,6 +985,15 @@ impl<'a> GraphBuilder<'a> {
         }
         Ok(())
     }
+}
+
+/// The source an extension module was compiled from, shipped beside it
+/// (`mod.py` for `mod.cpython-311-x86_64-linux-gnu.so`).
+fn compiled_from(extension: &std::path::Path) -> Option<std::path::PathBuf> {
+    let file = extension.file_name()?.to_str()?;
+    let stem = file.split('.').next()?;
+    let source = extension.with_file_name(format!("{stem}.py"));
+    source.is_file().then_some(source)
 }
 
 const NAMED_IN_NATIVE_CODE: &str = "named in the native code of";

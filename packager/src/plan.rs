@@ -425,10 +425,7 @@ fn plan_package_data(plan: &mut BundlePlan, graph: &ModuleGraph, inputs: &PlanIn
         if name.contains('.') && !is_test_suite {
             continue; // top-level packages cover their subpackages
         }
-        if matches!(
-            node.kind,
-            ModuleKind::Package | ModuleKind::NamespacePackage
-        ) {
+        if node.is_package() {
             let rel_dir = match node.kind {
                 ModuleKind::NamespacePackage => found.rel.clone(),
                 _ => found

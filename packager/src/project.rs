@@ -119,7 +119,20 @@ pub struct ToolFreeze {
     pub hidden_imports: Vec<String>,
     #[serde(default, alias = "exclude")]
     pub excludes: Vec<String>,
+    // PyInstaller's options.
+    pub name: Option<String>,
+    pub onefile: Option<bool>,
+    #[serde(default)]
+    pub collect_all: Vec<String>,
+    #[serde(default)]
+    pub collect_data: Vec<String>,
+    #[serde(default)]
+    pub collect_submodules: Vec<String>,
+    #[serde(default)]
+    pub copy_metadata: Vec<String>,
     pub strict: Option<bool>,
+    pub verbose: Option<bool>,
+    pub quiet: Option<bool>,
     pub no_source: Option<bool>,
     pub compress_runtime: Option<bool>,
     pub no_cache: Option<bool>,
@@ -639,6 +652,39 @@ fn apply_tool_freeze(opts: &mut Cli, project: &Project) -> Result<()> {
         opts.module = t.module.clone();
         opts.script = t.script.clone();
     }
+    if !opts.quiet && !opts.verbose {
+        if t.quiet == Some(true) && t.verbose == Some(true) {
+            bail!(
+                "{}: [tool.freeze] sets both quiet and verbose: give one",
+                project.file.display()
+            );
+        }
+        opts.quiet = t.quiet.unwrap_or(false);
+        opts.verbose = t.verbose.unwrap_or(false);
+        crate::QUIET.store(opts.quiet, std::sync::atomic::Ordering::Relaxed);
+    }
+    if t.name.is_some() && t.output.is_some() {
+        bail!(
+            "{}: [tool.freeze] sets both name and output: give one",
+            project.file.display()
+        );
+    }
+    let file_option = |key: &str| format!("{}: [tool.freeze] {key}", project.file.display());
+    if opts.output.is_none() {
+        if let Some(name) = &t.name {
+            opts.output = Some(crate::freezer::dist_output(
+                &project.dir,
+                name,
+                &file_option("name"),
+            )?);
+        }
+    }
+    crate::freezer::note_unneeded_options(
+        &file_option("onefile"),
+        t.onefile == Some(true) && !opts.onefile,
+        &file_option("copy-metadata"),
+        &t.copy_metadata,
+    );
     if opts.output.is_none() {
         if let Some(output) = &t.output {
             let output = project.resolve(output);
@@ -671,12 +717,18 @@ fn apply_tool_freeze(opts: &mut Cli, project: &Project) -> Result<()> {
     let mut paths: Vec<PathBuf> = t.paths.iter().map(|p| project.resolve(p)).collect();
     paths.append(&mut opts.paths);
     opts.paths = paths;
-    let mut hidden = t.hidden_imports.clone();
-    hidden.append(&mut opts.hidden_imports);
-    opts.hidden_imports = hidden;
-    let mut excludes = t.excludes.clone();
-    excludes.append(&mut opts.excludes);
-    opts.excludes = excludes;
+    for (from_file, option) in [
+        (&t.hidden_imports, &mut opts.hidden_imports),
+        (&t.excludes, &mut opts.excludes),
+        (&t.collect_all, &mut opts.collect_all),
+        (&t.collect_data, &mut opts.collect_data),
+        (&t.collect_submodules, &mut opts.collect_submodules),
+        (&t.copy_metadata, &mut opts.copy_metadata),
+    ] {
+        let mut list = from_file.clone();
+        list.append(option);
+        *option = list;
+    }
     opts.strict |= t.strict.unwrap_or(false);
     opts.no_source |= t.no_source.unwrap_or(false);
     opts.compress_runtime |= t.compress_runtime.unwrap_or(false);

@@ -22,6 +22,14 @@ ROOT = _freeze.root
 _MODULE, _PACKAGE, _NAMESPACE, _EXTENSION = _freeze.MODULE, _freeze.PACKAGE, _freeze.NAMESPACE, _freeze.EXTENSION
 
 
+def _is_package(kind, rel):
+    """As CPython's loaders say: an extension module is a package when its
+    file is an ``__init__`` (mypyc and Cython compile those too)."""
+    if kind == _EXTENSION:
+        return rel.rpartition("/")[2].startswith("__init__.")
+    return kind in (_PACKAGE, _NAMESPACE)
+
+
 def _parent_dir(rel):
     i = rel.rfind("/")
     return rel[:i] if i >= 0 else ""
@@ -136,14 +144,13 @@ class BundleImporter:
                 locations = external._NamespacePath(fullname, locations, external.PathFinder._get_spec)
             spec.submodule_search_locations = locations
             return spec
-        spec = _bootstrap.ModuleSpec(
-            fullname, self, origin=_join(rel), is_package=kind == _PACKAGE
-        )
+        is_package = _is_package(kind, rel)
+        spec = _bootstrap.ModuleSpec(fullname, self, origin=_join(rel), is_package=is_package)
         spec.loader_state = kind
         spec.has_location = True
         if actual != fullname:
             spec._freeze_name = actual
-        if kind == _PACKAGE:
+        if is_package:
             spec.submodule_search_locations = [_join(_parent_dir(rel))]
         return spec
 
@@ -169,7 +176,7 @@ class BundleImporter:
 
     def get_resource_reader(self, fullname):
         found = _freeze.find(fullname)
-        if found is None or found[0] not in (_PACKAGE, _NAMESPACE):
+        if found is None or not _is_package(*found):
             return None
         kind, rel = found
         return _resource_reader(rel if kind == _NAMESPACE else _parent_dir(rel))
@@ -223,7 +230,7 @@ class BundleImporter:
         return sys.modules["_frozen_importlib_external"].decode_source(data)
 
     def is_package(self, fullname):
-        return _lookup(fullname)[0] in (_PACKAGE, _NAMESPACE)
+        return _is_package(*_lookup(fullname))
 
     def get_filename(self, fullname):
         return _join(_lookup(fullname)[1])
@@ -393,13 +400,13 @@ def _dir_names(rel):
             found = _freeze.find(child)
             if found is None:
                 continue
-            if kind in (_PACKAGE, _NAMESPACE):
+            if _is_package(*found):
                 names.add(leaf)
             else:
                 names.add(found[1].rpartition("/")[2])
         found = _freeze.find(package) if package else None
-        if found is not None and found[0] == _PACKAGE:
-            names.add("__init__.py")
+        if found is not None and found[0] != _NAMESPACE and _is_package(*found):
+            names.add(found[1].rpartition("/")[2])  # its __init__
     return sorted(names)
 
 
@@ -422,7 +429,7 @@ def _is_dir(rel):
     if _freeze.files_under(rel):
         return True
     found = _freeze.find(rel.replace("/", "."))
-    return found is not None and found[0] in (_PACKAGE, _NAMESPACE)
+    return found is not None and _is_package(*found)
 
 
 def _bundle_traversable_class():
@@ -563,7 +570,7 @@ def _memory_library(rel):
     """/proc/self/fd path of a bundled native file at virtual path rel."""
     for suffix in _freeze.EXTENSION_SUFFIXES:
         if rel.endswith(suffix):
-            name = rel[: -len(suffix)].replace("/", ".")
+            name = rel[: -len(suffix)].replace("/", ".").removesuffix(".__init__")
             found = _freeze.find(name)
             if found is not None and found[0] == _EXTENSION and found[1] == rel:
                 return _freeze.load_extension(name)
@@ -711,7 +718,8 @@ class BundlePathFinder:
             # pkgutil lists only directories with an __init__ (as its
             # FileFinder support does), not namespace portions.
             if kind != _NAMESPACE:
-                yield prefix + name.rpartition(".")[2], kind == _PACKAGE
+                is_package = kind == _PACKAGE or (kind == _EXTENSION and _is_package(*_freeze.find(name)))
+                yield prefix + name.rpartition(".")[2], is_package
 
 
 def _path_hook(entry):

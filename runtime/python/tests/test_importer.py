@@ -18,6 +18,15 @@ class Lookups(unittest.TestCase):
         kinds = {_freeze.MODULE, _freeze.PACKAGE, _freeze.NAMESPACE, _freeze.EXTENSION}
         self.assertEqual(len(kinds), 4)
 
+    def test_an_extension_is_a_package_when_its_file_is_an_init(self):
+        so = _freeze.EXTENSION_SUFFIXES[0]
+        self.assertTrue(importer._is_package(_freeze.EXTENSION, "black/__init__" + so))
+        self.assertFalse(importer._is_package(_freeze.EXTENSION, "black/linegen" + so))
+        self.assertFalse(importer._is_package(_freeze.EXTENSION, "__init__x/mod" + so))
+        self.assertTrue(importer._is_package(_freeze.PACKAGE, "json/__init__.py"))
+        self.assertTrue(importer._is_package(_freeze.NAMESPACE, "ns"))
+        self.assertFalse(importer._is_package(_freeze.MODULE, "json/decoder.py"))
+
     def test_module_for_path(self):
         self.assertEqual(importer._module_for_path("json/decoder.py"), "json.decoder")
         self.assertEqual(importer._module_for_path("json/__init__.py"), "json")
