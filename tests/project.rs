@@ -33,6 +33,18 @@ fn site_packages(venv: &Path) -> PathBuf {
 /// (where python finds the modules and the launcher) and the executable's
 /// virtual root both read as `<ROOT>`.
 fn assert_like_launcher(launcher: &Path, roots: &[&Path], exe: &Path, args: &[&str]) -> Run {
+    assert_like_launcher_filtered(launcher, roots, exe, args, |text| text.to_owned())
+}
+
+/// [`assert_like_launcher`], comparing outputs through `filter` (which
+/// hides what differs from run to run, such as durations).
+fn assert_like_launcher_filtered(
+    launcher: &Path,
+    roots: &[&Path],
+    exe: &Path,
+    args: &[&str],
+    filter: fn(&str) -> String,
+) -> Run {
     let cwd = TempDir::new("launcher-cwd");
     let py = run_env_i(launcher, args, cwd.path(), b"");
     let dir = TempDir::new("frozen");
@@ -49,13 +61,13 @@ fn assert_like_launcher(launcher: &Path, roots: &[&Path], exe: &Path, args: &[&s
         fr.stderr
     );
     assert_eq!(
-        normalize(&py.stdout, roots),
-        normalize(&fr.stdout, &[&copy]),
+        filter(&normalize(&py.stdout, roots)),
+        filter(&normalize(&fr.stdout, &[&copy])),
         "stdout differs for {args:?}"
     );
     assert_eq!(
-        normalize(&py.stderr, roots),
-        normalize(&fr.stderr, &[&copy]),
+        filter(&normalize(&py.stderr, roots)),
+        filter(&normalize(&fr.stderr, &[&copy])),
         "stderr differs for {args:?}"
     );
     fr
@@ -776,4 +788,136 @@ fn script_of_a_cli_from_pypi() {
     );
     let broken = assert_like_launcher(&launcher, &roots, &exe, &["-c", "def f(:"]);
     assert_eq!(broken.code, Some(123), "{}", broken.stderr);
+}
+
+/// Console scripts of PyPI's common developer tools, each frozen from one
+/// venv and run as its launcher: mypy (compiled by mypyc, reading
+/// typeshed's stubs as files), flake8 and pylint (plugins and checkers
+/// found by entry points and names), isort, pytest (loading the `pytest11`
+/// plugin of a distribution it does not require: platformdirs), httpie.
+#[test]
+fn developer_tools_from_pypi_run_like_their_launchers() {
+    let venv = venv_with(
+        "dev-tools",
+        &[
+            "mypy==1.13.0",
+            "mypy_extensions==1.2.0",
+            "typing_extensions==4.16.0",
+            "flake8==7.1.1",
+            "mccabe==0.7.0",
+            "pycodestyle==2.12.1",
+            "pyflakes==3.2.0",
+            "pylint==3.3.1",
+            "astroid==3.3.11",
+            "dill==0.4.1",
+            "platformdirs==4.14.9",
+            "tomlkit==0.15.3",
+            "isort==5.13.2",
+            "pytest==8.3.3",
+            "iniconfig==2.3.1",
+            "packaging==26.4",
+            "pluggy==1.7.0",
+            "httpie==3.2.4",
+            "certifi==2026.10.19.post1",
+            "charset-normalizer==3.5.3",
+            "defusedxml==0.7.1",
+            "idna==3.21",
+            "markdown-it-py==4.3.0",
+            "mdurl==0.1.2",
+            "multidict==7.2.1",
+            "Pygments==2.21.0",
+            "PySocks==1.7.1",
+            "requests==2.34.2",
+            "requests-toolbelt==1.0.0",
+            "rich==15.0.0",
+            "urllib3==2.8.0",
+        ],
+    );
+    let python = venv.join("bin/python");
+    let site = site_packages(&venv);
+    let roots: [&Path; 2] = [&site, &venv];
+    let dir = TempDir::new("dev-tools");
+    let code = dir.path().join("checked.py");
+    fs::write(
+        &code,
+        "import os\ndef f(x: int) -> str:\n    return x\nimport json\n",
+    )
+    .unwrap();
+    let test = dir.path().join("test_it.py");
+    fs::write(&test, "def test_it():\n    assert 1 + 1 == 3\n").unwrap();
+    let (code, test) = (s(&code), s(&test));
+    let runs: &[(&str, &[&[&str]])] = &[
+        (
+            "mypy",
+            &[
+                &["--version"],
+                &["--no-incremental", "--cache-dir=/dev/null", code],
+            ],
+        ),
+        ("flake8", &[&["--version"], &[code]]),
+        ("pylint", &[&["--persistent=n", code]]),
+        ("isort", &[&["--stdout", code]]),
+        (
+            "pytest",
+            &[&[
+                "-p",
+                "no:cacheprovider",
+                "-o",
+                "console_output_style=classic",
+                test,
+            ]],
+        ),
+        (
+            "http",
+            &[
+                &["--version"],
+                &["--offline", "POST", "example.org", "a=1", "b:=2"],
+            ],
+        ),
+    ];
+    for (script, arg_lists) in runs {
+        let exe = freeze_ok(
+            &["--script", script, "--python", s(&python), "-q"],
+            dir.path(),
+            script,
+        );
+        let launcher = venv.join("bin").join(script);
+        for args in *arg_lists {
+            let run = assert_like_launcher_filtered(&launcher, &roots, &exe, args, hide_durations);
+            match *script {
+                "mypy" if args.len() > 1 => assert!(
+                    run.stdout.contains("error: Incompatible return value type"),
+                    "{}",
+                    run.stdout
+                ),
+                "pytest" => assert!(
+                    run.stdout.contains("plugins: platformdirs-4.14.9"),
+                    "{}",
+                    run.stdout
+                ),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// `text` with durations such as pytest's `in 0.05s` read as `in <T>s`.
+fn hide_durations(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(" in ") {
+        let (before, after) = rest.split_at(at + 4);
+        out.push_str(before);
+        let digits = after
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(after.len());
+        if digits > 0 && after[digits..].starts_with('s') {
+            out.push_str("<T>");
+            rest = &after[digits..];
+        } else {
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
 }

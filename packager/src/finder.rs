@@ -330,10 +330,23 @@ fn collect_data(
             }
             continue;
         }
-        if !is_code_or_typing(file) && path.is_file() {
+        if !is_code_or_typing(file) && path.is_file() || is_stub_data(dir, file) {
             out.push((rel, path));
         }
     }
+}
+
+/// A stub of no module beside it: a type checker's own data (mypy and jedi
+/// read typeshed's `stdlib/os/__init__.pyi` trees as files), not the
+/// typing of the package's modules.
+fn is_stub_data(dir: &Path, file: &str) -> bool {
+    let Some(stem) = file.strip_suffix(".pyi") else {
+        return false;
+    };
+    let typed_module = std::iter::once(".py")
+        .chain(EXTENSION_SUFFIXES.iter().copied())
+        .any(|suffix| dir.join(format!("{stem}{suffix}")).is_file());
+    !typed_module && dir.join(file).is_file()
 }
 
 /// Non-Python files of an app directory (`app/` with `__main__.py`), as
@@ -377,7 +390,7 @@ fn collect_app_data(
                 collect_app_data(&path, &rel, out, on_path);
                 on_path.leave();
             }
-        } else if path.is_file() && !is_code_or_typing(file) {
+        } else if path.is_file() && !is_code_or_typing(file) || is_stub_data(dir, file) {
             out.push((rel, path));
         }
     }
@@ -389,9 +402,9 @@ fn is_code_or_typing(file: &str) -> bool {
         || file.ends_with(".pyc")
         || file.ends_with(".pyo")
         || EXTENSION_SUFFIXES.iter().any(|s| file.ends_with(s))
-        // Stubs and the PEP 561 marker are for type checkers, never read at
-        // run time; bundling them would give an app a data directory (and a
-        // first-start write) it has no use for.
+        // Stubs of modules and the PEP 561 marker are for type checkers,
+        // never read at run time; bundling them would give an app a data
+        // directory (and a first-start write) it has no use for.
         || file.ends_with(".pyi")
         || file == "py.typed"
 }
@@ -595,21 +608,40 @@ mod tests {
             "pkg/fonts/big.flf",
             "pkg/cacert.pem",
             "pkg/_speedups.cpython-311-x86_64-linux-gnu.so",
+            "pkg/_speedups.pyi",
+            "pkg/mod.py",
+            "pkg/mod.pyi",
             "pkg/__pycache__/x.cpython-311.pyc",
             "pkg/tests/data.txt",
+            "pkg/typeshed/stdlib/os/__init__.pyi",
+            "pkg/typeshed/stdlib/sys.pyi",
         ]);
         let data: Vec<String> = package_data(&a.join("pkg"), "pkg", true)
             .into_iter()
             .map(|(rel, _)| rel)
             .collect();
-        assert_eq!(data, vec!["pkg/cacert.pem", "pkg/fonts/big.flf"]);
+        assert_eq!(
+            data,
+            vec![
+                "pkg/cacert.pem",
+                "pkg/fonts/big.flf",
+                "pkg/typeshed/stdlib/os/__init__.pyi",
+                "pkg/typeshed/stdlib/sys.pyi"
+            ]
+        );
         let with_tests: Vec<String> = package_data(&a.join("pkg"), "pkg", false)
             .into_iter()
             .map(|(rel, _)| rel)
             .collect();
         assert_eq!(
             with_tests,
-            vec!["pkg/cacert.pem", "pkg/fonts/big.flf", "pkg/tests/data.txt"]
+            vec![
+                "pkg/cacert.pem",
+                "pkg/fonts/big.flf",
+                "pkg/tests/data.txt",
+                "pkg/typeshed/stdlib/os/__init__.pyi",
+                "pkg/typeshed/stdlib/sys.pyi"
+            ]
         );
         fs::remove_dir_all(a).unwrap();
     }

@@ -176,27 +176,32 @@ enum Wanted<'a> {
     /// A member of a package that comes along whole, not imported (yet),
     /// and the module that brought it, if any.
     Member(&'a str, Option<&'a str>),
+    /// Loaded by a module other than by an import statement (a plugin its
+    /// host loads through an entry point): why, and the module.
+    LoadedBy(&'a str, &'a str),
 }
 
 impl Wanted<'_> {
     /// Who wants it, as recorded for missing and excluded modules.
     fn who(&self) -> &str {
         match self {
-            Wanted::By(s) | Wanted::Because(s) | Wanted::Member(s, _) => s,
+            Wanted::By(s) | Wanted::Because(s) | Wanted::Member(s, _) | Wanted::LoadedBy(_, s) => s,
         }
     }
 
     fn reason(&self) -> String {
         match self {
             Wanted::By(importer) => format!("imported by {importer}"),
-            Wanted::Because(why) | Wanted::Member(why, _) => (*why).to_owned(),
+            Wanted::Because(why) | Wanted::Member(why, _) | Wanted::LoadedBy(why, _) => {
+                (*why).to_owned()
+            }
         }
     }
 
     /// The module that wants it.
     fn via(&self) -> Option<String> {
         match self {
-            Wanted::By(importer) => Some((*importer).to_owned()),
+            Wanted::By(importer) | Wanted::LoadedBy(_, importer) => Some((*importer).to_owned()),
             Wanted::Because(_) => None,
             Wanted::Member(_, via) => via.map(str::to_owned),
         }
@@ -336,6 +341,7 @@ impl<'a> GraphBuilder<'a> {
                 self.process(&name)?;
             }
             self.follow_distributions();
+            self.follow_plugins();
             self.release_deferred();
             if self.queue.is_empty() {
                 break;
@@ -422,7 +428,7 @@ impl<'a> GraphBuilder<'a> {
             // entry points serve commands no app runs), and reached only
             // once imported.
             let entry_reason = format!("an entry point of distribution {}", dist.name);
-            for module in &dist.entry_modules {
+            for module in dist.entry_modules() {
                 if self.graph.nodes.contains_key(top_level(module)) {
                     self.resolve(module, Wanted::Member(&entry_reason, Some(&via)), true);
                 }
@@ -461,6 +467,62 @@ impl<'a> GraphBuilder<'a> {
                 }
             }
         }
+    }
+
+    /// Brings the plugins of reached plugin hosts: distributions installed
+    /// beside the app with entry points in a group that a reached module
+    /// names (pytest loads every `pytest11` entry point of the environment,
+    /// flake8 its `flake8.extension`s), though nothing requires them.
+    /// Under python the host finds them through importlib.metadata; frozen,
+    /// only what is bundled exists. Each entry point's module counts as
+    /// loaded by the module naming the group; its distribution then comes
+    /// as any reached module's does.
+    fn follow_plugins(&mut self) {
+        let Some(dists) = self.distributions else {
+            return;
+        };
+        let followed: BTreeSet<usize> = self
+            .followed_distributions
+            .iter()
+            .map(|(i, _)| *i)
+            .collect();
+        let mut loads: Vec<(String, String, String)> = Vec::new();
+        for (index, dist) in dists.list.iter().enumerate() {
+            if followed.contains(&index) {
+                continue;
+            }
+            for (group, modules) in &dist.entry_groups {
+                // Commands, not plugins: run by the launchers pip writes.
+                if matches!(group.as_str(), "console_scripts" | "gui_scripts") {
+                    continue;
+                }
+                let Some(host) = self.module_naming(group) else {
+                    continue;
+                };
+                let reason = format!(
+                    "a plugin (entry point group {group}, distribution {}) that {host} loads",
+                    dist.name
+                );
+                for module in modules {
+                    loads.push((module.clone(), reason.clone(), host.clone()));
+                }
+            }
+        }
+        for (module, reason, host) in loads {
+            self.resolve(&module, Wanted::LoadedBy(&reason, &host), true);
+        }
+    }
+
+    /// A reached module whose source names `text` as a string literal.
+    fn module_naming(&self, text: &str) -> Option<String> {
+        let quoted = [format!("\"{text}\""), format!("'{text}'")];
+        self.graph.nodes.iter().find_map(|(name, node)| {
+            let source = node.source.as_deref().filter(|_| node.reached)?;
+            quoted
+                .iter()
+                .any(|q| memchr::memmem::find(source, q.as_bytes()).is_some())
+                .then(|| name.clone())
+        })
     }
 
     /// Follows the imports deferred by unreached members whose targets'
@@ -678,7 +740,9 @@ impl<'a> GraphBuilder<'a> {
     fn resolve(&mut self, name: &str, wanted: Wanted<'_>, optional: bool) -> bool {
         let importer = wanted.who();
         let reached = match wanted {
-            Wanted::By(importer) => self.graph.nodes.get(importer).is_none_or(|n| n.reached),
+            Wanted::By(importer) | Wanted::LoadedBy(_, importer) => {
+                self.graph.nodes.get(importer).is_none_or(|n| n.reached)
+            }
             Wanted::Because(_) => true,
             Wanted::Member(..) => false,
         };

@@ -2,7 +2,7 @@
 //! (`--python`, else the active venv, else `python3` when it is CPython
 //! 3.11) and the distributions (dist-info) installed there.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -176,9 +176,20 @@ pub struct Distribution {
     pub top_levels: Vec<String>,
     /// Its `Requires-Dist` lines.
     pub requires: Vec<crate::requirements::Requirement>,
-    /// The modules its entry points name (`entry_points.txt`), which
-    /// plugin hosts load by name.
-    pub entry_modules: Vec<String>,
+    /// Its entry points (`entry_points.txt`): each group with the modules
+    /// it names, which plugin hosts load by name.
+    pub entry_groups: BTreeMap<String, Vec<String>>,
+}
+
+impl Distribution {
+    /// The modules its entry points name, in every group.
+    pub fn entry_modules(&self) -> BTreeSet<&str> {
+        self.entry_groups
+            .values()
+            .flatten()
+            .map(String::as_str)
+            .collect()
+    }
 }
 
 /// setuptools 71 and later ship their dependencies (packaging, jaraco.text,
@@ -271,7 +282,7 @@ impl Distributions {
                     name,
                     path: meta.clone(),
                     requires: requires_dist(&meta),
-                    entry_modules: entry_point_modules(&meta),
+                    entry_groups: entry_point_groups(&meta),
                     top_levels: tops,
                 });
             }
@@ -328,12 +339,18 @@ fn distribution_name(meta: &Path) -> Option<String> {
 }
 
 /// The modules named by `entry_points.txt` (`name = module:attr [extra]`).
-fn entry_point_modules(meta: &Path) -> Vec<String> {
+/// The modules each group of `entry_points.txt` names.
+fn entry_point_groups(meta: &Path) -> BTreeMap<String, Vec<String>> {
     let text = fs::read_to_string(meta.join("entry_points.txt")).unwrap_or_default();
-    let mut out: Vec<String> = Vec::new();
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut group = String::new();
     for line in text.lines() {
         let line = line.trim();
-        if line.starts_with('[') || line.starts_with('#') || line.starts_with(';') {
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            name.trim().clone_into(&mut group);
+            continue;
+        }
+        if line.starts_with('#') || line.starts_with(';') {
             continue;
         }
         let Some((_, value)) = line.split_once('=') else {
@@ -341,8 +358,9 @@ fn entry_point_modules(meta: &Path) -> Vec<String> {
         };
         let module = value.split([':', '[']).next().unwrap_or("").trim();
         let valid = !module.is_empty() && module.split('.').all(crate::finder::is_identifier);
-        if valid && !out.iter().any(|m| m == module) {
-            out.push(module.to_owned());
+        let modules = out.entry(group.clone()).or_default();
+        if valid && !modules.iter().any(|m| m == module) {
+            modules.push(module.to_owned());
         }
     }
     out
