@@ -883,3 +883,24 @@ fn list_frozen_by_package_of_a_compressed_runtime() {
         doc["executable_size"].as_u64().unwrap() - doc["bundle_size"].as_u64().unwrap()
     );
 }
+
+/// What a host loads without importing it by name: the plugins of an
+/// installed distribution nothing requires (entry points in the group the
+/// host names), a required package's module by computed name, and a
+/// required distribution's package inside a namespace (sphinx's themes and
+/// sphinxcontrib.*).
+#[test]
+fn plugins_and_requirements_loaded_by_computed_names() {
+    let venv = venv_with(
+        "plugins",
+        &[
+            "tests/dists/hostlib",
+            "tests/dists/themepack",
+            "tests/dists/nsx-one",
+            "tests/dists/plugdemo",
+        ],
+    );
+    let f = frozen_app(venv, "tests/apps/plugins", "plugins", &[]);
+    let out = same_as(&f, "tests/apps/plugins", None, &[]).stdout;
+    assert_eq!(out, "['hello from plugdemo']\ndark style\nextension one\n");
+}

@@ -256,7 +256,7 @@ fn walk_modules(
 
 /// The module name a file gives (`mod.py`, `ext.cpython-311-x86_64-linux-gnu.so`
 /// -> `mod`, `ext`), if it is a source or an extension module.
-fn module_stem(file: &str) -> Option<&str> {
+pub fn module_stem(file: &str) -> Option<&str> {
     file.strip_suffix(".py")
         .or_else(|| EXTENSION_SUFFIXES.iter().find_map(|s| file.strip_suffix(s)))
 }

@@ -433,8 +433,27 @@ impl<'a> GraphBuilder<'a> {
                     self.resolve(module, Wanted::Member(&entry_reason, Some(&via)), true);
                 }
             }
+            let required = why.starts_with("required by");
             for top in &dist.top_levels {
-                if crate::finder::is_test_dir(top) || self.graph.nodes.contains_key(top.as_str()) {
+                if crate::finder::is_test_dir(top) {
+                    continue;
+                }
+                let found = [false, true]
+                    .into_iter()
+                    .find_map(|after| self.finder.find_top(top, after));
+                // A namespace its packages share with others' (sphinx loads
+                // the sphinxcontrib.* it requires by computed names): its
+                // own packages come, as a top-level package would.
+                let namespace = found
+                    .as_ref()
+                    .is_some_and(|f| f.kind == ModuleKind::NamespacePackage);
+                if required && namespace {
+                    for root in dists.roots_in_namespace(index, top) {
+                        self.resolve(&root, Wanted::Member(&reason, Some(&via)), true);
+                        self.include_required_members(&root);
+                    }
+                }
+                if self.graph.nodes.contains_key(top.as_str()) {
                     continue;
                 }
                 // Of the distribution the app reaches, its top-level module
@@ -442,14 +461,12 @@ impl<'a> GraphBuilder<'a> {
                 // _cffi_backend). Its other packages come when imported
                 // (setuptools installs pkg_resources beside setuptools and
                 // _distutils_hack).
-                let required = why.starts_with("required by");
-                let is_package = [false, true].into_iter().any(|after| {
-                    self.finder
-                        .find_top(top, after)
-                        .is_some_and(|f| f.is_package())
-                });
+                let is_package = found.is_some_and(|f| f.is_package());
                 if required || !is_package {
                     self.resolve(top, Wanted::Member(&reason, Some(&via)), true);
+                }
+                if required {
+                    self.include_required_members(top);
                 }
             }
             let asked: BTreeSet<String> = extras.iter().cloned().collect();
@@ -629,6 +646,26 @@ impl<'a> GraphBuilder<'a> {
         }
         let why = format!("part of package {name}");
         for member in members {
+            self.resolve(&member, Wanted::Member(&why, Some(name)), true);
+        }
+    }
+
+    /// Brings every member of third-party package `name` (not its test
+    /// suites) though the app does not reach it: a required distribution
+    /// the app never imports by name is loaded by computed names (sphinx
+    /// takes its theme's Pygments style, `alabaster.support.Alabaster`,
+    /// from a theme.conf). Its members' imports of other packages still
+    /// wait until they are reached.
+    fn include_required_members(&mut self, name: &str) {
+        let Some(Origin::File(found)) = self.graph.nodes.get(name).map(|n| &n.origin) else {
+            return;
+        };
+        if found.from_stdlib || found.kind == ModuleKind::NamespacePackage || !found.is_package() {
+            return;
+        }
+        let found = found.clone();
+        let why = format!("part of package {name}, which a requirement brings");
+        for member in self.finder.all_submodules(&found, name, true) {
             self.resolve(&member, Wanted::Member(&why, Some(name)), true);
         }
     }
@@ -1000,6 +1037,9 @@ impl<'a> GraphBuilder<'a> {
                 continue;
             }
             if defer(self, &target) {
+                // `from pkg import mod`: the submodule waits with pkg.
+                let waiting = self.deferred.entry(name.to_owned()).or_default();
+                waiting.extend(items.iter().cloned());
                 continue;
             }
             if !self.resolve(&target, Wanted::By(name), false) {

@@ -303,6 +303,46 @@ impl Distributions {
         self.by_file.get(path).copied()
     }
 
+    /// The outermost modules and regular packages distribution `index`
+    /// installs inside namespace package `namespace` (`sphinxcontrib` ->
+    /// `sphinxcontrib.applehelp`): what a distribution sharing a namespace
+    /// brings, as a top-level package is what another brings.
+    pub fn roots_in_namespace(&self, index: usize, namespace: &str) -> Vec<String> {
+        let prefix = format!("{namespace}/");
+        let files: BTreeSet<&str> = self
+            .by_file
+            .range(prefix.clone()..)
+            .take_while(|(path, _)| path.starts_with(&prefix))
+            .filter(|(_, owner)| **owner == index)
+            .map(|(path, _)| path.as_str())
+            .collect();
+        let mut roots = BTreeSet::new();
+        for path in &files {
+            let Some(module) = crate::finder::module_stem(path) else {
+                continue;
+            };
+            let parts: Vec<&str> = module.split('/').collect();
+            // The shortest prefix below the namespace that is a regular
+            // package, else the module itself.
+            let root = (2..parts.len())
+                .find(|&n| {
+                    let dir = parts[..n].join("/");
+                    files.iter().any(|f| {
+                        f.strip_prefix(dir.as_str())
+                            .and_then(|rest| rest.strip_prefix('/'))
+                            .and_then(crate::finder::module_stem)
+                            == Some("__init__")
+                    })
+                })
+                .unwrap_or(parts.len());
+            let name = parts[..root].join(".");
+            if name.split('.').all(crate::finder::is_identifier) {
+                roots.insert(name);
+            }
+        }
+        roots.into_iter().collect()
+    }
+
     /// The distribution installed under (normalised) `name`.
     pub fn by_name(&self, name: &str) -> Option<usize> {
         self.by_name.get(name).copied()

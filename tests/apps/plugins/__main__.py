@@ -1,0 +1,5 @@
+import hostlib
+
+print(hostlib.plugins())
+print(hostlib.style("dark"))
+print(hostlib.extension("ext_one"))

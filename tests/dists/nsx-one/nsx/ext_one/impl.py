@@ -1,0 +1,1 @@
+WHAT = "extension one"
