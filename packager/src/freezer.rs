@@ -1,6 +1,6 @@
 //! `freeze APP -o OUT`: entry point → module graph → bundle → executable.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -405,8 +405,9 @@ fn freeze_one(job: Job) -> Result<()> {
     progress.step("planning the bundle");
     let plan = plan_bundle(&graph, &inputs)?;
     refuse_planned_inputs(&output, &graph, &plan)?;
+    let why = crate::why::WhyTable::new(&plan, &graph);
     if let Some(name) = &cli.why {
-        explain(&plan, &graph, name);
+        eprint!("{}", why.explain(name));
     }
     progress.step(&format!(
         "compiling and compressing {} modules and {} files",
@@ -439,31 +440,6 @@ fn freeze_one(job: Job) -> Result<()> {
         exe.len() as f64 / 1e6
     );
     Ok(())
-}
-
-/// `--why NAME`: the chain of reasons that brought NAME in, or why it is
-/// not in.
-fn explain(plan: &BundlePlan, graph: &ModuleGraph, name: &str) {
-    if let Some(lines) = plan.why(name) {
-        eprintln!("why {name}:");
-        for (depth, line) in lines.iter().enumerate() {
-            eprintln!("  {}{line}", "  ".repeat(depth));
-        }
-        return;
-    }
-    let who = |map: &BTreeMap<String, BTreeSet<String>>| map.get(name).map(joined);
-    let reason = if let Some(who) = who(&graph.excluded) {
-        format!("excluded by --exclude (wanted by {who})")
-    } else if let Some(who) = who(&graph.left_out) {
-        format!("left out: imported only by {who}, which nothing the app runs imports")
-    } else if let Some(who) = who(&graph.unfollowed) {
-        format!("not followed: imported by {who} only for help(), a self-test or a command line")
-    } else if let Some(who) = who(&graph.missing) {
-        format!("not found (imported by {who})")
-    } else {
-        "nothing the app imports names it".to_owned()
-    };
-    eprintln!("why {name}: not in the bundle: {reason}");
 }
 
 fn report_problems(graph: &ModuleGraph, cli: &Cli) -> Result<()> {
@@ -539,7 +515,7 @@ fn report_problems(graph: &ModuleGraph, cli: &Cli) -> Result<()> {
 }
 
 /// The modules of a graph report, comma-separated.
-fn joined(who: &std::collections::BTreeSet<String>) -> String {
+fn joined(who: &BTreeSet<String>) -> String {
     who.iter()
         .map(String::as_str)
         .collect::<Vec<_>>()

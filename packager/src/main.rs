@@ -27,6 +27,7 @@ mod project;
 mod pytests;
 mod requirements;
 mod site;
+mod why;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -98,48 +98,6 @@ impl BundlePlan {
         true
     }
 
-    /// The reason of an entry: a module name, a bundle path, a library's
-    /// SONAME or a distribution's metadata directory.
-    fn lookup(&self, name: &str) -> Option<(String, &Reason)> {
-        if let Some(m) = self.modules.get(name) {
-            return Some((format!("{name} ({})", kind_word(m.kind)), &m.reason));
-        }
-        if let Some((what, reason)) = self.unbundled.get(name) {
-            return Some((format!("{name} ({what})"), reason));
-        }
-        if let Some(f) = self.files.get(name) {
-            return Some((format!("{name} ({})", file_word(f.kind)), &f.reason));
-        }
-        let by_soname = self
-            .files
-            .iter()
-            .find(|(_, f)| f.kind == FileKind::SharedLibrary && f.aux == name);
-        if let Some((path, f)) = by_soname {
-            return Some((format!("{path} (shared library)"), &f.reason));
-        }
-        let prefix = format!("{name}/");
-        self.files
-            .iter()
-            .find(|(path, _)| path.starts_with(&prefix))
-            .map(|(_, f)| (format!("{name}/ (directory)"), &f.reason))
-    }
-
-    /// The chain of reasons that brought `name` into the bundle, from it
-    /// back to what the app asked for; None if the plan has no such entry.
-    pub fn why(&self, name: &str) -> Option<Vec<String>> {
-        let mut lines = Vec::new();
-        let mut seen = BTreeSet::from([name.to_owned()]);
-        let mut current = name.to_owned();
-        while let Some((label, reason)) = self.lookup(&current) {
-            lines.push(format!("{label}: {}", reason.text));
-            match &reason.via {
-                Some(via) if seen.insert(via.clone()) => current = via.clone(),
-                _ => break,
-            }
-        }
-        (!lines.is_empty()).then_some(lines)
-    }
-
     /// One line per entry: name, what it is, and why it is in (`-v`).
     pub fn describe(&self) -> Vec<String> {
         let mut lines = Vec::new();
@@ -169,7 +127,7 @@ impl BundlePlan {
     }
 }
 
-fn kind_word(kind: ModuleKind) -> &'static str {
+pub(crate) fn kind_word(kind: ModuleKind) -> &'static str {
     match kind {
         ModuleKind::Module => "module",
         ModuleKind::Package => "package",
@@ -178,7 +136,7 @@ fn kind_word(kind: ModuleKind) -> &'static str {
     }
 }
 
-fn file_word(kind: FileKind) -> &'static str {
+pub(crate) fn file_word(kind: FileKind) -> &'static str {
     match kind {
         FileKind::SharedLibrary => "shared library",
         _ => "data file",
@@ -542,7 +500,7 @@ fn library_bundle_path(path: &Path, roots: &[PathBuf], needed: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn module(reason: &str, via: Option<&str>) -> PlannedModule {
@@ -555,7 +513,7 @@ mod tests {
         }
     }
 
-    fn sample() -> BundlePlan {
+    pub(crate) fn sample() -> BundlePlan {
         let mut plan = BundlePlan::new(MainMode::Module, "__main__");
         plan.modules
             .insert("__main__".into(), module("the app's entry point", None));
@@ -587,26 +545,6 @@ mod tests {
     }
 
     #[test]
-    fn why_follows_reasons_back_to_the_entry_point() {
-        let plan = sample();
-        assert_eq!(
-            plan.why("libyaml-0.so.2").unwrap(),
-            vec![
-                "yaml.libs/libyaml.so.0 (shared library): needed by extension module yaml._yaml (DT_NEEDED)",
-                "yaml._yaml (module): part of package yaml",
-                "yaml (module): imported by __main__",
-                "__main__ (module): the app's entry point",
-            ]
-        );
-        assert_eq!(
-            plan.why("sys").unwrap()[0],
-            "sys (builtin): imported by yaml"
-        );
-        assert_eq!(plan.why("yaml.libs").unwrap().len(), 4);
-        assert!(plan.why("requests").is_none());
-    }
-
-    #[test]
     fn the_first_reason_for_a_path_stands_and_cycles_end() {
         let mut plan = sample();
         let again = PlannedFile {
@@ -624,7 +562,8 @@ mod tests {
             .insert("a".into(), module("imported by b", Some("b")));
         plan.modules
             .insert("b".into(), module("imported by a", Some("a")));
-        assert_eq!(plan.why("a").unwrap().len(), 2);
+        let why = crate::why::WhyTable::new(&plan, &crate::graph::ModuleGraph::default());
+        assert_eq!(why.chain("a").unwrap().len(), 2);
         assert_eq!(plan.describe().len(), 7);
     }
 }
