@@ -224,7 +224,7 @@ impl Codec {
 }
 
 /// Where a blob lives in a bundle's data region, as read from its record.
-/// Pass it to `Bundle::blob` or `Bundle::stored_blob` to get the bytes.
+/// Pass it to `Bundle::blob` or `Bundle::stored_span` to get the bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BlobRef {
     /// Offset of the stored bytes, relative to the data region.

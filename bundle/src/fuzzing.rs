@@ -8,7 +8,7 @@ use crate::error::{BundleError, ElfError};
 use crate::format::{
     u32_at, u64_at, BlobRecord, BLOB_RECORD_LEN, FILE_RECORD_LEN, HEADER_LEN, MODULE_RECORD_LEN,
 };
-use crate::reader::{Bundle, FileEntry, ModuleEntry};
+use crate::reader::{BlobSink, Bundle, FileEntry, ModuleEntry, StoredBytes};
 
 /// How much a successful walk read.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -152,13 +152,13 @@ fn read_module(
         }
     }
     for blob in [module.code, module.source].into_iter().flatten() {
-        let content = bundle.blob(&blob)?;
-        let stored = bundle.stored_blob(&blob)?;
+        let content = bundle.blob(&blob, StoredBytes::InBundle)?;
+        let stored = bundle.stored_span(&blob)?.to_stored_blob()?;
         // A verified blob lies inside the bundle, so its span is known.
-        let span = bundle.stored_span(&blob);
+        let span = bundle.stored_span(&blob)?.bytes;
         if content.len() != blob.raw_len as usize
             || stored.bytes.len() != blob.stored_len as usize
-            || span != Some(&stored.bytes[..])
+            || span != &stored.bytes[..]
         {
             return Err(BundleError::Corrupt(format!(
                 "a blob of module {:?} has the wrong length",
@@ -180,10 +180,10 @@ fn read_file(
     if bundle.find_file(file.path)? != Some(*file) {
         return Err(lookup_mismatch("file", file.path));
     }
-    let content = bundle.blob(&file.data)?;
+    let content = bundle.blob(&file.data, StoredBytes::InBundle)?;
     // The into-a-buffer reader (memory files of native code) must agree.
     let unpacked = std::sync::Mutex::new(vec![0u8; content.len()]);
-    bundle.blob_write_at(&file.data, |at, piece| {
+    let write_at = |at: u64, piece: &[u8]| {
         let mut unpacked = unpacked.lock().unwrap_or_else(|p| p.into_inner());
         let at = at as usize;
         match unpacked.get_mut(at..at + piece.len()) {
@@ -191,10 +191,15 @@ fn read_file(
             None => return Err(std::io::Error::other("a piece past the end")),
         }
         Ok(())
-    })?;
+    };
+    bundle.write_blob(
+        &file.data,
+        StoredBytes::InBundle,
+        BlobSink::Pieces(&write_at),
+    )?;
     if *unpacked.lock().unwrap_or_else(|p| p.into_inner()) != *content {
         return Err(BundleError::Corrupt(format!(
-            "blob and blob_write_at disagree on file {:?}",
+            "blob and write_blob disagree on file {:?}",
             file.path
         )));
     }

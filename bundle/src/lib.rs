@@ -31,7 +31,8 @@ pub use format::{
 };
 pub use own_exe::{executed_path, own_exe, own_exe_or_report, NoOwnExe, OwnExe};
 pub use reader::{
-    unpack_frames_to_file, Bundle, FileEntry, ModuleEntry, PrefetchEntry, MAX_DECOMPRESS_THREADS,
+    unpack_frames_to_file, BlobSink, Bundle, FileEntry, ModuleEntry, PrefetchEntry, StoredBytes,
+    StoredSpan, MAX_DECOMPRESS_THREADS,
 };
 pub use writer::{
     compress, compression_key, frame_len, BundleWriter, CompressionCache,

@@ -1,6 +1,6 @@
 use super::{sample_bundle, small_bundle};
 use crate::fuzzing::{repair_checksums, walk_untrusted};
-use crate::{Bundle, BundleError, Codec};
+use crate::{Bundle, BundleError, Codec, StoredBytes};
 
 fn u32_at(bytes: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())
@@ -492,10 +492,13 @@ fn damaged_blob_bytes_fail_their_checksum() {
         .expect("find")
         .expect("present");
     assert!(matches!(
-        bundle.blob(&damaged.data),
+        bundle.blob(&damaged.data, StoredBytes::InBundle),
         Err(BundleError::ChecksumMismatch { .. })
     ));
-    assert!(bundle.stored_blob(&damaged.data).is_err());
+    assert!(bundle
+        .stored_span(&damaged.data)
+        .and_then(|span| span.to_stored_blob())
+        .is_err());
 }
 
 #[test]
@@ -526,7 +529,10 @@ fn hand_made_blob_refs_are_checked() {
         },
     ];
     for blob in forged {
-        assert!(bundle.blob(&blob).is_err(), "{blob:?}");
+        assert!(
+            bundle.blob(&blob, StoredBytes::InBundle).is_err(),
+            "{blob:?}"
+        );
     }
 }
 
@@ -572,7 +578,10 @@ fn frames_that_disagree_with_the_raw_length_are_refused() {
             ),
             "raw_len {raw_len}, into a file"
         );
-        assert!(bundle.blob(&file.data).is_err(), "raw_len {raw_len}");
+        assert!(
+            bundle.blob(&file.data, StoredBytes::InBundle).is_err(),
+            "raw_len {raw_len}"
+        );
     }
 }
 
