@@ -332,9 +332,9 @@ impl BundleWriter {
                 let stored = compress_jobs(&content, Compression::plain(dictionary.level), cache)?
                     .pop()
                     .ok_or_else(|| {
-                        BundleError::Compress(
-                            "the dictionary's compression result is missing".into(),
-                        )
+                        BundleError::Compress(std::io::Error::other(
+                            "the dictionary's compression result is missing",
+                        ))
                     })?;
                 Some(Blob::Stored(stored))
             }
@@ -393,7 +393,11 @@ impl BundleWriter {
                 };
                 stored
                     .map(|stored| (stored.codec, stored.raw_len, stored.bytes.as_slice()))
-                    .ok_or_else(|| BundleError::Compress("a compression result is missing".into()))
+                    .ok_or_else(|| {
+                        BundleError::Compress(std::io::Error::other(
+                            "a compression result is missing",
+                        ))
+                    })
             })
             .collect::<Result<Vec<_>, _>>()?;
         let layout = BlobLayout::deduplicate(&stored_slots)?;
@@ -650,11 +654,10 @@ impl Compression<'_> {
 
 fn new_compressor(compression: Compression<'_>) -> Result<zstd::bulk::Compressor<'_>, BundleError> {
     use zstd::zstd_safe::CParameter;
-    let failed = |error: std::io::Error| BundleError::Compress(error.to_string());
     let mut compressor = match compression.dictionary {
         Some(dictionary) => zstd::bulk::Compressor::with_prepared_dictionary(&dictionary.prepared)
-            .map_err(failed)?,
-        None => zstd::bulk::Compressor::new(compression.level).map_err(failed)?,
+            .map_err(BundleError::Compress)?,
+        None => zstd::bulk::Compressor::new(compression.level).map_err(BundleError::Compress)?,
     };
     // xxh3 already guards every blob; the frame's content size lets
     // decoders size their output from the frame itself.
@@ -663,7 +666,9 @@ fn new_compressor(compression: Compression<'_>) -> Result<zstd::bulk::Compressor
         CParameter::ContentSizeFlag(true),
         CParameter::DictIdFlag(false),
     ] {
-        compressor.set_parameter(parameter).map_err(failed)?;
+        compressor
+            .set_parameter(parameter)
+            .map_err(BundleError::Compress)?;
     }
     Ok(compressor)
 }
@@ -678,11 +683,7 @@ fn compress_with(
     // so the runtime can decompress them on several cores at once.
     let mut compressed = Vec::new();
     for chunk in raw.chunks(frame_len(raw.len())) {
-        compressed.extend_from_slice(
-            &compressor
-                .compress(chunk)
-                .map_err(|error| BundleError::Compress(error.to_string()))?,
-        );
+        compressed.extend_from_slice(&compressor.compress(chunk).map_err(BundleError::Compress)?);
     }
     if compressed.len() < raw.len() {
         compressed.shrink_to_fit();
@@ -993,7 +994,9 @@ fn compress_in_parallel(
     results
         .into_iter()
         .map(|result| {
-            result.ok_or_else(|| BundleError::Compress("a compression worker stopped early".into()))
+            result.ok_or_else(|| {
+                BundleError::Compress(std::io::Error::other("a compression worker stopped early"))
+            })
         })
         .collect()
 }

@@ -71,7 +71,7 @@ impl StoredSpan<'_> {
     /// decompressed, ready to be handed to another `BundleWriter` as
     /// `Blob::Stored`.
     pub fn to_stored_blob(&self) -> Result<StoredBlob, BundleError> {
-        verify_checksum(&self.blob, self.bytes)?;
+        verify_checksum(&self.blob, self.offset, self.bytes)?;
         Ok(StoredBlob {
             codec: self.blob.codec,
             raw_len: self.blob.raw_len,
@@ -80,10 +80,14 @@ impl StoredSpan<'_> {
     }
 }
 
-fn verify_checksum(blob: &BlobRef, stored: &[u8]) -> Result<(), BundleError> {
+/// Checks `stored` against the checksum of `blob`, whose stored bytes start
+/// `offset` bytes into the bundle.
+fn verify_checksum(blob: &BlobRef, offset: u64, stored: &[u8]) -> Result<(), BundleError> {
     if xxh3_64(stored) != blob.checksum {
         return Err(BundleError::ChecksumMismatch {
             what: format!("blob at data offset {}", blob.offset),
+            offset,
+            len: u64::from(blob.stored_len),
         });
     }
     Ok(())
@@ -98,7 +102,7 @@ impl<'a> Bundle<'a> {
         let bytes = start
             .checked_add(blob.stored_len as usize)
             .and_then(|end| self.data.get(start..end))
-            .ok_or_else(|| corrupt(format!("blob at data offset {} out of range", blob.offset)))?;
+            .ok_or_else(|| self.outside_data(blob))?;
         Ok(StoredSpan {
             offset: self.data_offset + blob.offset,
             bytes,
@@ -125,7 +129,7 @@ impl<'a> Bundle<'a> {
             }
             StoredBytes::Given(given) => given,
         };
-        verify_checksum(blob, stored)?;
+        verify_checksum(blob, span.offset, stored)?;
         Ok(stored)
     }
 
@@ -177,8 +181,14 @@ impl<'a> Bundle<'a> {
             Codec::Stored => out.copy_from_slice(stored),
             Codec::Zstd => {
                 let written = with_decompressor(|context| context.decode_all(stored, out))
-                    .map_err(|error| failure(error.to_string()))?
-                    .map_err(|error| failure(error.to_string()))?;
+                    .and_then(|decoded| {
+                        decoded.map_err(|reason| io::Error::new(io::ErrorKind::InvalidData, reason))
+                    })
+                    .map_err(|source| BundleError::Frame {
+                        offset: blob.offset,
+                        from: 0,
+                        source,
+                    })?;
                 if written != out.len() {
                     return Err(failure(format!(
                         "decompressed to {written} bytes, expected {}",
@@ -206,9 +216,9 @@ impl<'a> Bundle<'a> {
         sink: BlobSink<'_>,
     ) -> Result<(), BundleError> {
         let stored = self.verified(blob, from)?;
-        let failed = |error: io::Error| BundleError::Decompress {
+        let failed = |source| BundleError::Write {
             offset: blob.offset,
-            reason: format!("writing the content: {error}"),
+            source,
         };
         if let BlobSink::File(file) = &sink {
             file.set_len(u64::from(blob.raw_len)).map_err(failed)?;

@@ -143,8 +143,11 @@ fn decompress_checked(
     // try_reserve: a forged length must produce an error, not an abort.
     out.try_reserve_exact(raw_len as usize)
         .map_err(|_| failure(format!("cannot allocate {raw_len} bytes")))?;
-    let written = decompress_into(&mut out)
-        .map_err(|error| failure(format!("{error} (expected {raw_len} bytes of output)")))?;
+    let written = decompress_into(&mut out).map_err(|source| BundleError::Frame {
+        offset,
+        from: 0,
+        source,
+    })?;
     if written != raw_len as usize || out.len() != raw_len as usize {
         return Err(failure(format!(
             "decompressed to {written} bytes, expected {raw_len}"
@@ -197,7 +200,7 @@ pub fn unpack_frames_to_file(stored: &[u8], file: &std::fs::File) -> Result<u64,
         .ok_or_else(|| failure("not zstd frames of recorded sizes".into()))?;
     let len = frames.last().map_or(0, |(_, raw)| raw.end) as u64;
     file.set_len(len)
-        .map_err(|error| failure(format!("writing the content: {error}")))?;
+        .map_err(|source| BundleError::Write { offset: 0, source })?;
     unpack_frames(stored, &frames, 0, BlobSink::File(file))?;
     Ok(len)
 }
@@ -271,7 +274,14 @@ pub(super) fn unpack_frames(
                 }),
                 BlobSink::Pieces(write_at) => stream_frame(decoder, frame, raw_range, write_at),
             }
-            .map_err(|reason| failure(format!("{reason} (frame at stored byte {at})")))?;
+            .map_err(|error| match error {
+                FrameError::Decode(source) => BundleError::Frame {
+                    offset,
+                    from: at,
+                    source,
+                },
+                FrameError::Write(source) => BundleError::Write { offset, source },
+            })?;
         }
         Ok(())
     };
@@ -303,6 +313,18 @@ pub(super) fn unpack_frames(
     })
 }
 
+/// Why a frame was not unpacked: its bytes, or its destination.
+enum FrameError {
+    Decode(io::Error),
+    Write(io::Error),
+}
+
+impl FrameError {
+    fn decode(reason: impl Into<String>) -> Self {
+        FrameError::Decode(io::Error::new(io::ErrorKind::InvalidData, reason.into()))
+    }
+}
+
 /// Streams one frame through the decoder's window, handing its output to
 /// `write_at` piece by piece.
 fn stream_frame(
@@ -310,34 +332,39 @@ fn stream_frame(
     frame: &[u8],
     raw_range: &std::ops::Range<usize>,
     write_at: impl Fn(u64, &[u8]) -> io::Result<()>,
-) -> Result<(), String> {
+) -> Result<(), FrameError> {
     decoder.start_frame();
     let mut input_pos = 0;
     let mut pos = raw_range.start;
     loop {
-        let (piece, remaining) = decoder.decode(frame, &mut input_pos)?;
+        let (piece, remaining) = decoder
+            .decode(frame, &mut input_pos)
+            .map_err(FrameError::decode)?;
         let produced = piece.len();
         if pos + produced > raw_range.end {
-            return Err(format!(
+            return Err(FrameError::decode(format!(
                 "the frame holds more than its {} bytes",
                 raw_range.len()
-            ));
+            )));
         }
-        write_at(pos as u64, piece).map_err(|error| format!("writing the content: {error}"))?;
+        write_at(pos as u64, piece).map_err(FrameError::Write)?;
         pos += produced;
         if remaining == 0 {
             break;
         }
         if produced == 0 && input_pos == frame.len() {
-            return Err("the frame is truncated".into());
+            return Err(FrameError::decode("the frame is truncated"));
         }
     }
-    if pos != raw_range.end {
-        return Err(format!(
-            "the frame decompressed to {} bytes, expected {}",
-            pos - raw_range.start,
+    check_frame_len(pos - raw_range.start, raw_range)
+}
+
+fn check_frame_len(written: usize, raw_range: &std::ops::Range<usize>) -> Result<(), FrameError> {
+    if written != raw_range.len() {
+        return Err(FrameError::decode(format!(
+            "the frame decompressed to {written} bytes, expected {}",
             raw_range.len()
-        ));
+        )));
     }
     Ok(())
 }
@@ -349,7 +376,7 @@ fn unpack_frame_into_file(
     frame: &[u8],
     raw_range: &std::ops::Range<usize>,
     file: &std::fs::File,
-) -> Result<(), String> {
+) -> Result<(), FrameError> {
     // SAFETY: the file is the caller's, sized to the content and written only
     // by this function's callers, each frame to its own byte range. A page at
     // a frame boundary is mapped by two threads at once (memmap2 maps from
@@ -362,20 +389,16 @@ fn unpack_frame_into_file(
             .len(raw_range.len())
             .map_mut(file)
     }
-    .map_err(|error| format!("mapping the content: {error}"))?;
+    .map_err(FrameError::Write)?;
     // A process forked meanwhile (the app forks while native code is
     // unpacked ahead of its import) must not inherit this writable mapping:
     // it would outlive the unpacking there, and the file could then never
     // be sealed against writes (F_ADD_SEALS fails with EBUSY while any
     // process maps it writably).
     map.advise(memmap2::Advice::DontFork)
-        .map_err(|error| format!("keeping the mapping out of forks: {error}"))?;
-    let written = decoder.decode_all(frame, &mut map)?;
-    if written != raw_range.len() {
-        return Err(format!(
-            "the frame decompressed to {written} bytes, expected {}",
-            raw_range.len()
-        ));
-    }
-    Ok(())
+        .map_err(FrameError::Write)?;
+    let written = decoder
+        .decode_all(frame, &mut map)
+        .map_err(FrameError::decode)?;
+    check_frame_len(written, raw_range)
 }

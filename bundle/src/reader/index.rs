@@ -48,6 +48,8 @@ fn check_header(data: &[u8]) -> Result<(Header, u64, u64), BundleError> {
     if crate::format::header_checksum(header_bytes) != stored_header_checksum {
         return Err(BundleError::ChecksumMismatch {
             what: "header".into(),
+            offset: 0,
+            len: HEADER_CHECKSUMMED_LEN as u64,
         });
     }
     let header = Header::decode(header_bytes).map_err(|problem| match problem {
@@ -145,6 +147,8 @@ impl<'a> Bundle<'a> {
         if xxh3_64(tables) != header.tables_checksum {
             return Err(BundleError::ChecksumMismatch {
                 what: "tables".into(),
+                offset: header.tables_offset,
+                len: header.tables_len,
             });
         }
         let blob_data = data
@@ -263,10 +267,11 @@ impl<'a> Bundle<'a> {
             }
         };
         if index >= count {
-            return Err(corrupt(format!(
-                "{}: {what} index {index} is out of range (there are {count})",
-                context()
-            )));
+            return Err(within(context())(BundleError::IndexOutOfRange {
+                what,
+                index,
+                count,
+            }));
         }
         if record.table == PREFETCH_MODULE {
             let module = self.module(index).map_err(within(context()))?;
@@ -306,13 +311,12 @@ impl<'a> Bundle<'a> {
         start
             .checked_add(string.len as usize)
             .and_then(|end| self.strings.get(start..end))
-            .ok_or_else(|| {
-                corrupt(format!(
-                    "string at {} with length {} lies outside the {}-byte string table",
-                    string.offset,
-                    string.len,
-                    self.strings.len()
-                ))
+            .ok_or(BundleError::OutOfRange {
+                what: "string",
+                region: "string table",
+                offset: u64::from(string.offset),
+                len: u64::from(string.len),
+                region_len: self.strings.len() as u64,
             })
     }
 
@@ -363,11 +367,10 @@ impl<'a> Bundle<'a> {
                 self.blob_table
                     .get(start..start.checked_add(BLOB_RECORD_LEN)?)
             })
-            .ok_or_else(|| {
-                corrupt(format!(
-                    "blob index {index} is out of range (there are {} blobs)",
-                    self.blob_count()
-                ))
+            .ok_or(BundleError::IndexOutOfRange {
+                what: "blob",
+                index: index as usize,
+                count: self.blob_count(),
             })?;
         let record = BlobRecord::decode(bytes)
             .ok_or_else(|| corrupt(format!("blob record {index}: padding is not zero")))?;
@@ -403,12 +406,7 @@ impl<'a> Bundle<'a> {
         let end = blob.offset.checked_add(u64::from(blob.stored_len));
         let inside = matches!(end, Some(end) if end <= self.data.len() as u64);
         if !inside {
-            return Err(corrupt(format!(
-                "blob at data offset {} with length {} lies outside the {}-byte data region",
-                blob.offset,
-                blob.stored_len,
-                self.data.len()
-            )));
+            return Err(self.outside_data(blob));
         }
         match blob.codec {
             Codec::Stored if blob.raw_len != blob.stored_len => Err(corrupt(format!(
@@ -425,6 +423,16 @@ impl<'a> Bundle<'a> {
                 )))
             }
             _ => Ok(()),
+        }
+    }
+
+    pub(super) fn outside_data(&self, blob: &BlobRef) -> BundleError {
+        BundleError::OutOfRange {
+            what: "blob",
+            region: "data region",
+            offset: blob.offset,
+            len: u64::from(blob.stored_len),
+            region_len: self.data.len() as u64,
         }
     }
 

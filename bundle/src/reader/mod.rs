@@ -125,11 +125,11 @@ fn dictionary_in_dictionary() -> BundleError {
     corrupt("the dictionary is itself compressed with the dictionary")
 }
 
-/// Prefixes a `Corrupt` message with where the problem was found.
-fn within(context: impl fmt::Display) -> impl FnOnce(BundleError) -> BundleError {
-    move |error| match error {
-        BundleError::Corrupt(message) => BundleError::Corrupt(format!("{context}: {message}")),
-        other => other,
+/// Says in which part of the bundle `error` was found.
+fn within(place: impl fmt::Display) -> impl FnOnce(BundleError) -> BundleError {
+    move |error| BundleError::Within {
+        place: place.to_string(),
+        source: Box::new(error),
     }
 }
 
