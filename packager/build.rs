@@ -178,18 +178,8 @@ fn build_stub(workspace: &Path, out: &Path) {
         .max(4096);
     // With content checksums, a damaged copy fails to unpack instead of
     // running damaged machine code.
-    let mut compressor = zstd::bulk::Compressor::new(19).expect("zstd compressor");
-    compressor
-        .include_checksum(true)
-        .expect("zstd content checksums");
-    let mut compressed = Vec::new();
-    for part in stub.chunks(frame_len) {
-        compressed.extend(
-            compressor
-                .compress(part)
-                .expect("compress the runtime stub"),
-        );
-    }
+    let compressed = freeze_bundle::compress_frames(&stub, frame_len, 19, true)
+        .expect("compress the runtime stub");
     fs::write(out.join("freeze-stub.zst"), compressed).expect("write the compressed stub");
 }
 
@@ -255,7 +245,7 @@ fn build_stdlib_archive(workspace: &Path, out: &Path) {
     )
     .expect("parse stdlib manifest");
 
-    let magic = hex4(&manifest.magic);
+    let magic = freeze_bundle::python_magic_from_hex(&manifest.magic);
     let mut writer = BundleWriter::new(magic);
     let read = |name: &str| fs::read(work.join("blobs").join(name)).expect("read compiled blob");
     let mut imports = serde_json::Map::new();
@@ -427,12 +417,4 @@ fn add_lib_dynload(
             )
             .unwrap_or_else(|e| panic!("library {}: {e}", lib.needed));
     }
-}
-
-fn hex4(s: &str) -> [u8; 4] {
-    let mut out = [0u8; 4];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(s.get(2 * i..2 * i + 2).unwrap_or("00"), 16).unwrap_or(0);
-    }
-    out
 }

@@ -6,7 +6,8 @@
 use crate::elf::{find_in_elf, find_runtime_in_elf, find_section_in_file, SectionSpan};
 use crate::error::{BundleError, ElfError};
 use crate::format::{
-    u32_at, u64_at, BlobRecord, BLOB_RECORD_LEN, FILE_RECORD_LEN, HEADER_LEN, MODULE_RECORD_LEN,
+    header_at, u32_at, u64_at, BlobRecord, BLOB_RECORD_CHECKSUM_AT, BLOB_RECORD_LEN,
+    FILE_RECORD_LEN, HEADER_LEN, MODULE_RECORD_LEN,
 };
 use crate::reader::{BlobSink, Bundle, FileEntry, ModuleEntry, StoredBytes};
 
@@ -296,11 +297,16 @@ pub fn repair_checksums(bytes: &[u8]) -> Vec<u8> {
     }
     let field_u32 = |at| u32_at(bytes, at).unwrap_or(0) as usize;
     let field_u64 = |at| u64_at(bytes, at).and_then(|v| usize::try_from(v).ok());
-    let (module_count, file_count) = (field_u32(32), field_u32(36));
-    let blob_count = field_u32(40);
-    if let (Some(tables_offset), Some(tables_len), Some(data_offset)) =
-        (field_u64(48), field_u64(56), field_u64(64))
-    {
+    let (module_count, file_count) = (
+        field_u32(header_at::MODULE_COUNT),
+        field_u32(header_at::FILE_COUNT),
+    );
+    let blob_count = field_u32(header_at::BLOB_COUNT);
+    if let (Some(tables_offset), Some(tables_len), Some(data_offset)) = (
+        field_u64(header_at::TABLES_OFFSET),
+        field_u64(header_at::TABLES_LEN),
+        field_u64(header_at::DATA_OFFSET),
+    ) {
         let blob_table = module_count
             .checked_mul(MODULE_RECORD_LEN)
             .and_then(|len| len.checked_add(file_count.checked_mul(FILE_RECORD_LEN)?))
@@ -328,7 +334,11 @@ pub fn repair_checksums(bytes: &[u8]) -> Vec<u8> {
                     });
                 if let Some(stored) = stored {
                     let checksum = xxhash_rust::xxh3::xxh3_64(stored);
-                    put(&mut out, record_at + 16, &checksum.to_le_bytes());
+                    put(
+                        &mut out,
+                        record_at + BLOB_RECORD_CHECKSUM_AT,
+                        &checksum.to_le_bytes(),
+                    );
                 }
             }
         }
@@ -337,10 +347,14 @@ pub fn repair_checksums(bytes: &[u8]) -> Vec<u8> {
             .and_then(|end| out.get(tables_offset..end));
         if let Some(tables) = tables {
             let checksum = xxhash_rust::xxh3::xxh3_64(tables);
-            put(&mut out, 80, &checksum.to_le_bytes());
+            put(
+                &mut out,
+                header_at::TABLES_CHECKSUM,
+                &checksum.to_le_bytes(),
+            );
         }
     }
     let checksum = crate::format::header_checksum(&out);
-    put(&mut out, 88, &checksum.to_le_bytes());
+    put(&mut out, header_at::CHECKSUM, &checksum.to_le_bytes());
     out
 }

@@ -681,10 +681,7 @@ fn compress_with(
     let raw_len = fit_u32(raw.len(), || format!("a blob of {} bytes", raw.len()))?;
     // Large contents (shared libraries) become a run of independent frames,
     // so the runtime can decompress them on several cores at once.
-    let mut compressed = Vec::new();
-    for chunk in raw.chunks(frame_len(raw.len())) {
-        compressed.extend_from_slice(&compressor.compress(chunk).map_err(BundleError::Compress)?);
-    }
+    let mut compressed = compress_frames_with(compressor, raw, frame_len(raw.len()))?;
     if compressed.len() < raw.len() {
         compressed.shrink_to_fit();
         Ok(StoredBlob {
@@ -699,6 +696,39 @@ fn compress_with(
             bytes: raw.to_vec(),
         })
     }
+}
+
+/// `raw` as independent zstd frames of `frame_len` raw bytes each (the last
+/// may be shorter), compressed with `compressor`.
+fn compress_frames_with(
+    compressor: &mut zstd::bulk::Compressor<'_>,
+    raw: &[u8],
+    frame_len: usize,
+) -> Result<Vec<u8>, BundleError> {
+    let mut compressed = Vec::new();
+    for chunk in raw.chunks(frame_len.max(1)) {
+        compressed.extend_from_slice(&compressor.compress(chunk).map_err(BundleError::Compress)?);
+    }
+    Ok(compressed)
+}
+
+/// `raw` as independent zstd frames of `frame_len` raw bytes each (the last
+/// may be shorter) at `level`, each recording its content size and, with
+/// `content_checksums`, a checksum of its content: what
+/// [`crate::unpack_frames_to_file`] unpacks (the compressed runtime of
+/// `--compress-runtime` executables, which has no xxh3 of its own). Unlike
+/// [`compress`], never kept uncompressed.
+pub fn compress_frames(
+    raw: &[u8],
+    frame_len: usize,
+    level: i32,
+    content_checksums: bool,
+) -> Result<Vec<u8>, BundleError> {
+    let mut compressor = new_compressor(Compression::plain(level))?;
+    compressor
+        .set_parameter(zstd::zstd_safe::CParameter::ChecksumFlag(content_checksums))
+        .map_err(BundleError::Compress)?;
+    compress_frames_with(&mut compressor, raw, frame_len)
 }
 
 /// Compresses `raw` with zstd at `level`, or keeps it uncompressed when that

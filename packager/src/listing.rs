@@ -159,7 +159,7 @@ pub fn list_frozen(exe: &Path, as_json: bool, by_package: bool) -> Result<()> {
         let doc = json!({
             "executable": exe.display().to_string(),
             "format_version": bundle.format_version(),
-            "python_magic": freeze_runtime::magic_hex(bundle.python_magic()),
+            "python_magic": freeze_bundle::python_magic_hex(bundle.python_magic()),
             "main": main_json,
             "bundle_size": payload.len(),
             "compressed_runtime_size": runtime.map(|r| r.len),

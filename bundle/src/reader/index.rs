@@ -9,11 +9,11 @@ use super::{
 };
 use crate::error::BundleError;
 use crate::format::{
-    check_module_name, check_relative_path, u16_at, u64_at, BlobRecord, BlobRef, Codec, FileKind,
-    FileRecord, Header, HeaderProblem, MainMode, ModuleKind, ModuleRecord, PrefetchRecord, StrRef,
-    BLOB_RECORD_LEN, FILE_RECORD_LEN, FORMAT_VERSION, HEADER_CHECKSUMMED_LEN, HEADER_LEN, MAGIC,
-    MAX_ZSTD_EXPANSION, MODULE_RECORD_LEN, NO_BLOB, PREFETCH_FILE, PREFETCH_MODULE,
-    PREFETCH_RECORD_LEN,
+    check_module_name, check_relative_path, header_at, u16_at, u64_at, BlobRecord, BlobRef, Codec,
+    FileKind, FileRecord, Header, HeaderProblem, MainMode, ModuleKind, ModuleRecord,
+    PrefetchRecord, StrRef, BLOB_RECORD_LEN, FILE_RECORD_LEN, FORMAT_VERSION,
+    HEADER_CHECKSUMMED_LEN, HEADER_LEN, MAGIC, MAX_ZSTD_EXPANSION, MODULE_RECORD_LEN, NO_BLOB,
+    PREFETCH_FILE, PREFETCH_MODULE, PREFETCH_RECORD_LEN,
 };
 /// The header at the start of `data`, with the ends of the tables and data
 /// regions it gives, after the checks that need no more than the header.
@@ -31,14 +31,14 @@ fn check_header(data: &[u8]) -> Result<(Header, u64, u64), BundleError> {
 
     // The version comes before any other field: another version's header
     // may differ, so its lengths and checksums mean nothing to this build.
-    let format_version = u16_at(header_bytes, 8).unwrap_or(0);
+    let format_version = u16_at(header_bytes, header_at::FORMAT_VERSION).unwrap_or(0);
     if format_version != FORMAT_VERSION {
         return Err(BundleError::UnsupportedVersion {
             found: format_version,
             supported: FORMAT_VERSION,
         });
     }
-    let header_len = u16_at(header_bytes, 10).unwrap_or(0);
+    let header_len = u16_at(header_bytes, header_at::HEADER_LEN).unwrap_or(0);
     if usize::from(header_len) != HEADER_LEN {
         return Err(corrupt(format!(
                 "header length is {header_len}, version {FORMAT_VERSION} headers are {HEADER_LEN} bytes"
