@@ -85,6 +85,34 @@ fn check_header(data: &[u8]) -> Result<(Header, u64, u64), BundleError> {
     Ok((header, tables_end, data_end))
 }
 
+/// Record `index` of `table`, whose records of `what` are `len` bytes each.
+fn record_bytes<'t>(
+    table: &'t [u8],
+    len: usize,
+    what: &'static str,
+    index: usize,
+) -> Result<&'t [u8], BundleError> {
+    index
+        .checked_mul(len)
+        .and_then(|start| table.get(start..start.checked_add(len)?))
+        .ok_or(BundleError::IndexOutOfRange {
+            what,
+            index,
+            count: table.len() / len,
+        })
+}
+
+/// The index in `0..count` of the record whose key is `wanted`, in a table
+/// sorted by `key`.
+fn find_sorted<'k>(
+    count: usize,
+    wanted: &[u8],
+    key: impl Fn(usize) -> Result<&'k [u8], BundleError>,
+) -> Result<Option<usize>, BundleError> {
+    let index = partition_point(0, count, |i| Ok(key(i)? < wanted))?;
+    Ok((index < count && key(index)? == wanted).then_some(index))
+}
+
 impl<'a> Bundle<'a> {
     /// How many bytes the bundle starting with `prefix` (at least its
     /// header) says it has, header included, after checking the magic, the
@@ -327,33 +355,13 @@ impl<'a> Bundle<'a> {
     }
 
     fn module_record(&self, index: usize) -> Result<ModuleRecord, BundleError> {
-        let bytes = index
-            .checked_mul(MODULE_RECORD_LEN)
-            .and_then(|start| {
-                self.module_table
-                    .get(start..start.checked_add(MODULE_RECORD_LEN)?)
-            })
-            .ok_or(BundleError::IndexOutOfRange {
-                what: "module",
-                index,
-                count: self.module_count(),
-            })?;
+        let bytes = record_bytes(self.module_table, MODULE_RECORD_LEN, "module", index)?;
         ModuleRecord::decode(bytes)
             .ok_or_else(|| corrupt(format!("module record {index}: padding is not zero")))
     }
 
     fn file_record(&self, index: usize) -> Result<FileRecord, BundleError> {
-        let bytes = index
-            .checked_mul(FILE_RECORD_LEN)
-            .and_then(|start| {
-                self.file_table
-                    .get(start..start.checked_add(FILE_RECORD_LEN)?)
-            })
-            .ok_or(BundleError::IndexOutOfRange {
-                what: "file",
-                index,
-                count: self.file_count(),
-            })?;
+        let bytes = record_bytes(self.file_table, FILE_RECORD_LEN, "file", index)?;
         FileRecord::decode(bytes)
             .ok_or_else(|| corrupt(format!("file record {index}: padding is not zero")))
     }
@@ -361,17 +369,7 @@ impl<'a> Bundle<'a> {
     /// Resolves a blob index from a record, checking the blob record itself
     /// (codec known, bytes inside the data region, plausible lengths).
     fn blob_ref(&self, index: u32) -> Result<BlobRef, BundleError> {
-        let bytes = (index as usize)
-            .checked_mul(BLOB_RECORD_LEN)
-            .and_then(|start| {
-                self.blob_table
-                    .get(start..start.checked_add(BLOB_RECORD_LEN)?)
-            })
-            .ok_or(BundleError::IndexOutOfRange {
-                what: "blob",
-                index: index as usize,
-                count: self.blob_count(),
-            })?;
+        let bytes = record_bytes(self.blob_table, BLOB_RECORD_LEN, "blob", index as usize)?;
         let record = BlobRecord::decode(bytes)
             .ok_or_else(|| corrupt(format!("blob record {index}: padding is not zero")))?;
         let codec = Codec::from_u8(record.codec).ok_or_else(|| {
@@ -487,14 +485,11 @@ impl<'a> Bundle<'a> {
 
     /// Binary search by name: O(log n) record reads, no allocation.
     pub fn find_module(&self, name: &str) -> Result<Option<ModuleEntry<'a>>, BundleError> {
-        let wanted = name.as_bytes();
-        let count = self.module_count();
-        let index = partition_point(0, count, |i| Ok(self.module_name_bytes(i)? < wanted))?;
-        if index < count && self.module_name_bytes(index)? == wanted {
-            self.module(index).map(Some)
-        } else {
-            Ok(None)
-        }
+        find_sorted(self.module_count(), name.as_bytes(), |i| {
+            self.module_name_bytes(i)
+        })?
+        .map(|index| self.module(index))
+        .transpose()
     }
 
     /// Direct children of `package` (`package.x` but not `package.x.y`), in
@@ -583,14 +578,11 @@ impl<'a> Bundle<'a> {
 
     /// Binary search by path: O(log n) record reads, no allocation.
     pub fn find_file(&self, path: &str) -> Result<Option<FileEntry<'a>>, BundleError> {
-        let wanted = path.as_bytes();
-        let count = self.file_count();
-        let index = partition_point(0, count, |i| Ok(self.file_path_bytes(i)? < wanted))?;
-        if index < count && self.file_path_bytes(index)? == wanted {
-            self.file(index).map(Some)
-        } else {
-            Ok(None)
-        }
+        find_sorted(self.file_count(), path.as_bytes(), |i| {
+            self.file_path_bytes(i)
+        })?
+        .map(|index| self.file(index))
+        .transpose()
     }
 
     /// Every file whose path starts with `dir/`, at any depth, in path order;
