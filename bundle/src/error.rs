@@ -49,12 +49,15 @@ pub enum BundleError {
 
     /// A problem found in one part of the bundle (a record, a blob, the
     /// dictionary): which part, and the problem, which
-    /// [`BundleError::problem`] gives whatever the depth.
-    #[error("{place}: {source}")]
+    /// [`BundleError::problem`] gives whatever the depth. The problem is
+    /// not this error's `source()`: it is the same failure, located, and its
+    /// message is already part of this one's (a chain would print it twice
+    /// at every level). The problem's own cause, if it has one (zstd's
+    /// error, say), is the problem's `source()`.
+    #[error("{place}: {problem}")]
     Within {
         place: String,
-        #[source]
-        source: Box<BundleError>,
+        problem: Box<BundleError>,
     },
 
     /// A caller asked for a record past the end of its table.
@@ -130,7 +133,7 @@ impl BundleError {
     /// ([`BundleError::Within`]): what a caller matches on.
     pub fn problem(&self) -> &BundleError {
         match self {
-            BundleError::Within { source, .. } => source.problem(),
+            BundleError::Within { problem, .. } => problem.problem(),
             other => other,
         }
     }

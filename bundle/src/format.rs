@@ -47,7 +47,7 @@ pub(crate) mod header_at {
     pub const FORMAT_VERSION: usize = MAGIC.len();
     pub const HEADER_LEN: usize = FORMAT_VERSION + U16;
     const PYTHON_MAGIC: usize = HEADER_LEN + U16;
-    pub const DICTIONARY: usize = PYTHON_MAGIC + 4;
+    const DICTIONARY: usize = PYTHON_MAGIC + 4;
     /// The main mode's byte, then three bytes of padding.
     const MAIN_MODE: usize = DICTIONARY + U32;
     const MAIN_NAME: usize = MAIN_MODE + 4;
@@ -796,7 +796,6 @@ mod tests {
             [
                 header_at::FORMAT_VERSION,
                 header_at::HEADER_LEN,
-                header_at::DICTIONARY,
                 header_at::MODULE_COUNT,
                 header_at::FILE_COUNT,
                 header_at::BLOB_COUNT,
@@ -806,7 +805,7 @@ mod tests {
                 header_at::TABLES_CHECKSUM,
                 header_at::CHECKSUM,
             ],
-            [8, 10, 16, 32, 36, 40, 48, 56, 64, 80, 88]
+            [8, 10, 32, 36, 40, 48, 56, 64, 80, 88]
         );
         assert_eq!((HEADER_CHECKSUMMED_LEN, HEADER_LEN), (88, 96));
     }

@@ -129,7 +129,7 @@ fn dictionary_in_dictionary() -> BundleError {
 fn within(place: impl fmt::Display) -> impl FnOnce(BundleError) -> BundleError {
     move |error| BundleError::Within {
         place: place.to_string(),
-        source: Box::new(error),
+        problem: Box::new(error),
     }
 }
 
