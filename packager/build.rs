@@ -14,6 +14,7 @@
 //! Also exports the embedded CPython's API from `freeze` itself (it boots
 //! the same interpreter to compile apps).
 
+use std::collections::BTreeMap;
 use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,10 @@ use serde::Deserialize;
 #[path = "src/elfdeps.rs"]
 #[allow(dead_code)]
 mod elfdeps;
+#[path = "src/embedded/module_imports.rs"]
+mod module_imports;
+
+use module_imports::ModuleImports;
 
 /// lib-dynload modules that only serve CPython's own test suite.
 const TEST_EXTENSIONS: &[&str] = &[
@@ -178,18 +183,8 @@ fn build_stub(workspace: &Path, out: &Path) {
         .max(4096);
     // With content checksums, a damaged copy fails to unpack instead of
     // running damaged machine code.
-    let mut compressor = zstd::bulk::Compressor::new(19).expect("zstd compressor");
-    compressor
-        .include_checksum(true)
-        .expect("zstd content checksums");
-    let mut compressed = Vec::new();
-    for part in stub.chunks(frame_len) {
-        compressed.extend(
-            compressor
-                .compress(part)
-                .expect("compress the runtime stub"),
-        );
-    }
+    let compressed = freeze_bundle::compress_frames(&stub, frame_len, 19, true)
+        .expect("compress the runtime stub");
     fs::write(out.join("freeze-stub.zst"), compressed).expect("write the compressed stub");
 }
 
@@ -208,12 +203,8 @@ struct ManifestModule {
     path: String,
     code: String,
     source: String,
-    imports: serde_json::Value,
-    dynamic: serde_json::Value,
-    main_imports: serde_json::Value,
-    main_dynamic: serde_json::Value,
-    eager_imports: serde_json::Value,
-    main_eager_imports: serde_json::Value,
+    #[serde(flatten)]
+    imports: ModuleImports,
 }
 
 #[derive(Deserialize)]
@@ -255,11 +246,11 @@ fn build_stdlib_archive(workspace: &Path, out: &Path) {
     )
     .expect("parse stdlib manifest");
 
-    let magic = hex4(&manifest.magic);
+    let magic = freeze_bundle::python_magic_from_hex(&manifest.magic);
     let mut writer = BundleWriter::new(magic);
     let read = |name: &str| fs::read(work.join("blobs").join(name)).expect("read compiled blob");
-    let mut imports = serde_json::Map::new();
-    for m in &manifest.modules {
+    let mut imports = BTreeMap::new();
+    for m in manifest.modules {
         let kind = match m.kind.as_str() {
             "package" => ModuleKind::Package,
             _ => ModuleKind::Module,
@@ -283,31 +274,16 @@ fn build_stdlib_archive(workspace: &Path, out: &Path) {
                 Some(Blob::Raw(read(&m.source))),
             )
             .unwrap_or_else(|e| panic!("stdlib module {}: {e}", m.name));
-        imports.insert(
-            m.name.clone(),
-            serde_json::json!({
-                "imports": m.imports,
-                "dynamic": m.dynamic,
-                "main_imports": m.main_imports,
-                "main_dynamic": m.main_dynamic,
-                "eager_imports": m.eager_imports,
-                "main_eager_imports": m.main_eager_imports,
-            }),
-        );
+        imports.insert(m.name, m.imports);
     }
     let mut needed = serde_json::Map::new();
     add_lib_dynload(&mut writer, &mut imports, &mut needed);
     for (module, extra) in IMPLICIT_IMPORTS {
         // Builtin modules have no entry of their own yet.
-        let entry = imports
-            .entry(module.to_string())
-            .or_insert_with(|| serde_json::json!({"imports": [], "dynamic": []}));
-        if let Some(list) = entry.get_mut("imports").and_then(|l| l.as_array_mut()) {
-            for name in *extra {
-                let item = serde_json::json!([name, 0, null]);
-                if !list.contains(&item) {
-                    list.push(item);
-                }
+        let list = &mut imports.entry(module.to_string()).or_default().imports;
+        for import in implicit_imports(extra) {
+            if !list.contains(&import) {
+                list.push(import);
             }
         }
     }
@@ -334,9 +310,17 @@ fn build_stdlib_archive(workspace: &Path, out: &Path) {
 /// libmpdec, libffi, ...), all taken from the build machine's CPython.
 /// `needed` gets the `DT_NEEDED` list of each extension (by module name)
 /// and library (by archive path), so freezing need not unpack them to ask.
+/// `extra`, names from [`IMPLICIT_IMPORTS`], as absolute imports.
+fn implicit_imports(extra: &[&str]) -> Vec<module_imports::Import> {
+    extra
+        .iter()
+        .map(|name| (name.to_string(), 0, None))
+        .collect()
+}
+
 fn add_lib_dynload(
     writer: &mut BundleWriter,
-    imports: &mut serde_json::Map<String, serde_json::Value>,
+    imports: &mut BTreeMap<String, ModuleImports>,
     needed: &mut serde_json::Map<String, serde_json::Value>,
 ) {
     let needed_of = |bytes: &[u8]| {
@@ -382,18 +366,17 @@ fn add_lib_dynload(
                 None,
             )
             .unwrap_or_else(|e| panic!("extension {module}: {e}"));
-        let implicit: Vec<serde_json::Value> = IMPLICIT_IMPORTS
+        let implicit = IMPLICIT_IMPORTS
             .iter()
             .find(|(m, _)| *m == module)
-            .map(|(_, deps)| {
-                deps.iter()
-                    .map(|d| serde_json::json!([d, 0, null]))
-                    .collect()
-            })
+            .map(|(_, deps)| implicit_imports(deps))
             .unwrap_or_default();
         imports.insert(
             module,
-            serde_json::json!({"imports": implicit, "dynamic": []}),
+            ModuleImports {
+                imports: implicit,
+                ..ModuleImports::default()
+            },
         );
     }
     // Dotted names in an extension's strings that are modules of the
@@ -403,12 +386,12 @@ fn add_lib_dynload(
     // of those from C are listed in IMPLICIT_IMPORTS instead.
     for (module, names) in native_names {
         let own = format!("{module}.");
-        let found: Vec<&String> = names
-            .iter()
+        let found: Vec<String> = names
+            .into_iter()
             .filter(|n| n.contains('.') && !n.starts_with(&own) && imports.contains_key(n.as_str()))
             .collect();
         if let Some(entry) = imports.get_mut(&module) {
-            entry["native"] = serde_json::json!(found);
+            entry.native = found;
         }
     }
     for (name, who) in &closure.missing {
@@ -427,12 +410,4 @@ fn add_lib_dynload(
             )
             .unwrap_or_else(|e| panic!("library {}: {e}", lib.needed));
     }
-}
-
-fn hex4(s: &str) -> [u8; 4] {
-    let mut out = [0u8; 4];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(s.get(2 * i..2 * i + 2).unwrap_or("00"), 16).unwrap_or(0);
-    }
-    out
 }

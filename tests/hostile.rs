@@ -549,7 +549,7 @@ fn damaged_start_up_and_main_modules_are_the_damaged_bundle_error() {
             let payload = freeze_bundle::find_in_elf(&bytes).unwrap().unwrap();
             let bundle = freeze_bundle::Bundle::parse(payload).unwrap();
             let code = bundle.find_module(module).unwrap().unwrap().code.unwrap();
-            let span = bundle.stored_span(&code).unwrap();
+            let span = bundle.stored_span(&code).unwrap().bytes;
             let offset = span.as_ptr() as usize - bytes.as_ptr() as usize + span.len() / 2;
             (offset, code.offset)
         };

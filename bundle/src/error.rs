@@ -25,11 +25,40 @@ pub enum BundleError {
 
     /// Stored bytes do not hash to their recorded checksum.
     #[error("checksum mismatch in the {what}, the data is damaged")]
-    ChecksumMismatch { what: String },
+    ChecksumMismatch {
+        what: String,
+        /// Where the checksummed bytes start, from the start of the bundle.
+        offset: u64,
+        len: u64,
+    },
 
-    /// The structure is inconsistent (bad offsets, unknown kinds, unsorted records, ...).
+    /// A string or blob a record points at lies outside its region.
+    #[error("{what} at {region} offset {offset} with length {len} lies outside the {region_len}-byte {region}")]
+    OutOfRange {
+        what: &'static str,
+        region: &'static str,
+        offset: u64,
+        len: u64,
+        region_len: u64,
+    },
+
+    /// The structure is inconsistent (unknown kinds, non-zero padding,
+    /// unsorted records, regions out of place, ...).
     #[error("corrupt: {0}")]
     Corrupt(String),
+
+    /// A problem found in one part of the bundle (a record, a blob, the
+    /// dictionary): which part, and the problem, which
+    /// [`BundleError::problem`] gives whatever the depth. The problem is
+    /// not this error's `source()`: it is the same failure, located, and its
+    /// message is already part of this one's (a chain would print it twice
+    /// at every level). The problem's own cause, if it has one (zstd's
+    /// error, say), is the problem's `source()`.
+    #[error("{place}: {problem}")]
+    Within {
+        place: String,
+        problem: Box<BundleError>,
+    },
 
     /// A caller asked for a record past the end of its table.
     #[error("{what} index {index} is out of range (there are {count})")]
@@ -43,9 +72,28 @@ pub enum BundleError {
     #[error("cannot decompress blob at data offset {offset}: {reason}")]
     Decompress { offset: u64, reason: String },
 
+    /// zstd refused a frame of a blob, or its content did not fit the
+    /// frame's recorded size.
+    #[error("cannot decompress blob at data offset {offset}: {source} (decoding from stored byte {from})")]
+    Frame {
+        offset: u64,
+        /// Where the frames being decoded start, from the start of the blob.
+        from: usize,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The content of a blob could not be handed to its destination.
+    #[error("cannot write the content of the blob at data offset {offset}: {source}")]
+    Write {
+        offset: u64,
+        #[source]
+        source: std::io::Error,
+    },
+
     /// Compressing a blob failed while writing.
     #[error("cannot compress a blob: {0}")]
-    Compress(String),
+    Compress(#[source] std::io::Error),
 
     /// A module name is not a dotted Python name.
     #[error("invalid module name {name:?}: {reason}")]
@@ -78,6 +126,17 @@ pub enum BundleError {
     /// A size or count does not fit the format's integer fields.
     #[error("{what} is too large for the bundle format ({size} > {max})")]
     TooLarge { what: String, size: u64, max: u64 },
+}
+
+impl BundleError {
+    /// The problem itself, without the parts of the bundle it was found in
+    /// ([`BundleError::Within`]): what a caller matches on.
+    pub fn problem(&self) -> &BundleError {
+        match self {
+            BundleError::Within { problem, .. } => problem.problem(),
+            other => other,
+        }
+    }
 }
 
 /// Everything that can go wrong locating or embedding a bundle in an ELF file.

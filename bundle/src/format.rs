@@ -28,9 +28,74 @@ pub const LOADED_FROM_ENV: &str = "FREEZE_LOADED_FROM";
 pub const STATUS_UNUSABLE: i32 = 2;
 
 /// Bytes of a bundle's header: all [`crate::Bundle::declared_len`] needs.
-pub const HEADER_LEN: usize = 96;
+pub const HEADER_LEN: usize = header_at::CHECKSUM + U64;
 /// The header checksum covers every header byte before the checksum itself.
-pub(crate) const HEADER_CHECKSUMMED_LEN: usize = 88;
+pub(crate) const HEADER_CHECKSUMMED_LEN: usize = header_at::CHECKSUM;
+
+const U16: usize = std::mem::size_of::<u16>();
+const U32: usize = std::mem::size_of::<u32>();
+const U64: usize = std::mem::size_of::<u64>();
+const STR_REF: usize = 2 * U32;
+
+/// Where each header field starts, in the order [`Header::encode`] writes
+/// them: for readers of single fields that cannot decode the whole header
+/// (the version check before anything else, `repair_checksums` on mutated
+/// bytes).
+pub(crate) mod header_at {
+    use super::{MAGIC, STR_REF, U16, U32, U64};
+
+    pub const FORMAT_VERSION: usize = MAGIC.len();
+    pub const HEADER_LEN: usize = FORMAT_VERSION + U16;
+    const PYTHON_MAGIC: usize = HEADER_LEN + U16;
+    const DICTIONARY: usize = PYTHON_MAGIC + 4;
+    /// The main mode's byte, then three bytes of padding.
+    const MAIN_MODE: usize = DICTIONARY + U32;
+    const MAIN_NAME: usize = MAIN_MODE + 4;
+    pub const MODULE_COUNT: usize = MAIN_NAME + STR_REF;
+    pub const FILE_COUNT: usize = MODULE_COUNT + U32;
+    pub const BLOB_COUNT: usize = FILE_COUNT + U32;
+    const PREFETCH_COUNT: usize = BLOB_COUNT + U32;
+    pub const TABLES_OFFSET: usize = PREFETCH_COUNT + U32;
+    pub const TABLES_LEN: usize = TABLES_OFFSET + U64;
+    pub const DATA_OFFSET: usize = TABLES_LEN + U64;
+    const DATA_LEN: usize = DATA_OFFSET + U64;
+    pub const TABLES_CHECKSUM: usize = DATA_LEN + U64;
+    pub const CHECKSUM: usize = TABLES_CHECKSUM + U64;
+}
+
+/// CPython's bytecode magic from its lowercase hex spelling (`a70d0d0a`,
+/// what `importlib.util.MAGIC_NUMBER.hex()` gives): the embedded
+/// interpreter's, recorded by the runtime's build and by the stdlib
+/// archive's. Usable in constants, where anything but eight lowercase hex
+/// digits fails the build.
+pub const fn python_magic_from_hex(hex: &str) -> [u8; 4] {
+    const fn digit(c: u8) -> u8 {
+        match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            _ => panic!("a Python magic number must be lowercase hex"),
+        }
+    }
+    let hex = hex.as_bytes();
+    assert!(hex.len() == 8, "a Python magic number is eight hex digits");
+    let mut out = [0u8; 4];
+    let mut i = 0;
+    while i < 4 {
+        out[i] = digit(hex[2 * i]) * 16 + digit(hex[2 * i + 1]);
+        i += 1;
+    }
+    out
+}
+
+/// A bytecode magic as lowercase hex (`a70d0d0a`), as messages and
+/// `--list-frozen` show it: the inverse of [`python_magic_from_hex`].
+pub fn python_magic_hex(magic: [u8; 4]) -> String {
+    magic.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Where a blob record's checksum lies in the record (see
+/// [`BlobRecord::encode`]): after the offset, stored and raw lengths.
+pub(crate) const BLOB_RECORD_CHECKSUM_AT: usize = U64 + 2 * U32;
 pub(crate) const MODULE_RECORD_LEN: usize = 32;
 pub(crate) const FILE_RECORD_LEN: usize = 32;
 pub(crate) const BLOB_RECORD_LEN: usize = 32;
@@ -224,7 +289,7 @@ impl Codec {
 }
 
 /// Where a blob lives in a bundle's data region, as read from its record.
-/// Pass it to `Bundle::blob` or `Bundle::stored_blob` to get the bytes.
+/// Pass it to `Bundle::blob` or `Bundle::stored_span` to get the bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BlobRef {
     /// Offset of the stored bytes, relative to the data region.
@@ -726,6 +791,23 @@ mod tests {
             xxhash_rust::xxh3::xxh3_64(&bytes[..88])
         );
         assert!(matches!(Header::decode(&bytes), Ok(decoded) if decoded == header));
+        // The offsets single-field readers use, derived from the layout.
+        assert_eq!(
+            [
+                header_at::FORMAT_VERSION,
+                header_at::HEADER_LEN,
+                header_at::MODULE_COUNT,
+                header_at::FILE_COUNT,
+                header_at::BLOB_COUNT,
+                header_at::TABLES_OFFSET,
+                header_at::TABLES_LEN,
+                header_at::DATA_OFFSET,
+                header_at::TABLES_CHECKSUM,
+                header_at::CHECKSUM,
+            ],
+            [8, 10, 32, 36, 40, 48, 56, 64, 80, 88]
+        );
+        assert_eq!((HEADER_CHECKSUMMED_LEN, HEADER_LEN), (88, 96));
     }
 
     #[test]

@@ -6,9 +6,10 @@
 use crate::elf::{find_in_elf, find_runtime_in_elf, find_section_in_file, SectionSpan};
 use crate::error::{BundleError, ElfError};
 use crate::format::{
-    u32_at, u64_at, BlobRecord, BLOB_RECORD_LEN, FILE_RECORD_LEN, HEADER_LEN, MODULE_RECORD_LEN,
+    header_at, u32_at, u64_at, BlobRecord, BLOB_RECORD_CHECKSUM_AT, BLOB_RECORD_LEN,
+    FILE_RECORD_LEN, HEADER_LEN, MODULE_RECORD_LEN,
 };
-use crate::reader::{Bundle, FileEntry, ModuleEntry};
+use crate::reader::{BlobSink, Bundle, FileEntry, ModuleEntry, StoredBytes};
 
 /// How much a successful walk read.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -152,13 +153,13 @@ fn read_module(
         }
     }
     for blob in [module.code, module.source].into_iter().flatten() {
-        let content = bundle.blob(&blob)?;
-        let stored = bundle.stored_blob(&blob)?;
+        let content = bundle.blob(&blob, StoredBytes::InBundle)?;
+        let stored = bundle.stored_span(&blob)?.to_stored_blob()?;
         // A verified blob lies inside the bundle, so its span is known.
-        let span = bundle.stored_span(&blob);
+        let span = bundle.stored_span(&blob)?.bytes;
         if content.len() != blob.raw_len as usize
             || stored.bytes.len() != blob.stored_len as usize
-            || span != Some(&stored.bytes[..])
+            || span != &stored.bytes[..]
         {
             return Err(BundleError::Corrupt(format!(
                 "a blob of module {:?} has the wrong length",
@@ -180,10 +181,10 @@ fn read_file(
     if bundle.find_file(file.path)? != Some(*file) {
         return Err(lookup_mismatch("file", file.path));
     }
-    let content = bundle.blob(&file.data)?;
+    let content = bundle.blob(&file.data, StoredBytes::InBundle)?;
     // The into-a-buffer reader (memory files of native code) must agree.
     let unpacked = std::sync::Mutex::new(vec![0u8; content.len()]);
-    bundle.blob_write_at(&file.data, |at, piece| {
+    let write_at = |at: u64, piece: &[u8]| {
         let mut unpacked = unpacked.lock().unwrap_or_else(|p| p.into_inner());
         let at = at as usize;
         match unpacked.get_mut(at..at + piece.len()) {
@@ -191,10 +192,15 @@ fn read_file(
             None => return Err(std::io::Error::other("a piece past the end")),
         }
         Ok(())
-    })?;
+    };
+    bundle.write_blob(
+        &file.data,
+        StoredBytes::InBundle,
+        BlobSink::Pieces(&write_at),
+    )?;
     if *unpacked.lock().unwrap_or_else(|p| p.into_inner()) != *content {
         return Err(BundleError::Corrupt(format!(
-            "blob and blob_write_at disagree on file {:?}",
+            "blob and write_blob disagree on file {:?}",
             file.path
         )));
     }
@@ -291,11 +297,16 @@ pub fn repair_checksums(bytes: &[u8]) -> Vec<u8> {
     }
     let field_u32 = |at| u32_at(bytes, at).unwrap_or(0) as usize;
     let field_u64 = |at| u64_at(bytes, at).and_then(|v| usize::try_from(v).ok());
-    let (module_count, file_count) = (field_u32(32), field_u32(36));
-    let blob_count = field_u32(40);
-    if let (Some(tables_offset), Some(tables_len), Some(data_offset)) =
-        (field_u64(48), field_u64(56), field_u64(64))
-    {
+    let (module_count, file_count) = (
+        field_u32(header_at::MODULE_COUNT),
+        field_u32(header_at::FILE_COUNT),
+    );
+    let blob_count = field_u32(header_at::BLOB_COUNT);
+    if let (Some(tables_offset), Some(tables_len), Some(data_offset)) = (
+        field_u64(header_at::TABLES_OFFSET),
+        field_u64(header_at::TABLES_LEN),
+        field_u64(header_at::DATA_OFFSET),
+    ) {
         let blob_table = module_count
             .checked_mul(MODULE_RECORD_LEN)
             .and_then(|len| len.checked_add(file_count.checked_mul(FILE_RECORD_LEN)?))
@@ -323,7 +334,11 @@ pub fn repair_checksums(bytes: &[u8]) -> Vec<u8> {
                     });
                 if let Some(stored) = stored {
                     let checksum = xxhash_rust::xxh3::xxh3_64(stored);
-                    put(&mut out, record_at + 16, &checksum.to_le_bytes());
+                    put(
+                        &mut out,
+                        record_at + BLOB_RECORD_CHECKSUM_AT,
+                        &checksum.to_le_bytes(),
+                    );
                 }
             }
         }
@@ -332,10 +347,14 @@ pub fn repair_checksums(bytes: &[u8]) -> Vec<u8> {
             .and_then(|end| out.get(tables_offset..end));
         if let Some(tables) = tables {
             let checksum = xxhash_rust::xxh3::xxh3_64(tables);
-            put(&mut out, 80, &checksum.to_le_bytes());
+            put(
+                &mut out,
+                header_at::TABLES_CHECKSUM,
+                &checksum.to_le_bytes(),
+            );
         }
     }
     let checksum = crate::format::header_checksum(&out);
-    put(&mut out, 88, &checksum.to_le_bytes());
+    put(&mut out, header_at::CHECKSUM, &checksum.to_le_bytes());
     out
 }

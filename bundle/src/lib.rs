@@ -25,16 +25,17 @@ pub use elf::{
 };
 pub use error::{BundleError, ElfError};
 pub use format::{
-    Blob, BlobRef, Codec, FileKind, MainMode, ModuleKind, PrefetchItem, StoredBlob, FORMAT_VERSION,
-    HEADER_LEN, LOADED_FROM_ENV, MAGIC, RUNTIME_MEMFD_NAME, RUNTIME_SECTION_NAME, SECTION_NAME,
-    STATUS_UNUSABLE,
+    python_magic_from_hex, python_magic_hex, Blob, BlobRef, Codec, FileKind, MainMode, ModuleKind,
+    PrefetchItem, StoredBlob, FORMAT_VERSION, HEADER_LEN, LOADED_FROM_ENV, MAGIC,
+    RUNTIME_MEMFD_NAME, RUNTIME_SECTION_NAME, SECTION_NAME, STATUS_UNUSABLE,
 };
 pub use own_exe::{executed_path, own_exe, own_exe_or_report, NoOwnExe, OwnExe};
 pub use reader::{
-    unpack_frames_to_file, Bundle, FileEntry, ModuleEntry, PrefetchEntry, MAX_DECOMPRESS_THREADS,
+    unpack_frames_to_file, BlobSink, Bundle, FileEntry, ModuleEntry, PrefetchEntry, StoredBytes,
+    StoredSpan, MAX_DECOMPRESS_THREADS,
 };
 pub use writer::{
-    compress, compression_key, frame_len, BundleWriter, CompressionCache,
+    compress, compress_frames, compression_key, frame_len, BundleWriter, CompressionCache,
     DEFAULT_COMPRESSION_LEVEL, FRAME_RAW_LEN, SPLIT_RAW_LEN,
 };
 

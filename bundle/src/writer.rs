@@ -332,9 +332,9 @@ impl BundleWriter {
                 let stored = compress_jobs(&content, Compression::plain(dictionary.level), cache)?
                     .pop()
                     .ok_or_else(|| {
-                        BundleError::Compress(
-                            "the dictionary's compression result is missing".into(),
-                        )
+                        BundleError::Compress(std::io::Error::other(
+                            "the dictionary's compression result is missing",
+                        ))
                     })?;
                 Some(Blob::Stored(stored))
             }
@@ -393,7 +393,11 @@ impl BundleWriter {
                 };
                 stored
                     .map(|stored| (stored.codec, stored.raw_len, stored.bytes.as_slice()))
-                    .ok_or_else(|| BundleError::Compress("a compression result is missing".into()))
+                    .ok_or_else(|| {
+                        BundleError::Compress(std::io::Error::other(
+                            "a compression result is missing",
+                        ))
+                    })
             })
             .collect::<Result<Vec<_>, _>>()?;
         let layout = BlobLayout::deduplicate(&stored_slots)?;
@@ -650,11 +654,10 @@ impl Compression<'_> {
 
 fn new_compressor(compression: Compression<'_>) -> Result<zstd::bulk::Compressor<'_>, BundleError> {
     use zstd::zstd_safe::CParameter;
-    let failed = |error: std::io::Error| BundleError::Compress(error.to_string());
     let mut compressor = match compression.dictionary {
         Some(dictionary) => zstd::bulk::Compressor::with_prepared_dictionary(&dictionary.prepared)
-            .map_err(failed)?,
-        None => zstd::bulk::Compressor::new(compression.level).map_err(failed)?,
+            .map_err(BundleError::Compress)?,
+        None => zstd::bulk::Compressor::new(compression.level).map_err(BundleError::Compress)?,
     };
     // xxh3 already guards every blob; the frame's content size lets
     // decoders size their output from the frame itself.
@@ -663,7 +666,9 @@ fn new_compressor(compression: Compression<'_>) -> Result<zstd::bulk::Compressor
         CParameter::ContentSizeFlag(true),
         CParameter::DictIdFlag(false),
     ] {
-        compressor.set_parameter(parameter).map_err(failed)?;
+        compressor
+            .set_parameter(parameter)
+            .map_err(BundleError::Compress)?;
     }
     Ok(compressor)
 }
@@ -676,14 +681,7 @@ fn compress_with(
     let raw_len = fit_u32(raw.len(), || format!("a blob of {} bytes", raw.len()))?;
     // Large contents (shared libraries) become a run of independent frames,
     // so the runtime can decompress them on several cores at once.
-    let mut compressed = Vec::new();
-    for chunk in raw.chunks(frame_len(raw.len())) {
-        compressed.extend_from_slice(
-            &compressor
-                .compress(chunk)
-                .map_err(|error| BundleError::Compress(error.to_string()))?,
-        );
-    }
+    let mut compressed = compress_frames_with(compressor, raw, frame_len(raw.len()))?;
     if compressed.len() < raw.len() {
         compressed.shrink_to_fit();
         Ok(StoredBlob {
@@ -698,6 +696,39 @@ fn compress_with(
             bytes: raw.to_vec(),
         })
     }
+}
+
+/// `raw` as independent zstd frames of `frame_len` raw bytes each (the last
+/// may be shorter), compressed with `compressor`.
+fn compress_frames_with(
+    compressor: &mut zstd::bulk::Compressor<'_>,
+    raw: &[u8],
+    frame_len: usize,
+) -> Result<Vec<u8>, BundleError> {
+    let mut compressed = Vec::new();
+    for chunk in raw.chunks(frame_len.max(1)) {
+        compressed.extend_from_slice(&compressor.compress(chunk).map_err(BundleError::Compress)?);
+    }
+    Ok(compressed)
+}
+
+/// `raw` as independent zstd frames of `frame_len` raw bytes each (the last
+/// may be shorter) at `level`, each recording its content size and, with
+/// `content_checksums`, a checksum of its content: what
+/// [`crate::unpack_frames_to_file`] unpacks (the compressed runtime of
+/// `--compress-runtime` executables, which has no xxh3 of its own). Unlike
+/// [`compress`], never kept uncompressed.
+pub fn compress_frames(
+    raw: &[u8],
+    frame_len: usize,
+    level: i32,
+    content_checksums: bool,
+) -> Result<Vec<u8>, BundleError> {
+    let mut compressor = new_compressor(Compression::plain(level))?;
+    compressor
+        .set_parameter(zstd::zstd_safe::CParameter::ChecksumFlag(content_checksums))
+        .map_err(BundleError::Compress)?;
+    compress_frames_with(&mut compressor, raw, frame_len)
 }
 
 /// Compresses `raw` with zstd at `level`, or keeps it uncompressed when that
@@ -993,7 +1024,9 @@ fn compress_in_parallel(
     results
         .into_iter()
         .map(|result| {
-            result.ok_or_else(|| BundleError::Compress("a compression worker stopped early".into()))
+            result.ok_or_else(|| {
+                BundleError::Compress(std::io::Error::other("a compression worker stopped early"))
+            })
         })
         .collect()
 }

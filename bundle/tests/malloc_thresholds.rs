@@ -15,7 +15,9 @@
 
 use std::process::Command;
 
-use freeze_bundle::{Blob, Bundle, BundleWriter, Codec, FileKind, ModuleKind, StoredBlob};
+use freeze_bundle::{
+    Blob, BlobSink, Bundle, BundleWriter, Codec, FileKind, ModuleKind, StoredBlob, StoredBytes,
+};
 use zstd::zstd_safe::CParameter;
 
 const CHILD_ENV: &str = "FREEZE_TEST_MALLOC_CHILD";
@@ -111,7 +113,7 @@ fn read_with_dictionary_and_check(path: &str) {
         let code = bundle.module(index).unwrap().code.unwrap();
         assert_eq!(code.codec, Codec::ZstdDictionary);
         assert!(
-            bundle.blob(&code).unwrap() == &modules[index][..],
+            bundle.blob(&code, StoredBytes::InBundle).unwrap() == &modules[index][..],
             "module {index}"
         );
     }
@@ -157,15 +159,16 @@ fn unpack_and_check(path: &str) {
         one_mib_is_mapped(),
         "the child starts with raised thresholds"
     );
+    let check = |offset: u64, piece: &[u8]| {
+        let wrong = piece
+            .iter()
+            .enumerate()
+            .any(|(i, b)| *b != content_byte(offset as usize + i));
+        assert!(!wrong, "wrong content near byte {offset}");
+        Ok(())
+    };
     bundle
-        .blob_write_at(&file.data, |offset, piece| {
-            let wrong = piece
-                .iter()
-                .enumerate()
-                .any(|(i, b)| *b != content_byte(offset as usize + i));
-            assert!(!wrong, "wrong content near byte {offset}");
-            Ok(())
-        })
+        .write_blob(&file.data, StoredBytes::InBundle, BlobSink::Pieces(&check))
         .unwrap();
     assert!(
         one_mib_is_mapped(),
@@ -180,7 +183,9 @@ fn unpack_and_check(path: &str) {
         .open(&scratch)
         .unwrap();
     let _ = std::fs::remove_file(&scratch);
-    bundle.blob_to_file(&file.data, &out).unwrap();
+    bundle
+        .write_blob(&file.data, StoredBytes::InBundle, BlobSink::File(&out))
+        .unwrap();
     assert_eq!(out.metadata().unwrap().len(), 2 * FRAME_LEN as u64);
     assert!(
         one_mib_is_mapped(),

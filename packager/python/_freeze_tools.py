@@ -186,7 +186,9 @@ def scan_imports(code):
     """Imports a module's code object (and its nested code objects) may
     perform.
 
-    Returns a dict: ``imports`` are [name, level, fromlist] of import
+    Returns a dict, the one spelling of the schema the packager reads as
+    ``ModuleImports`` (packager/src/embedded/module_imports.rs):
+    ``imports`` are [name, level, fromlist] of import
     statements; ``dynamic`` are [name, package] of constant
     ``importlib.import_module("x")`` / ``__import__("x")`` calls;
     ``main_imports`` and ``main_dynamic`` the same for code that runs only
@@ -352,6 +354,9 @@ def build_stdlib(stdlib_dir, out_dir, extra_sources):
         if "error" in header:
             # A few stdlib files are Python 2 examples (lib2to3 data); skip.
             return
+        # The stdlib's imports by computed names are listed in build.rs
+        # (IMPLICIT_IMPORTS), not guessed from its string constants.
+        del header["named"]
         modules.append(
             {
                 "name": name,
@@ -359,12 +364,7 @@ def build_stdlib(stdlib_dir, out_dir, extra_sources):
                 "path": rel,
                 "code": blob(reply[4 + n :]),
                 "source": blob(source),
-                "imports": header["imports"],
-                "dynamic": header["dynamic"],
-                "main_imports": header["main_imports"],
-                "main_dynamic": header["main_dynamic"],
-                "eager_imports": header["eager_imports"],
-                "main_eager_imports": header["main_eager_imports"],
+                **header,
             }
         )
 

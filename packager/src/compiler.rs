@@ -61,7 +61,7 @@ impl Compiler {
             .context("cannot query the embedded Python")?;
         let facts: InterpreterFacts =
             serde_json::from_slice(&facts).context("bad reply from the embedded Python")?;
-        let expected = freeze_runtime::magic_hex(freeze_runtime::PYTHON_MAGIC);
+        let expected = freeze_bundle::python_magic_hex(freeze_runtime::PYTHON_MAGIC);
         if facts.version != freeze_runtime::PYTHON_VERSION {
             bail!(
                 "the embedded Python is {} but the runtime stub was built for {}; rebuild freeze",

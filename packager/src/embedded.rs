@@ -7,6 +7,9 @@ use std::sync::OnceLock;
 use anyhow::{Context, Result};
 use serde::Deserialize;
 
+mod module_imports;
+pub use module_imports::ModuleImports;
+
 /// The runtime stub: every frozen app is a copy of it plus a bundle.
 pub static STUB: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/freeze-stub"));
 
@@ -23,34 +26,6 @@ pub static STDLIB: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/stdlib.bund
 pub const STDLIB_DIR: &str = env!("FREEZE_STDLIB_DIR");
 
 static STDLIB_IMPORTS_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/stdlib-imports.json"));
-
-/// The imports of one module, as found in its code objects.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct ModuleImports {
-    /// `[name, level, fromlist]` of each import statement.
-    pub imports: Vec<(String, u32, Option<Vec<String>>)>,
-    /// `[name, package]` of constant `importlib.import_module`/`__import__` calls.
-    pub dynamic: Vec<(String, Option<String>)>,
-    /// The same two for code that runs only when the module is the main
-    /// program (`if __name__ == "__main__":` blocks): a stdlib module's
-    /// self-test (heapq's doctest run) is not needed when it is imported.
-    pub main_imports: Vec<(String, u32, Option<Vec<String>>)>,
-    pub main_dynamic: Vec<(String, Option<String>)>,
-    /// The import statements among `imports` (and `main_imports`) that run
-    /// when the module is imported (run as main): those in module-level
-    /// code and class bodies, not in functions. They order the native code
-    /// unpacked ahead of import (`ModuleGraph::prefetch_order`).
-    pub eager_imports: Vec<(String, u32, Option<Vec<String>>)>,
-    pub main_eager_imports: Vec<(String, u32, Option<Vec<String>>)>,
-    /// Module names among the string constants of an extension module's
-    /// native code (`sqlite3.dump` in `_sqlite3`), which it may import from
-    /// C: bundled, but not counted as reached.
-    pub native: Vec<String>,
-    /// The module's string constants that could name modules, when it
-    /// imports by computed names (six.moves): bundled like `native`.
-    pub named: Vec<String>,
-}
 
 #[derive(Debug, Deserialize)]
 pub struct StdlibIndex {

@@ -5,7 +5,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use freeze_bundle::{Blob, BlobRef, Bundle, BundleWriter, Codec, MainMode, ModuleKind};
+use freeze_bundle::{
+    Blob, BlobRef, Bundle, BundleWriter, Codec, MainMode, ModuleKind, StoredBytes,
+};
 
 use crate::compiler::Compiler;
 use crate::embedded;
@@ -639,9 +641,9 @@ impl ModuleBlob {
     fn of(self, stdlib: &Bundle<'static>, blob: &BlobRef, kind: ModuleKind) -> Result<Blob> {
         Ok(match self {
             ModuleBlob::Raw if kind.is_python() && blob.codec != Codec::Stored => {
-                Blob::Raw(stdlib.blob(blob)?.into_owned())
+                Blob::Raw(stdlib.blob(blob, StoredBytes::InBundle)?.into_owned())
             }
-            _ => Blob::Stored(stdlib.stored_blob(blob)?),
+            _ => Blob::Stored(stdlib.stored_span(blob)?.to_stored_blob()?),
         })
     }
 }
@@ -685,7 +687,7 @@ fn write_plan(
         Ok(match content {
             Content::Archive(blob) => match python {
                 Some(kind) => module_blob.of(stdlib, blob, kind)?,
-                None => Blob::Stored(stdlib.stored_blob(blob)?),
+                None => Blob::Stored(stdlib.stored_span(blob)?.to_stored_blob()?),
             },
             Content::Bytes(bytes) => Blob::Raw(bytes.clone()),
             Content::File(path) => Blob::Raw(

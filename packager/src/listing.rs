@@ -10,7 +10,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use freeze_bundle::{
     BlobRef, Bundle, BundleError, ElfError, FileKind, MainMode, ModuleKind, SectionSpan,
-    HEADER_LEN, RUNTIME_SECTION_NAME, SECTION_NAME,
+    StoredBytes, HEADER_LEN, RUNTIME_SECTION_NAME, SECTION_NAME,
 };
 use serde_json::json;
 
@@ -159,7 +159,7 @@ pub fn list_frozen(exe: &Path, as_json: bool, by_package: bool) -> Result<()> {
         let doc = json!({
             "executable": exe.display().to_string(),
             "format_version": bundle.format_version(),
-            "python_magic": freeze_runtime::magic_hex(bundle.python_magic()),
+            "python_magic": freeze_bundle::python_magic_hex(bundle.python_magic()),
             "main": main_json,
             "bundle_size": payload.len(),
             "compressed_runtime_size": runtime.map(|r| r.len),
@@ -271,14 +271,14 @@ fn library_users(bundle: &Bundle<'_>) -> Result<BTreeMap<String, Vec<String>>> {
         let m = m?;
         if m.kind == ModuleKind::Extension {
             if let Some(code) = m.code {
-                note(m.name, &bundle.blob(&code)?);
+                note(m.name, &bundle.blob(&code, StoredBytes::InBundle)?);
             }
         }
     }
     for f in bundle.files() {
         let f = f?;
         if f.kind == FileKind::SharedLibrary {
-            note(f.aux, &bundle.blob(&f.data)?);
+            note(f.aux, &bundle.blob(&f.data, StoredBytes::InBundle)?);
         }
     }
     Ok(users)

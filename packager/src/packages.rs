@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::Result;
-use freeze_bundle::{BlobRef, Bundle};
+use freeze_bundle::{BlobRef, Bundle, StoredBytes};
 use serde_json::json;
 
 use crate::listing::Row;
@@ -117,7 +117,9 @@ pub(crate) fn group(
             continue;
         }
         if let Some(code) = &r.code {
-            let (name, version) = name_and_version(&String::from_utf8_lossy(&bundle.blob(code)?));
+            let (name, version) = name_and_version(&String::from_utf8_lossy(
+                &bundle.blob(code, StoredBytes::InBundle)?,
+            ));
             if let Some(name) = name {
                 dist.name = name;
             }
@@ -133,7 +135,8 @@ pub(crate) fn group(
         let name = dists[dir].name.clone();
         match file {
             "RECORD" => {
-                let text = String::from_utf8_lossy(&bundle.blob(code)?).into_owned();
+                let text = String::from_utf8_lossy(&bundle.blob(code, StoredBytes::InBundle)?)
+                    .into_owned();
                 for line in text.lines() {
                     let path = line.split(',').next().unwrap_or("").trim();
                     if path.is_empty() || path.starts_with("..") || path.starts_with('/') {
@@ -146,7 +149,8 @@ pub(crate) fn group(
                 }
             }
             "top_level.txt" => {
-                let text = String::from_utf8_lossy(&bundle.blob(code)?).into_owned();
+                let text = String::from_utf8_lossy(&bundle.blob(code, StoredBytes::InBundle)?)
+                    .into_owned();
                 for top in text.lines().map(str::trim).filter(|t| !t.is_empty()) {
                     claim(top, &name);
                 }

@@ -4,10 +4,12 @@
 use std::ffi::{c_int, CString};
 use std::os::unix::ffi::OsStrExt;
 
-use freeze_bundle::{MainMode, LOADED_FROM_ENV, RUNTIME_MEMFD_NAME, STATUS_UNUSABLE};
+use freeze_bundle::{
+    python_magic_hex, MainMode, LOADED_FROM_ENV, RUNTIME_MEMFD_NAME, STATUS_UNUSABLE,
+};
 
 use crate::cpython::{self, BootConfig, MainRun};
-use crate::{magic_hex, payload, RuntimeError, PYTHON_MAGIC, PYTHON_VERSION};
+use crate::{payload, RuntimeError, PYTHON_MAGIC, PYTHON_VERSION};
 
 /// The `main` of every frozen executable: returns the process exit status.
 pub fn run_app() -> c_int {
@@ -56,8 +58,8 @@ fn boot_app(exe: &str, bundle_file: &str) -> Result<MainRun<'static>, RuntimeErr
     let bundle = payload::own_bundle(exe, bundle_file)?;
     if bundle.python_magic() != PYTHON_MAGIC {
         return Err(RuntimeError::PythonMismatch {
-            found: magic_hex(bundle.python_magic()),
-            expected: magic_hex(PYTHON_MAGIC),
+            found: python_magic_hex(bundle.python_magic()),
+            expected: python_magic_hex(PYTHON_MAGIC),
             version: PYTHON_VERSION,
         });
     }

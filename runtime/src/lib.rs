@@ -22,7 +22,7 @@ pub use cpython::Arg;
 
 /// CPython's bytecode magic for the embedded interpreter, as recorded when
 /// this crate was built against it.
-pub const PYTHON_MAGIC: [u8; 4] = parse_magic(env!("FREEZE_PYTHON_MAGIC"));
+pub const PYTHON_MAGIC: [u8; 4] = freeze_bundle::python_magic_from_hex(env!("FREEZE_PYTHON_MAGIC"));
 /// Version of the embedded CPython, e.g. "3.11.2".
 pub const PYTHON_VERSION: &str = env!("FREEZE_PYTHON_VERSION");
 /// The file name endings of extension modules the embedded CPython loads
@@ -30,25 +30,6 @@ pub const PYTHON_VERSION: &str = env!("FREEZE_PYTHON_VERSION");
 /// packager finds extension modules by them, and the importer (as
 /// `_freeze.EXTENSION_SUFFIXES`) maps their paths back to module names.
 pub const EXTENSION_SUFFIXES: [&str; 3] = [".cpython-311-x86_64-linux-gnu.so", ".abi3.so", ".so"];
-
-const fn parse_magic(hex: &str) -> [u8; 4] {
-    let b = hex.as_bytes();
-    let mut out = [0u8; 4];
-    let mut i = 0;
-    while i < 4 {
-        out[i] = hex_digit(b[2 * i]) * 16 + hex_digit(b[2 * i + 1]);
-        i += 1;
-    }
-    out
-}
-
-const fn hex_digit(c: u8) -> u8 {
-    match c {
-        b'0'..=b'9' => c - b'0',
-        b'a'..=b'f' => c - b'a' + 10,
-        _ => panic!("FREEZE_PYTHON_MAGIC must be lowercase hex"),
-    }
-}
 
 /// Why the runtime could not start or serve a request.
 #[derive(Debug, thiserror::Error)]
@@ -89,12 +70,6 @@ pub enum RuntimeError {
     AlreadyBooted,
     #[error("the interpreter has not been started")]
     NotBooted,
-}
-
-/// A bytecode magic as lowercase hex (`a70d0d0a`), as messages and
-/// `--list-frozen` show it.
-pub fn magic_hex(m: [u8; 4]) -> String {
-    m.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The freeze tool's in-process compiler interpreter: the embedded CPython

@@ -46,7 +46,7 @@ use std::os::unix::fs::{FileExt, MetadataExt};
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use freeze_bundle::{BlobRef, Bundle, FileEntry, FileKind};
+use freeze_bundle::{BlobRef, BlobSink, Bundle, FileEntry, FileKind, StoredBytes};
 
 /// Why native code could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -217,7 +217,7 @@ pub(crate) fn unpack_memory_file(
         crate::fds::above_stdio(owned).map_err(|e| failed("moving the descriptor of", e))?,
     );
     crate::payload::with_stored(bundle, blob, |stored| {
-        bundle.blob_to_file_from_stored(blob, stored, &file)
+        bundle.write_blob(blob, StoredBytes::Given(stored), BlobSink::File(&file))
     })
     .map_err(|source| LoadError::Unpack {
         name: name.to_owned(),

@@ -2,7 +2,7 @@
 
 use std::os::unix::fs::FileExt;
 
-use freeze_bundle::{BlobRef, Bundle, BundleError, Codec};
+use freeze_bundle::{BlobRef, Bundle, BundleError, Codec, StoredBytes};
 
 use crate::RuntimeError;
 
@@ -56,7 +56,7 @@ pub(crate) fn read_blob_once<T>(
 ) -> Result<T, BundleError> {
     let result = with_stored(bundle, blob, |stored| {
         bundle
-            .blob_from_stored(blob, stored)
+            .blob(blob, StoredBytes::Given(stored))
             .map(|content| use_content(&content))
     });
     if blob.codec == Codec::ZstdDictionary {
@@ -78,11 +78,11 @@ pub(crate) fn with_stored<T>(
     blob: &BlobRef,
     use_stored: impl FnOnce(&[u8]) -> Result<T, BundleError>,
 ) -> Result<T, BundleError> {
-    let offset = bundle.stored_offset(blob)?;
+    let span = bundle.stored_span(blob)?;
     let Some(exe) = EXE.get() else {
-        return use_stored(bundle.stored_span(blob).unwrap_or_default());
+        return use_stored(span.bytes);
     };
-    let offset = exe.bundle_offset + offset;
+    let offset = exe.bundle_offset + span.offset;
     let len = blob.stored_len as usize;
     let mut use_stored = Some(use_stored);
     if len <= COPY_BUFFER {
@@ -113,7 +113,7 @@ pub(crate) fn with_stored<T>(
         Ok(own) => use_stored(&own),
         // Cannot map (out of address space, say): read where it lies.
         Err(_) => {
-            let result = use_stored(bundle.stored_span(blob).unwrap_or_default());
+            let result = use_stored(span.bytes);
             release_blob(bundle, blob);
             result
         }
@@ -147,8 +147,8 @@ fn release_dictionary_once(bundle: &Bundle<'_>) {
 /// released page simply faults it in again. Does nothing for a bundle that
 /// is not the executable's mapping.
 fn release_blob(bundle: &Bundle<'_>, blob: &BlobRef) {
-    if let (Some(exe), Some(span)) = (EXE.get(), bundle.stored_span(blob)) {
-        release_within(exe.mapping, span);
+    if let (Some(exe), Ok(span)) = (EXE.get(), bundle.stored_span(blob)) {
+        release_within(exe.mapping, span.bytes);
     }
 }
 

@@ -9,7 +9,7 @@ use super::{
 };
 use crate::{
     compress, Blob, Bundle, BundleError, BundleWriter, Codec, CompressionCache, FileKind, MainMode,
-    ModuleKind, StoredBlob,
+    ModuleKind, StoredBlob, StoredBytes,
 };
 
 /// Python-like modules that share vocabulary but not whole lines: what a
@@ -142,7 +142,13 @@ fn modules_compressed_with_a_trained_dictionary_read_back_and_take_less_room() {
         for (blob, expected) in [(module.code, code), (module.source, source)] {
             let blob = blob.expect("blob");
             assert_eq!(blob.codec, Codec::ZstdDictionary, "{name}");
-            assert_eq!(bundle.blob(&blob).expect("blob").as_ref(), expected);
+            assert_eq!(
+                bundle
+                    .blob(&blob, StoredBytes::InBundle)
+                    .expect("blob")
+                    .as_ref(),
+                expected
+            );
             assert_eq!(
                 unpack_with_write_at(&bundle, &blob).expect("write_at"),
                 expected

@@ -1,6 +1,6 @@
 use super::{sample_bundle, small_bundle};
 use crate::fuzzing::{repair_checksums, walk_untrusted};
-use crate::{Bundle, BundleError, Codec};
+use crate::{Bundle, BundleError, Codec, StoredBytes};
 
 fn u32_at(bytes: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())
@@ -76,14 +76,49 @@ fn rejection_after(edit: impl FnOnce(&mut Vec<u8>, &Layout)) -> BundleError {
     }
 }
 
+/// Checks that `error` is the problem `is_expected` accepts, in whatever
+/// part of the bundle it was found, and that its message mentions
+/// `expected_fragment`.
+fn assert_rejected(
+    error: BundleError,
+    is_expected: impl Fn(&BundleError) -> bool,
+    expected_fragment: &str,
+) {
+    assert!(
+        is_expected(error.problem()),
+        "unexpected problem: {error:?}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains(expected_fragment),
+        "{message:?} does not mention {expected_fragment:?}"
+    );
+}
+
 fn assert_corrupt(error: BundleError, expected_fragment: &str) {
-    match &error {
-        BundleError::Corrupt(message) => assert!(
-            message.contains(expected_fragment),
-            "{message:?} does not mention {expected_fragment:?}"
-        ),
-        other => panic!("expected Corrupt({expected_fragment:?}), got {other:?}"),
-    }
+    assert_rejected(
+        error,
+        |problem| matches!(problem, BundleError::Corrupt(_)),
+        expected_fragment,
+    );
+}
+
+/// A string or blob outside its region.
+fn assert_out_of_range(error: BundleError, what: &str) {
+    assert_rejected(
+        error,
+        |problem| matches!(problem, BundleError::OutOfRange { what: w, .. } if *w == what),
+        "outside",
+    );
+}
+
+/// A record's index past the end of its table.
+fn assert_index_out_of_range(error: BundleError, expected_fragment: &str) {
+    assert_rejected(
+        error,
+        |problem| matches!(problem, BundleError::IndexOutOfRange { .. }),
+        expected_fragment,
+    );
 }
 
 #[test]
@@ -233,7 +268,7 @@ fn header_inconsistencies_are_refused() {
         rejection_after(|bytes, _| set_u32(bytes, 32, u32::MAX)),
         "need",
     );
-    assert_corrupt(
+    assert_index_out_of_range(
         rejection_after(|bytes, _| {
             let blob_count = u32_at(bytes, 40);
             set_u32(bytes, 16, blob_count);
@@ -259,9 +294,9 @@ fn header_inconsistencies_are_refused() {
         }),
         "data region starts",
     );
-    assert_corrupt(
+    assert_out_of_range(
         rejection_after(|bytes, _| set_u32(bytes, 24, u32::MAX)),
-        "outside",
+        "string",
     );
 }
 
@@ -271,9 +306,9 @@ fn record_inconsistencies_are_refused() {
     let app = module_index(&sample, "app");
     let cli = module_index(&sample, "app.cli");
 
-    assert_corrupt(
+    assert_out_of_range(
         rejection_after(|bytes, layout| set_u32(bytes, layout.module(0), u32::MAX - 3)),
-        "outside",
+        "string",
     );
     assert_corrupt(
         rejection_after(|bytes, layout| {
@@ -318,7 +353,7 @@ fn record_inconsistencies_are_refused() {
         rejection_after(|bytes, layout| bytes[layout.module(0) + 18] = 1),
         "padding",
     );
-    assert_corrupt(
+    assert_index_out_of_range(
         rejection_after(|bytes, layout| {
             let blob_count = u32_at(bytes, 40);
             set_u32(bytes, layout.module(0) + 20, blob_count);
@@ -355,11 +390,11 @@ fn record_inconsistencies_are_refused() {
 fn prefetch_inconsistencies_are_refused() {
     // The sample's table: the shared library (file record), then the
     // extension module (module record).
-    assert_corrupt(
+    assert_index_out_of_range(
         rejection_after(|bytes, layout| set_u32(bytes, layout.prefetch + 4, 999)),
         "prefetch entry 0: file index 999 is out of range",
     );
-    assert_corrupt(
+    assert_index_out_of_range(
         rejection_after(|bytes, layout| set_u32(bytes, layout.prefetch + 12, 999)),
         "prefetch entry 1: module index 999 is out of range",
     );
@@ -437,13 +472,13 @@ fn blob_inconsistencies_are_refused() {
         })
         .expect("a zstd blob");
 
-    assert_corrupt(
+    assert_out_of_range(
         rejection_after(|bytes, layout| set_u64(bytes, layout.blob(0), data_len + 1)),
-        "outside",
+        "blob",
     );
-    assert_corrupt(
+    assert_out_of_range(
         rejection_after(|bytes, layout| set_u32(bytes, layout.blob(0) + 8, u32::MAX)),
-        "outside",
+        "blob",
     );
     assert_corrupt(
         rejection_after(|bytes, layout| bytes[layout.blob(0) + 24] = 7),
@@ -463,7 +498,10 @@ fn blob_inconsistencies_are_refused() {
         let raw_len = u32_at(bytes, at);
         set_u32(bytes, at, raw_len + 1);
     });
-    assert!(matches!(error, BundleError::Decompress { .. }), "{error:?}");
+    assert!(
+        matches!(error.problem(), BundleError::Decompress { .. }),
+        "{error:?}"
+    );
     // Blobs must tile the data region in table order.
     assert_corrupt(
         rejection_after(|bytes, layout| {
@@ -483,8 +521,13 @@ fn damaged_blob_bytes_fail_their_checksum() {
     bytes[last] ^= 0x40;
     let bundle = Bundle::parse(&bytes).expect("the tables are intact");
     let error = bundle.verify().expect_err("blob damaged");
+    // Where: the blob's stored bytes, the last of the bundle.
     assert!(
-        matches!(error, BundleError::ChecksumMismatch { .. }),
+        matches!(
+            error.problem(),
+            BundleError::ChecksumMismatch { offset, len, .. }
+                if (offset + len) as usize == bytes.len()
+        ),
         "{error:?}"
     );
     let damaged = bundle
@@ -492,10 +535,13 @@ fn damaged_blob_bytes_fail_their_checksum() {
         .expect("find")
         .expect("present");
     assert!(matches!(
-        bundle.blob(&damaged.data),
+        bundle.blob(&damaged.data, StoredBytes::InBundle),
         Err(BundleError::ChecksumMismatch { .. })
     ));
-    assert!(bundle.stored_blob(&damaged.data).is_err());
+    assert!(bundle
+        .stored_span(&damaged.data)
+        .and_then(|span| span.to_stored_blob())
+        .is_err());
 }
 
 #[test]
@@ -526,7 +572,10 @@ fn hand_made_blob_refs_are_checked() {
         },
     ];
     for blob in forged {
-        assert!(bundle.blob(&blob).is_err(), "{blob:?}");
+        assert!(
+            bundle.blob(&blob, StoredBytes::InBundle).is_err(),
+            "{blob:?}"
+        );
     }
 }
 
@@ -558,21 +607,24 @@ fn frames_that_disagree_with_the_raw_length_are_refused() {
         let bytes = repair_checksums(&bytes);
         let bundle = Bundle::parse(&bytes).expect("parse");
         let file = bundle.file(0).expect("file");
+        // Frames whose sizes do not add up are unpacked in one pass, which
+        // zstd or the length check refuses.
+        for unpacked in [
+            super::unpack_with_write_at(&bundle, &file.data),
+            super::unpack_to_file(&bundle, &file.data),
+        ] {
+            assert!(
+                matches!(
+                    unpacked,
+                    Err(BundleError::Decompress { .. } | BundleError::Frame { .. })
+                ),
+                "raw_len {raw_len}: {unpacked:?}"
+            );
+        }
         assert!(
-            matches!(
-                super::unpack_with_write_at(&bundle, &file.data),
-                Err(BundleError::Decompress { .. })
-            ),
+            bundle.blob(&file.data, StoredBytes::InBundle).is_err(),
             "raw_len {raw_len}"
         );
-        assert!(
-            matches!(
-                super::unpack_to_file(&bundle, &file.data),
-                Err(BundleError::Decompress { .. })
-            ),
-            "raw_len {raw_len}, into a file"
-        );
-        assert!(bundle.blob(&file.data).is_err(), "raw_len {raw_len}");
     }
 }
 
@@ -618,5 +670,8 @@ fn dictionary_inconsistencies_are_refused() {
         let raw_len = u32_at(bytes, at);
         set_u32(bytes, at, raw_len + 1);
     });
-    assert!(matches!(error, BundleError::Decompress { .. }), "{error:?}");
+    assert!(
+        matches!(error.problem(), BundleError::Decompress { .. }),
+        "{error:?}"
+    );
 }

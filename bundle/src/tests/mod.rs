@@ -6,7 +6,10 @@ mod fuzz_corpus;
 mod malformed;
 mod round_trip;
 
-use crate::{compress, Blob, BundleWriter, FileKind, MainMode, ModuleKind, PrefetchItem};
+use crate::{
+    compress, Blob, BlobSink, BundleWriter, FileKind, MainMode, ModuleKind, PrefetchItem,
+    StoredBytes,
+};
 
 pub(crate) const PYTHON_MAGIC: [u8; 4] = [0xa7, 0x0d, 0x0d, 0x0a];
 
@@ -246,16 +249,20 @@ pub(crate) fn small_bundle() -> Vec<u8> {
     writer.finish().expect("finish")
 }
 
-/// A blob's content as `blob_to_file` writes it into a fresh file.
+/// A blob's content as `write_blob` writes it into a fresh file.
 pub(crate) fn unpack_to_file(
     bundle: &crate::Bundle<'_>,
     blob: &crate::BlobRef,
 ) -> Result<Vec<u8>, crate::BundleError> {
-    let content = into_scratch_file(|file| bundle.blob_to_file(blob, file))?;
+    let content = into_scratch_file(|file| {
+        bundle.write_blob(blob, StoredBytes::InBundle, BlobSink::File(file))
+    })?;
     // The same from stored bytes read elsewhere (the runtime's `pread`).
-    let stored = bundle.stored_span(blob).expect("in range").to_vec();
-    let from_copy = into_scratch_file(|file| bundle.blob_to_file_from_stored(blob, &stored, file))
-        .expect("unpacks from a copy of its stored bytes as from the bundle");
+    let stored = bundle.stored_span(blob).expect("in range").bytes.to_vec();
+    let from_copy = into_scratch_file(|file| {
+        bundle.write_blob(blob, StoredBytes::Given(&stored), BlobSink::File(file))
+    })
+    .expect("unpacks from a copy of its stored bytes as from the bundle");
     assert!(from_copy == content, "the same content from a copy");
     Ok(content)
 }
@@ -285,29 +292,35 @@ fn into_scratch_file(
 }
 
 /// A blob's content from a copy of its stored bytes, taken at
-/// `stored_offset` in the bundle's `bytes` (as the runtime reads them with
-/// `pread`), checked against `Bundle::blob`.
+/// the span's offset in the bundle's `bytes` (as the runtime reads them with
+/// `pread`), checked against the blob read in the bundle.
 pub(crate) fn content_from_copy(
     bytes: &[u8],
     bundle: &crate::Bundle<'_>,
     blob: &crate::BlobRef,
 ) -> Vec<u8> {
-    let start = bundle.stored_offset(blob).expect("in range") as usize;
+    let span = bundle.stored_span(blob).expect("in range");
+    let start = span.offset as usize;
     let stored = bytes[start..start + blob.stored_len as usize].to_vec();
     assert_eq!(
-        Some(&stored[..]),
-        bundle.stored_span(blob),
-        "stored_offset is where stored_span lies"
+        stored, span.bytes,
+        "the span's offset is where its bytes lie"
     );
     let content = bundle
-        .blob_from_stored(blob, &stored)
+        .blob(blob, StoredBytes::Given(&stored))
         .expect("from a copy")
         .into_owned();
-    assert_eq!(content, bundle.blob(blob).expect("blob").as_ref());
+    assert_eq!(
+        content,
+        bundle
+            .blob(blob, StoredBytes::InBundle)
+            .expect("blob")
+            .as_ref()
+    );
     content
 }
 
-/// A blob's content as `blob_write_at` delivers it, checking that the pieces
+/// A blob's content as `write_blob` delivers it in pieces, checking that the pieces
 /// cover the content exactly once.
 pub(crate) fn unpack_with_write_at(
     bundle: &crate::Bundle<'_>,
@@ -315,7 +328,7 @@ pub(crate) fn unpack_with_write_at(
 ) -> Result<Vec<u8>, crate::BundleError> {
     let raw_len = blob.raw_len as usize;
     let pieces = std::sync::Mutex::new((vec![0u8; raw_len], vec![false; raw_len]));
-    bundle.blob_write_at(blob, |at, piece| {
+    let write_at = |at: u64, piece: &[u8]| {
         let mut guard = pieces.lock().expect("lock");
         let (content, seen) = &mut *guard;
         let at = at as usize;
@@ -327,7 +340,8 @@ pub(crate) fn unpack_with_write_at(
         content[at..at + piece.len()].copy_from_slice(piece);
         seen[at..at + piece.len()].fill(true);
         Ok(())
-    })?;
+    };
+    bundle.write_blob(blob, StoredBytes::InBundle, BlobSink::Pieces(&write_at))?;
     let (content, seen) = pieces.into_inner().expect("lock");
     assert!(!seen.contains(&false), "pieces leave gaps");
     Ok(content)

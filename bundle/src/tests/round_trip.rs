@@ -4,8 +4,9 @@ use super::{
     compressible, sample_bundle, sample_files, sample_modules, write_bundle, Rng, PYTHON_MAGIC,
 };
 use crate::{
-    compress, Blob, BlobRef, Bundle, BundleError, BundleWriter, Codec, FileKind, MainMode,
-    ModuleKind, PrefetchEntry, PrefetchItem, StoredBlob, FORMAT_VERSION, MAGIC,
+    compress, Blob, BlobRef, BlobSink, Bundle, BundleError, BundleWriter, Codec, FileKind,
+    MainMode, ModuleKind, PrefetchEntry, PrefetchItem, StoredBlob, StoredBytes, FORMAT_VERSION,
+    MAGIC,
 };
 
 fn content(blob: &Blob) -> Vec<u8> {
@@ -42,7 +43,7 @@ fn every_field_survives_a_round_trip() {
             match (expected, actual) {
                 (None, None) => {}
                 (Some(expected), Some(actual)) => {
-                    let read = bundle.blob(&actual).expect("blob");
+                    let read = bundle.blob(&actual, StoredBytes::InBundle).expect("blob");
                     assert_eq!(read.as_ref(), content(expected).as_slice(), "{name}");
                     assert_eq!(actual.raw_len as usize, read.len());
                 }
@@ -93,7 +94,10 @@ fn every_field_survives_a_round_trip() {
         assert_eq!(file.kind, *kind, "{path}");
         assert_eq!(file.aux, *aux, "{path}");
         assert_eq!(
-            bundle.blob(&file.data).expect("blob").as_ref(),
+            bundle
+                .blob(&file.data, StoredBytes::InBundle)
+                .expect("blob")
+                .as_ref(),
             content(data).as_slice()
         );
         assert_eq!(bundle.find_file(path).expect("find_file"), Some(*file));
@@ -204,46 +208,59 @@ fn codecs_follow_compressibility_and_given_blobs_are_kept_verbatim() {
         .expect("find")
         .expect("present");
     assert_eq!((empty.data.codec, empty.data.raw_len), (Codec::Stored, 0));
-    assert!(bundle.blob(&empty.data).expect("blob").is_empty());
+    assert!(bundle
+        .blob(&empty.data, StoredBytes::InBundle)
+        .expect("blob")
+        .is_empty());
 
     // A Blob::Stored is copied, not recompressed (it was made at level 3).
     let given = compress(&compressible("engine code"), 3).expect("compress");
     let engine = module("app.core.engine").code.expect("code");
-    assert_eq!(bundle.stored_blob(&engine).expect("stored"), given);
+    assert_eq!(
+        bundle
+            .stored_span(&engine)
+            .and_then(|span| span.to_stored_blob())
+            .expect("stored"),
+        given
+    );
     // stored_span: where those stored bytes lie, inside the bundle.
-    let span = bundle.stored_span(&engine).expect("in range");
+    let span = bundle.stored_span(&engine).expect("in range").bytes;
     assert_eq!(span, &given.bytes[..]);
     assert!(bytes.as_ptr_range().contains(&span.as_ptr()));
     let beyond = BlobRef {
         offset: bytes.len() as u64,
         ..engine
     };
-    assert!(bundle.stored_span(&beyond).is_none());
-    assert!(bundle.stored_offset(&beyond).is_err());
+    assert!(bundle.stored_span(&beyond).is_err());
     // The content from a copy of the stored bytes (the runtime's `pread`),
     // for every codec; a copy that is not the blob's is refused.
     for blob in [app_code, extension, library.data, empty.data, engine] {
         super::content_from_copy(&bytes, &bundle, &blob);
     }
-    let stored = bundle.stored_span(&app_code).expect("in range");
-    let short = bundle.blob_from_stored(&app_code, &stored[1..]);
+    let stored = bundle.stored_span(&app_code).expect("in range").bytes;
+    let short = bundle.blob(&app_code, StoredBytes::Given(&stored[1..]));
     assert!(matches!(short, Err(BundleError::Corrupt(_))), "{short:?}");
     let mut damaged = stored.to_vec();
     damaged[0] ^= 1;
-    let damaged = bundle.blob_from_stored(&app_code, &damaged);
+    let damaged = bundle.blob(&app_code, StoredBytes::Given(&damaged));
     assert!(
         matches!(damaged, Err(BundleError::ChecksumMismatch { .. })),
         "{damaged:?}"
     );
 
-    // stored_blob + Blob::Stored copies a bundle's blobs into another one.
+    // to_stored_blob + Blob::Stored copies a bundle's blobs into another one.
     let mut writer = BundleWriter::new(PYTHON_MAGIC);
     writer
         .add_module(
             "copy",
             ModuleKind::Module,
             "copy.py",
-            Some(Blob::Stored(bundle.stored_blob(&app_code).expect("stored"))),
+            Some(Blob::Stored(
+                bundle
+                    .stored_span(&app_code)
+                    .and_then(|span| span.to_stored_blob())
+                    .expect("stored"),
+            )),
             None,
         )
         .expect("add");
@@ -252,8 +269,10 @@ fn codecs_follow_compressibility_and_given_blobs_are_kept_verbatim() {
     copied.verify().expect("verify copy");
     let copied_code = copied.module(0).expect("module").code.expect("code");
     assert_eq!(
-        copied.blob(&copied_code).expect("blob"),
-        bundle.blob(&app_code).expect("blob")
+        copied
+            .blob(&copied_code, StoredBytes::InBundle)
+            .expect("blob"),
+        bundle.blob(&app_code, StoredBytes::InBundle).expect("blob")
     );
     assert_eq!(copied_code.checksum, app_code.checksum);
 }
@@ -344,7 +363,7 @@ fn many_blobs_compress_in_parallel_to_the_same_bytes() {
     let m123 = bundle.find_module("m123").expect("find").expect("present");
     assert_eq!(
         bundle
-            .blob(&m123.code.expect("code"))
+            .blob(&m123.code.expect("code"), StoredBytes::InBundle)
             .expect("blob")
             .as_ref(),
         compressible("m123").as_slice()
@@ -599,16 +618,27 @@ fn large_contents_are_split_into_frames_and_unpack_piece_by_piece() {
     bundle.verify().expect("verify");
     for (path, expected) in [("big.so", &raw[..]), ("small.txt", &b"tiny"[..])] {
         let file = bundle.find_file(path).expect("find").expect("present");
-        let out = super::unpack_with_write_at(&bundle, &file.data).expect("blob_write_at");
+        let out = super::unpack_with_write_at(&bundle, &file.data).expect("write_blob into pieces");
         assert!(out == expected, "{path}");
-        let out = super::unpack_to_file(&bundle, &file.data).expect("blob_to_file");
+        let out = super::unpack_to_file(&bundle, &file.data).expect("write_blob into a file");
         assert!(out == expected, "{path}, into a file");
-        assert!(bundle.blob(&file.data).expect("blob").as_ref() == expected);
+        assert!(
+            bundle
+                .blob(&file.data, StoredBytes::InBundle)
+                .expect("blob")
+                .as_ref()
+                == expected
+        );
     }
     // A failing sink is reported, not ignored.
     let big = bundle.find_file("big.so").expect("find").expect("present");
+    let disk_full = |_, _: &[u8]| Err(std::io::Error::other("disk full"));
     let error = bundle
-        .blob_write_at(&big.data, |_, _| Err(std::io::Error::other("disk full")))
+        .write_blob(
+            &big.data,
+            StoredBytes::InBundle,
+            BlobSink::Pieces(&disk_full),
+        )
         .expect_err("sink failed");
     assert!(error.to_string().contains("disk full"), "{error}");
 }
@@ -640,7 +670,7 @@ fn frames_too_large_to_map_stream_into_files() {
     let bytes = writer.finish().expect("finish");
     let bundle = Bundle::parse(&bytes).expect("parse");
     let file = bundle.find_file("big.so").expect("find").expect("present");
-    let out = super::unpack_to_file(&bundle, &file.data).expect("blob_to_file");
+    let out = super::unpack_to_file(&bundle, &file.data).expect("write_blob into a file");
     assert!(out == raw, "content differs");
 }
 
