@@ -357,8 +357,10 @@ fn bundle_for_another_python_is_refused_at_run_time() {
     // Another CPython's bytecode magic, with the header checksum redone so
     // only the magic differs.
     bytes[start + 12..start + 16].copy_from_slice(&[0xcb, 0x0d, 0x0d, 0x0a]);
-    let sum = xxhash_rust::xxh3::xxh3_64(&bytes[start..start + 88]);
-    bytes[start + 88..start + 96].copy_from_slice(&sum.to_le_bytes());
+    // The header checksum: its last 8 bytes, over the bytes before them.
+    let checksum_at = start + freeze_bundle::HEADER_LEN - 8;
+    let sum = xxhash_rust::xxh3::xxh3_64(&bytes[start..checksum_at]);
+    bytes[checksum_at..checksum_at + 8].copy_from_slice(&sum.to_le_bytes());
     let other = dir.path().join("other");
     common::write_executable(&other, &bytes);
     let run = run_env_i(&other, &[], dir.path(), b"");

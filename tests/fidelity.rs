@@ -337,11 +337,21 @@ fn why_prints_the_chain_of_reasons_from_the_plan() {
         let a: Vec<&str> = a.iter().map(String::as_str).collect();
         let stderr = freeze_succeeds(&a);
         let start = stderr.find("why ").expect("a why report");
-        stderr[start..]
+        let report = stderr[start..]
             .lines()
             .take_while(|l| !l.starts_with("froze "))
             .map(|l| format!("{l}\n"))
-            .collect::<String>()
+            .collect::<String>();
+        // The executable built answers the same from the reasons it holds.
+        let built = freeze(&["--why", name, out.to_str().unwrap()]);
+        assert!(
+            built.status.success(),
+            "{}",
+            String::from_utf8_lossy(&built.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&built.stdout), report);
+        assert!(built.stderr.is_empty());
+        report
     };
     assert_eq!(
         run("sqlite3.dump"),
@@ -367,6 +377,17 @@ fn why_prints_the_chain_of_reasons_from_the_plan() {
     assert_eq!(
         run("requests"),
         "why requests: not in the bundle: nothing the app imports names it\n"
+    );
+    // On a built executable, --why freezes nothing else.
+    let refused = freeze(&["--why", "x", out.to_str().unwrap(), "-o", "elsewhere"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&refused.stderr),
+        format!(
+            "error: {} is an executable made by freeze: --why NAME EXE explains it and freezes \
+             nothing; give no -o, -m, -e or --script\n",
+            out.display()
+        )
     );
     // -v prints the whole plan: modules, libraries and data with reasons.
     let verbose = freeze_succeeds(&[

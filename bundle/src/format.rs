@@ -1,4 +1,4 @@
-//! The on-disk layout of format version 4: constants, kinds, and the encoding
+//! The on-disk layout of format version 5: constants, kinds, and the encoding
 //! and decoding of the header and the fixed-size records.
 //!
 //! Reader and writer both go through the `encode`/`decode` pairs here, so the
@@ -8,7 +8,7 @@
 /// First eight bytes of every bundle.
 pub const MAGIC: [u8; 8] = *b"FRZBNDL\0";
 /// The only format version this build reads and writes.
-pub const FORMAT_VERSION: u16 = 4;
+pub const FORMAT_VERSION: u16 = 5;
 /// Name of the ELF section that holds the bundle inside an executable.
 pub const SECTION_NAME: &str = ".freeze";
 /// The ELF section holding the zstd-compressed runtime stub in executables
@@ -60,7 +60,9 @@ pub(crate) mod header_at {
     pub const DATA_OFFSET: usize = TABLES_LEN + U64;
     const DATA_LEN: usize = DATA_OFFSET + U64;
     pub const TABLES_CHECKSUM: usize = DATA_LEN + U64;
-    pub const CHECKSUM: usize = TABLES_CHECKSUM + U64;
+    /// The reasons' blob index, then four bytes of padding.
+    const REASONS: usize = TABLES_CHECKSUM + U64;
+    pub const CHECKSUM: usize = REASONS + 2 * U32;
 }
 
 /// CPython's bytecode magic from its lowercase hex spelling (`a70d0d0a`,
@@ -404,7 +406,7 @@ fn put_str_ref(out: &mut Vec<u8>, string: StrRef) {
     out.extend_from_slice(&string.len.to_le_bytes());
 }
 
-/// The 96-byte header, minus the magic (which is constant) and the header
+/// The 104-byte header, minus the magic (which is constant) and the header
 /// checksum (which is computed over the encoded bytes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Header {
@@ -424,6 +426,9 @@ pub(crate) struct Header {
     pub data_offset: u64,
     pub data_len: u64,
     pub tables_checksum: u64,
+    /// Blob index of the reasons each entry is in (`freeze --why` on a
+    /// built executable), or `NO_BLOB`.
+    pub reasons: u32,
 }
 
 /// Why a header could not be decoded.
@@ -455,6 +460,8 @@ impl Header {
         out.extend_from_slice(&self.data_offset.to_le_bytes());
         out.extend_from_slice(&self.data_len.to_le_bytes());
         out.extend_from_slice(&self.tables_checksum.to_le_bytes());
+        out.extend_from_slice(&self.reasons.to_le_bytes());
+        out.extend_from_slice(&[0; 4]);
         let checksum = header_checksum(&out);
         out.extend_from_slice(&checksum.to_le_bytes());
         let mut header = [0; HEADER_LEN];
@@ -486,7 +493,9 @@ impl Header {
         let data_offset = fields.u64().ok_or(HeaderProblem::Short)?;
         let data_len = fields.u64().ok_or(HeaderProblem::Short)?;
         let tables_checksum = fields.u64().ok_or(HeaderProblem::Short)?;
-        if !padding_is_zero {
+        let reasons = fields.u32().ok_or(HeaderProblem::Short)?;
+        let reasons_padding_is_zero = fields.zeros::<4>().ok_or(HeaderProblem::Short)?;
+        if !(padding_is_zero && reasons_padding_is_zero) {
             return Err(HeaderProblem::NonZeroReserved);
         }
         Ok(Header {
@@ -505,6 +514,7 @@ impl Header {
             data_offset,
             data_len,
             tables_checksum,
+            reasons,
         })
     }
 }
@@ -734,7 +744,7 @@ mod tests {
     fn header_fields_sit_at_the_documented_offsets() {
         let header = Header {
             format_version: 0x0102,
-            header_len: 96,
+            header_len: 104,
             python_magic: [0xa7, 0x0d, 0x0d, 0x0a],
             dictionary: 0x0304_0506,
             main_mode: 2,
@@ -751,11 +761,12 @@ mod tests {
             data_offset: 0x8888_8888_8888_8888,
             data_len: 0x9999_9999_9999_9999,
             tables_checksum: 0xaaaa_aaaa_aaaa_aaaa,
+            reasons: 0xbbbb_bbbb,
         };
         let bytes = header.encode();
         assert_eq!(field_at::<8>(&bytes, 0), MAGIC);
         assert_eq!(u16::from_le_bytes(field_at(&bytes, 8)), 0x0102);
-        assert_eq!(u16::from_le_bytes(field_at(&bytes, 10)), 96);
+        assert_eq!(u16::from_le_bytes(field_at(&bytes, 10)), 104);
         assert_eq!(field_at::<4>(&bytes, 12), [0xa7, 0x0d, 0x0d, 0x0a]);
         assert_eq!(u32::from_le_bytes(field_at(&bytes, 16)), 0x0304_0506);
         assert_eq!(bytes[20], 2);
@@ -786,9 +797,11 @@ mod tests {
             u64::from_le_bytes(field_at(&bytes, 80)),
             0xaaaa_aaaa_aaaa_aaaa
         );
+        assert_eq!(u32::from_le_bytes(field_at(&bytes, 88)), 0xbbbb_bbbb);
+        assert_eq!(field_at::<4>(&bytes, 92), [0; 4]);
         assert_eq!(
-            u64::from_le_bytes(field_at(&bytes, 88)),
-            xxhash_rust::xxh3::xxh3_64(&bytes[..88])
+            u64::from_le_bytes(field_at(&bytes, 96)),
+            xxhash_rust::xxh3::xxh3_64(&bytes[..96])
         );
         assert!(matches!(Header::decode(&bytes), Ok(decoded) if decoded == header));
         // The offsets single-field readers use, derived from the layout.
@@ -805,9 +818,9 @@ mod tests {
                 header_at::TABLES_CHECKSUM,
                 header_at::CHECKSUM,
             ],
-            [8, 10, 32, 36, 40, 48, 56, 64, 80, 88]
+            [8, 10, 32, 36, 40, 48, 56, 64, 80, 96]
         );
-        assert_eq!((HEADER_CHECKSUMMED_LEN, HEADER_LEN), (88, 96));
+        assert_eq!((HEADER_CHECKSUMMED_LEN, HEADER_LEN), (96, 104));
     }
 
     #[test]

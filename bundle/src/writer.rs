@@ -70,6 +70,7 @@ pub struct BundleWriter {
     modules: BTreeMap<String, PendingModule>,
     files: BTreeMap<String, PendingFile>,
     prefetch: Vec<PrefetchItem>,
+    reasons: Option<Blob>,
 }
 
 fn too_large(what: impl Into<String>, size: usize, max: u64) -> BundleError {
@@ -160,6 +161,7 @@ impl BundleWriter {
             modules: BTreeMap::new(),
             files: BTreeMap::new(),
             prefetch: Vec::new(),
+            reasons: None,
         }
     }
 
@@ -180,6 +182,12 @@ impl BundleWriter {
     /// a shared library among those added, and appear once.
     pub fn set_prefetch(&mut self, items: Vec<PrefetchItem>) {
         self.prefetch = items;
+    }
+
+    /// Why each entry is in the bundle, as the packager describes it
+    /// (opaque here): `freeze --why` reads it back from a built executable.
+    pub fn set_reasons(&mut self, reasons: Vec<u8>) {
+        self.reasons = Some(Blob::Raw(reasons));
     }
 
     /// zstd level for `Blob::Raw` content; `Blob::Stored` is copied as is.
@@ -293,7 +301,8 @@ impl BundleWriter {
         let file_count = fit_u32(self.files.len(), || "the file count".into())?;
 
         // Record order is blob order: the dictionary, then code then source
-        // of each module by name, then each file by path. Each slot says
+        // of each module by name, then each file by path, then the reasons.
+        // Each slot says
         // whether its content may use the dictionary (Python modules' code
         // and source).
         let mut slots: Vec<(&Blob, bool)> = Vec::new();
@@ -303,6 +312,7 @@ impl BundleWriter {
             slots.extend(module.source.iter().map(|blob| (blob, python)));
         }
         slots.extend(self.files.values().map(|file| (&file.data, false)));
+        slots.extend(self.reasons.iter().map(|blob| (blob, false)));
 
         let cache = self.cache.as_deref();
         let dictionary = match &self.dictionary {
@@ -445,6 +455,10 @@ impl BundleWriter {
             }
             .encode(&mut file_table);
         }
+        let reasons = match self.reasons {
+            Some(_) => next_blob_index()?,
+            None => NO_BLOB,
+        };
         let main_name = match &self.main {
             Some((_, name)) => strings.intern(name)?,
             None => StrRef::default(),
@@ -466,6 +480,7 @@ impl BundleWriter {
             header_len: HEADER_LEN as u16,
             python_magic: self.python_magic,
             dictionary: dictionary_index,
+            reasons,
             main_mode: MainMode::to_u8(self.main.as_ref().map(|(mode, _)| *mode)),
             main_name,
             module_count,

@@ -416,7 +416,7 @@ fn freeze_one(job: Job) -> Result<()> {
         plan.module_count(),
         plan.files.len()
     ));
-    let payload = write_plan(&plan, &stdlib, cli, cache)?;
+    let payload = write_plan(&plan, &why, &stdlib, cli, cache)?;
     progress.step(&format!("writing {}", out.display()));
     let exe = if cli.compress_runtime {
         freeze_bundle::embed_in_loader(embedded::LOADER, embedded::COMPRESSED_STUB, &payload)
@@ -663,6 +663,7 @@ fn native_blob(bytes: &[u8], cache: Option<&crate::cache::BuildCache>) -> Blob {
 /// Writes the bundle the plan describes: a short loop over it.
 fn write_plan(
     plan: &BundlePlan,
+    why: &crate::why::WhyTable,
     stdlib: &Bundle<'static>,
     cli: &Cli,
     cache: Option<crate::cache::BuildCache>,
@@ -702,6 +703,7 @@ fn write_plan(
         })
     };
     writer.set_main(plan.main.0, &plan.main.1);
+    writer.set_reasons(why.to_json());
     for (name, m) in &plan.modules {
         let code = m.code.as_ref().map(|c| blob(c, Some(m.kind))).transpose()?;
         let source = m

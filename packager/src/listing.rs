@@ -70,30 +70,83 @@ fn read_bundle(file: &fs::File, span: SectionSpan) -> Result<Vec<u8>> {
     Ok(payload)
 }
 
-pub fn list_frozen(exe: &Path, as_json: bool, by_package: bool) -> Result<()> {
-    let (file, exe_len) = open_regular(exe)?;
-    let span = match freeze_bundle::find_section_in_file(&file, exe_len, SECTION_NAME) {
-        Ok(Some(span)) => span,
-        Ok(None) => bail!(
-            "{} is an executable without a freeze bundle (it was not made by freeze)",
-            exe.display()
-        ),
-        Err(ElfError::NotElf) => bail!(
-            "{} is not an executable made by freeze (not an ELF file)",
-            exe.display()
-        ),
-        Err(e) => bail!("{}: {e}", exe.display()),
-    };
-    let runtime = freeze_bundle::find_section_in_file(&file, exe_len, RUNTIME_SECTION_NAME)
-        .with_context(|| format!("{} is damaged", exe.display()))?;
-    let payload = read_bundle(&file, span)
-        .with_context(|| format!("bundle in {} is damaged", exe.display()))?;
-    let bundle = Bundle::parse(&payload)
-        .with_context(|| format!("bundle in {} is damaged", exe.display()))?;
-    bundle
-        .verify()
-        .with_context(|| format!("bundle in {} is damaged", exe.display()))?;
+/// A frozen executable's bundle, read and verified, and the span of its
+/// compressed runtime if it has one.
+struct Frozen {
+    payload: Vec<u8>,
+    exe_len: u64,
+    runtime: Option<SectionSpan>,
+}
 
+impl Frozen {
+    fn read(exe: &Path) -> Result<Frozen> {
+        let (file, exe_len) = open_regular(exe)?;
+        let span = match freeze_bundle::find_section_in_file(&file, exe_len, SECTION_NAME) {
+            Ok(Some(span)) => span,
+            Ok(None) => bail!(
+                "{} is an executable without a freeze bundle (it was not made by freeze)",
+                exe.display()
+            ),
+            Err(ElfError::NotElf) => bail!(
+                "{} is not an executable made by freeze (not an ELF file)",
+                exe.display()
+            ),
+            Err(e) => bail!("{}: {e}", exe.display()),
+        };
+        let runtime = freeze_bundle::find_section_in_file(&file, exe_len, RUNTIME_SECTION_NAME)
+            .with_context(|| format!("{} is damaged", exe.display()))?;
+        let payload = read_bundle(&file, span)
+            .with_context(|| format!("bundle in {} is damaged", exe.display()))?;
+        Bundle::parse(&payload)
+            .and_then(|bundle| bundle.verify())
+            .with_context(|| format!("bundle in {} is damaged", exe.display()))?;
+        Ok(Frozen {
+            payload,
+            exe_len,
+            runtime,
+        })
+    }
+
+    fn bundle(&self) -> Bundle<'_> {
+        Bundle::parse(&self.payload).expect("parsed when read")
+    }
+}
+
+/// Whether `path` is an executable made by freeze (a regular ELF file with
+/// a bundle section): what `--why NAME PATH` explains instead of freezing.
+pub fn is_frozen_executable(path: &Path) -> bool {
+    let Ok((file, len)) = open_regular(path) else {
+        return false;
+    };
+    matches!(
+        freeze_bundle::find_section_in_file(&file, len, SECTION_NAME),
+        Ok(Some(_))
+    )
+}
+
+/// `freeze --why NAME EXE`: the reasons stored in EXE's bundle, printed on
+/// stdout as the build would have printed them.
+pub fn why_in_executable(exe: &Path, name: &str) -> Result<()> {
+    let frozen = Frozen::read(exe)?;
+    let bundle = frozen.bundle();
+    let Some(blob) = bundle.reasons() else {
+        bail!(
+            "{} holds no reasons for --why: freeze the app again with --why {name}",
+            exe.display()
+        );
+    };
+    let json = bundle
+        .blob(&blob, freeze_bundle::StoredBytes::InBundle)
+        .with_context(|| format!("bundle in {} is damaged", exe.display()))?;
+    let table = crate::why::WhyTable::from_json(&json)
+        .with_context(|| format!("the reasons in {} are damaged", exe.display()))?;
+    emit(&table.explain(name))
+}
+
+pub fn list_frozen(exe: &Path, as_json: bool, by_package: bool) -> Result<()> {
+    let frozen = Frozen::read(exe)?;
+    let bundle = frozen.bundle();
+    let (payload, exe_len, runtime) = (&frozen.payload, frozen.exe_len, frozen.runtime);
     let main = bundle.main();
     let needed_by = library_users(&bundle)?;
     let prefetch: Vec<&str> = bundle
@@ -133,7 +186,7 @@ pub fn list_frozen(exe: &Path, as_json: bool, by_package: bool) -> Result<()> {
             &needed_by,
             main.map(|(_, name)| name),
             exe_len,
-            span.len,
+            payload.len() as u64,
         )?;
         let text = if as_json {
             crate::packages::json(exe, &groups)?

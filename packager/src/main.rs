@@ -215,9 +215,12 @@ fn main() -> ExitCode {
         eprintln!("error: {flag} goes with --list-frozen EXE");
         return ExitCode::from(2);
     }
-    let result = match &cli.list_frozen {
-        Some(exe) => listing::list_frozen(exe, cli.json, cli.by_package),
-        None => freezer::freeze(&cli),
+    let result = match (&cli.list_frozen, &cli.why, &cli.app) {
+        (Some(exe), _, _) => listing::list_frozen(exe, cli.json, cli.by_package),
+        (None, Some(name), Some(exe)) if listing::is_frozen_executable(exe) => {
+            why_of_executable(&cli, exe, name)
+        }
+        _ => freezer::freeze(&cli),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -226,6 +229,19 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `freeze --why NAME EXE`: explains from what EXE stored; nothing else
+/// may be asked at the same time.
+fn why_of_executable(cli: &Cli, exe: &std::path::Path, name: &str) -> anyhow::Result<()> {
+    if cli.output.is_some() || cli.entry.is_some() || cli.module.is_some() || cli.script.is_some() {
+        anyhow::bail!(
+            "{} is an executable made by freeze: --why NAME EXE explains it and freezes nothing; \
+             give no -o, -m, -e or --script",
+            exe.display()
+        );
+    }
+    listing::why_in_executable(exe, name)
 }
 
 /// Freezing reads and writes tens of MB in short-lived buffers (shared

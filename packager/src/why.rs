@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 use crate::graph::ModuleGraph;
 use crate::plan::{file_word, kind_word, BundlePlan, Reason};
 
+/// Names, each with the modules that import it.
+type Importers = BTreeMap<String, BTreeSet<String>>;
+
 /// Why each entry of a bundle is in it, and why names it lacks are not.
 #[derive(Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WhyTable {
@@ -66,15 +69,19 @@ impl WhyTable {
             entries.insert(name.clone(), WhyEntry::new(label, &module.reason));
         }
         let mut not_in = BTreeMap::new();
-        let sources: [(&BTreeMap<String, BTreeSet<String>>, fn(&str) -> String); 4] = [
-            (&graph.missing, |who| format!("not found (imported by {who})")),
+        let sources: [(&Importers, fn(&str) -> String); 4] = [
+            (&graph.missing, |who| {
+                format!("not found (imported by {who})")
+            }),
             (&graph.unfollowed, |who| {
                 format!("not followed: imported by {who} only for help(), a self-test or a command line")
             }),
             (&graph.left_out, |who| {
                 format!("left out: imported only by {who}, which nothing the app runs imports")
             }),
-            (&graph.excluded, |who| format!("excluded by --exclude (wanted by {who})")),
+            (&graph.excluded, |who| {
+                format!("excluded by --exclude (wanted by {who})")
+            }),
         ];
         // Most binding last, as for entries.
         for (names, say) in sources {

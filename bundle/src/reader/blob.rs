@@ -207,6 +207,12 @@ impl<'a> Bundle<'a> {
         self.dictionary.map(|(_, blob)| blob)
     }
 
+    /// The blob of the reasons each entry is in, if the writer was given
+    /// them (`BundleWriter::set_reasons`).
+    pub fn reasons(&self) -> Option<BlobRef> {
+        self.reasons.map(|(_, blob)| blob)
+    }
+
     /// Writes the content of a blob into `sink`, verified first, without
     /// holding the whole of it in memory where it can be avoided.
     pub fn write_blob(

@@ -207,6 +207,7 @@ impl<'a> Bundle<'a> {
             data: blob_data,
             data_offset: header.data_offset,
             dictionary: None,
+            reasons: None,
         };
         bundle.dictionary = bundle
             .optional_blob_ref(header.dictionary)
@@ -218,6 +219,10 @@ impl<'a> Bundle<'a> {
         {
             return Err(dictionary_in_dictionary());
         }
+        bundle.reasons = bundle
+            .optional_blob_ref(header.reasons)
+            .map_err(within("the reasons"))?
+            .map(|blob| (header.reasons, blob));
         let main_mode = MainMode::from_u8(header.main_mode)
             .ok_or_else(|| corrupt(format!("unknown main mode {}", header.main_mode)))?;
         bundle.main = match main_mode {
@@ -615,8 +620,8 @@ impl<'a> Bundle<'a> {
                 *slot = true;
             }
         };
-        if let Some((index, _)) = self.dictionary {
-            mark_referenced(index);
+        for (index, _) in self.dictionary.iter().chain(&self.reasons) {
+            mark_referenced(*index);
         }
 
         let mut previous_name: Option<&str> = None;

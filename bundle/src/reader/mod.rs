@@ -94,6 +94,8 @@ pub struct Bundle<'a> {
     /// The zstd dictionary blobs of codec `ZstdDictionary` were compressed
     /// with, if the bundle has one: its blob index and record.
     dictionary: Option<(u32, BlobRef)>,
+    /// The blob of the reasons each entry is in (`BundleWriter::set_reasons`).
+    reasons: Option<(u32, BlobRef)>,
 }
 
 impl fmt::Debug for Bundle<'_> {
@@ -107,6 +109,7 @@ impl fmt::Debug for Bundle<'_> {
             .field("blobs", &self.blob_count())
             .field("prefetch", &self.prefetch_count())
             .field("dictionary", &self.dictionary)
+            .field("reasons", &self.reasons)
             .field("string_table_len", &self.strings.len())
             .field("data_len", &self.data.len())
             .finish()

@@ -1,6 +1,6 @@
 use super::{sample_bundle, small_bundle};
 use crate::fuzzing::{repair_checksums, walk_untrusted};
-use crate::{Bundle, BundleError, Codec, StoredBytes};
+use crate::{Bundle, BundleError, Codec, StoredBytes, HEADER_LEN};
 
 fn u32_at(bytes: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())
@@ -29,7 +29,7 @@ impl Layout {
         let file_count = u32_at(bytes, 36) as usize;
         let blob_count = u32_at(bytes, 40) as usize;
         let prefetch_count = u32_at(bytes, 44) as usize;
-        let modules = 96;
+        let modules = HEADER_LEN;
         let files = modules + 32 * module_count;
         let blobs = files + 32 * file_count;
         let prefetch = blobs + 32 * blob_count;
@@ -127,9 +127,9 @@ fn non_bundles_are_refused_with_clear_errors() {
         Bundle::parse(b""),
         Err(BundleError::Truncated {
             what: "header",
-            needed: 96,
+            needed,
             available: 0
-        })
+        }) if needed == HEADER_LEN as u64
     ));
     assert!(matches!(
         Bundle::parse(b"FRZ"),
@@ -144,7 +144,7 @@ fn non_bundles_are_refused_with_clear_errors() {
         Err(BundleError::NotABundle)
     ));
     let mut header_only = sample_bundle();
-    header_only.truncate(96);
+    header_only.truncate(HEADER_LEN);
     assert!(matches!(
         Bundle::parse(&header_only),
         Err(BundleError::Truncated { what: "tables", .. })
@@ -154,8 +154,8 @@ fn non_bundles_are_refused_with_clear_errors() {
 #[test]
 fn other_format_versions_are_refused_by_number() {
     // Version 1 (no prefetch table), version 2 (no dictionary), version 3
-    // (no content digests) and a later one alike.
-    for other in [1u16, 2, 3, 5] {
+    // (no content digests), version 4 (no reasons) and a later one alike.
+    for other in [1u16, 2, 3, 4, 6] {
         let mut bytes = small_bundle();
         bytes[8..10].copy_from_slice(&other.to_le_bytes());
         let error = Bundle::parse(&bytes).expect_err("another version");
@@ -163,12 +163,12 @@ fn other_format_versions_are_refused_by_number() {
             error,
             BundleError::UnsupportedVersion {
                 found,
-                supported: 4
+                supported: 5
             } if found == other
         ));
         assert_eq!(
             error.to_string(),
-            format!("bundle format version {other}, this build reads 4")
+            format!("bundle format version {other}, this build reads 5")
         );
     }
 
@@ -232,7 +232,7 @@ fn extra_bytes_after_the_data_are_refused() {
 fn the_header_alone_tells_the_bundle_length() {
     for bundle in [small_bundle(), sample_bundle()] {
         assert_eq!(
-            Bundle::declared_len(&bundle[..96]).expect("header"),
+            Bundle::declared_len(&bundle[..HEADER_LEN]).expect("header"),
             bundle.len() as u64
         );
         assert_eq!(
@@ -241,7 +241,7 @@ fn the_header_alone_tells_the_bundle_length() {
         );
     }
     assert!(matches!(
-        Bundle::declared_len(&[0; 96]),
+        Bundle::declared_len(&[0; HEADER_LEN]),
         Err(BundleError::NotABundle)
     ));
     let bundle = small_bundle();
@@ -249,7 +249,7 @@ fn the_header_alone_tells_the_bundle_length() {
         Bundle::declared_len(&bundle[..40]),
         Err(BundleError::Truncated { what: "header", .. })
     ));
-    let mut grown = bundle[..96].to_vec();
+    let mut grown = bundle[..HEADER_LEN].to_vec();
     set_u64(&mut grown, 72, 20 << 30); // data_len: 20 GiB, checksum stale
     assert!(matches!(
         Bundle::declared_len(&grown),
@@ -283,8 +283,16 @@ fn header_inconsistencies_are_refused() {
         "main mode is none",
     );
     assert_corrupt(rejection_after(|bytes, _| bytes[22] = 1), "reserved");
+    assert_index_out_of_range(
+        rejection_after(|bytes, _| {
+            let blob_count = u32_at(bytes, 40);
+            set_u32(bytes, 88, blob_count);
+        }),
+        "the reasons: blob index",
+    );
+    assert_corrupt(rejection_after(|bytes, _| bytes[93] = 1), "reserved");
     assert_corrupt(
-        rejection_after(|bytes, _| set_u64(bytes, 48, 97)),
+        rejection_after(|bytes, _| set_u64(bytes, 48, 105)),
         "tables start",
     );
     assert_corrupt(

@@ -373,7 +373,7 @@ fn many_blobs_compress_in_parallel_to_the_same_bytes() {
 #[test]
 fn an_empty_bundle_is_valid() {
     let bytes = BundleWriter::new(PYTHON_MAGIC).finish().expect("finish");
-    assert_eq!(bytes.len(), 96);
+    assert_eq!(bytes.len(), crate::HEADER_LEN);
     let bundle = Bundle::parse(&bytes).expect("parse");
     bundle.verify().expect("verify");
     assert_eq!(bundle.main(), None);
@@ -381,6 +381,25 @@ fn an_empty_bundle_is_valid() {
     assert_eq!(bundle.find_module("x").expect("find"), None);
     assert!(bundle.submodules("").expect("submodules").is_empty());
     assert!(bundle.files_under("").expect("files_under").is_empty());
+}
+
+#[test]
+fn reasons_are_stored_and_read_back() {
+    let reasons = compressible("why each entry is in").repeat(20);
+    let mut writer = BundleWriter::new(PYTHON_MAGIC);
+    writer
+        .add_file("a.txt", FileKind::Data, "", b"a".to_vec().into())
+        .expect("add");
+    writer.set_reasons(reasons.clone());
+    let bytes = writer.finish().expect("finish");
+    let bundle = Bundle::parse(&bytes).expect("parse");
+    bundle.verify().expect("verify");
+    let blob = bundle.reasons().expect("reasons stored");
+    assert_ne!(blob.codec, Codec::Stored, "compressed");
+    let content = bundle.blob(&blob, StoredBytes::InBundle).expect("read");
+    assert_eq!(&*content, reasons.as_slice());
+    let without = BundleWriter::new(PYTHON_MAGIC).finish().expect("finish");
+    assert!(Bundle::parse(&without).expect("parse").reasons().is_none());
 }
 
 #[test]
