@@ -69,27 +69,27 @@ impl WhyTable {
             entries.insert(name.clone(), WhyEntry::new(label, &module.reason));
         }
         let mut not_in = BTreeMap::new();
-        let sources: [(&Importers, fn(&str) -> String); 4] = [
-            (&graph.missing, |who| {
-                format!("not found (imported by {who})")
-            }),
-            (&graph.unfollowed, |who| {
-                format!("not followed: imported by {who} only for help(), a self-test or a command line")
-            }),
-            (&graph.left_out, |who| {
-                format!("left out: imported only by {who}, which nothing the app runs imports")
-            }),
-            (&graph.excluded, |who| {
-                format!("excluded by --exclude (wanted by {who})")
-            }),
-        ];
         // Most binding last, as for entries.
-        for (names, say) in sources {
+        let mut note = |names: &Importers, say: &dyn Fn(&str) -> String| {
             for (name, who) in names {
                 let who: Vec<&str> = who.iter().map(String::as_str).collect();
                 not_in.insert(name.clone(), say(&who.join(", ")));
             }
-        }
+        };
+        note(&graph.missing, &|who| {
+            format!("not found (imported by {who})")
+        });
+        note(&graph.unfollowed, &|who| {
+            format!(
+                "not followed: imported by {who} only for help(), a self-test or a command line"
+            )
+        });
+        note(&graph.left_out, &|who| {
+            format!("left out: imported only by {who}, which nothing the app runs imports")
+        });
+        note(&graph.excluded, &|who| {
+            format!("excluded by --exclude (wanted by {who})")
+        });
         WhyTable { entries, not_in }
     }
 
