@@ -743,23 +743,19 @@ fn assert_pyinstaller_options_held(exe: &Path) {
     assert!(!names.iter().any(|n| n == "click"));
 }
 
+/// A venv with the console scripts of tests/cli-requirements.txt.
+fn clis_venv() -> PathBuf {
+    let text = fs::read_to_string(repo().join("tests/cli-requirements.txt")).unwrap();
+    venv_with("clis", &requirement_lines(&text))
+}
+
 /// A console script of a real PyPI CLI whose modules are compiled by mypyc:
 /// black's `__init__` is an extension module beside its source, as is
 /// every module it runs, and their code lives in a shared
 /// `<hash>__mypyc` module imported from C.
 #[test]
 fn script_of_a_cli_from_pypi() {
-    let venv = venv_with(
-        "black-cli",
-        &[
-            "black==24.10.0",
-            "click==8.1.7",
-            "mypy_extensions==1.0.0",
-            "packaging==24.1",
-            "pathspec==0.12.1",
-            "platformdirs==4.3.6",
-        ],
-    );
+    let venv = clis_venv();
     let python = venv.join("bin/python");
     let site = site_packages(&venv);
     let dir = TempDir::new("black");
@@ -797,42 +793,7 @@ fn script_of_a_cli_from_pypi() {
 /// plugin of a distribution it does not require: platformdirs), httpie.
 #[test]
 fn developer_tools_from_pypi_run_like_their_launchers() {
-    let venv = venv_with(
-        "dev-tools",
-        &[
-            "mypy==1.13.0",
-            "mypy_extensions==1.2.0",
-            "typing_extensions==4.16.0",
-            "flake8==7.1.1",
-            "mccabe==0.7.0",
-            "pycodestyle==2.12.1",
-            "pyflakes==3.2.0",
-            "pylint==3.3.1",
-            "astroid==3.3.11",
-            "dill==0.4.1",
-            "platformdirs==4.14.9",
-            "tomlkit==0.15.3",
-            "isort==5.13.2",
-            "pytest==8.3.3",
-            "iniconfig==2.3.1",
-            "packaging==26.4",
-            "pluggy==1.7.0",
-            "httpie==3.2.4",
-            "certifi==2026.10.19.post1",
-            "charset-normalizer==3.5.3",
-            "defusedxml==0.7.1",
-            "idna==3.21",
-            "markdown-it-py==4.3.0",
-            "mdurl==0.1.2",
-            "multidict==7.2.1",
-            "Pygments==2.21.0",
-            "PySocks==1.7.1",
-            "requests==2.34.2",
-            "requests-toolbelt==1.0.0",
-            "rich==15.0.0",
-            "urllib3==2.8.0",
-        ],
-    );
+    let venv = clis_venv();
     let python = venv.join("bin/python");
     let site = site_packages(&venv);
     let roots: [&Path; 2] = [&site, &venv];

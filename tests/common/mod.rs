@@ -439,7 +439,7 @@ pub fn venv_from(name: &str, requirements_file: &str) -> PathBuf {
 }
 
 /// The requirements of a requirements file's text.
-fn requirement_lines(text: &str) -> Vec<&str> {
+pub fn requirement_lines(text: &str) -> Vec<&str> {
     text.lines()
         .map(|l| l.split('#').next().unwrap_or("").trim())
         .filter(|l| !l.is_empty())
