@@ -515,12 +515,28 @@ mod tests {
     use super::*;
     use std::fs;
 
+    enum Root {
+        App,
+        SitePackages,
+    }
+
+    /// A finder of the one search root `dir`: an app directory, or site
+    /// packages searched after the stdlib.
+    fn one_root(dir: &Path, root: Root) -> Finder {
+        let is_app = matches!(root, Root::App);
+        Finder::new(vec![SearchRoot {
+            dir: dir.to_path_buf(),
+            is_app,
+            after_stdlib: !is_app,
+            is_stdlib: false,
+        }])
+    }
+
     fn tree(files: &[&str]) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "freeze-finder-{}-{}",
-            std::process::id(),
-            files.len()
-        ));
+        // One directory per call: tests run in parallel.
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("freeze-finder-{}-{call}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         for f in files {
             let p = dir.join(f);
@@ -541,12 +557,7 @@ mod tests {
             &format!("ext/mod.{so}"),
             "ext/mod.py",
         ]);
-        let finder = Finder::new(vec![SearchRoot {
-            dir: a.clone(),
-            is_app: false,
-            after_stdlib: true,
-            is_stdlib: false,
-        }]);
+        let finder = one_root(&a, Root::SitePackages);
         let pkg = finder.find_top("ext", true).unwrap();
         assert_eq!(pkg.kind, ModuleKind::Extension);
         assert_eq!(pkg.rel, format!("ext/__init__.{so}"));
@@ -568,12 +579,7 @@ mod tests {
             "ns/x.py",
             "mod.py",
         ]);
-        let finder = Finder::new(vec![SearchRoot {
-            dir: a.clone(),
-            is_app: true,
-            after_stdlib: false,
-            is_stdlib: false,
-        }]);
+        let finder = one_root(&a, Root::App);
         let pkg = finder.find_top("pkg", false).unwrap();
         assert_eq!(pkg.kind, ModuleKind::Package);
         assert_eq!(pkg.rel, "pkg/__init__.py");
@@ -657,12 +663,7 @@ mod tests {
             "rich/tests/test_x.py",
             "rich/my data/x.py",
         ]);
-        let finder = Finder::new(vec![SearchRoot {
-            dir: a.clone(),
-            is_app: false,
-            after_stdlib: true,
-            is_stdlib: false,
-        }]);
+        let finder = one_root(&a, Root::SitePackages);
         let rich = finder.find_top("rich", true).unwrap();
         assert_eq!(
             finder.all_submodules(&rich, "rich", true),
@@ -701,12 +702,7 @@ mod tests {
         std::os::unix::fs::symlink(".", a.join("pkg/self")).unwrap();
         std::os::unix::fs::symlink("../..", a.join("pkg/sub/up")).unwrap();
         std::os::unix::fs::symlink("..", a.join("assets/back")).unwrap();
-        let finder = Finder::new(vec![SearchRoot {
-            dir: a.clone(),
-            is_app: true,
-            after_stdlib: false,
-            is_stdlib: false,
-        }]);
+        let finder = one_root(&a, Root::App);
         let pkg = finder.find_top("pkg", false).unwrap();
         // python imports pkg.self and pkg.sub.up (a namespace package over
         // the app directory) and what is in them, but the walk stops where
