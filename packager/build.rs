@@ -331,6 +331,7 @@ fn add_lib_dynload(
     let dynload =
         PathBuf::from(env::var("DEP_FREEZE_PYTHON_DYNLOAD").expect("lib-dynload dir from runtime"));
     println!("cargo:rerun-if-changed={}", dynload.display());
+    println!("cargo:rustc-env=FREEZE_DYNLOAD_DIR={}", dynload.display());
     // Plus the modules Debian builds into libpython that the stub leaves out
     // (unicodedata), linked by the runtime's build script.
     let not_built_in = PathBuf::from(

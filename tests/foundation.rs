@@ -253,7 +253,7 @@ fn list_frozen_table_and_json() {
     assert!(text.contains("encodings.utf_8"));
     let out = freeze(&["--list-frozen", exe.to_str().unwrap(), "--json"]);
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(doc["format_version"], 4);
+    assert_eq!(doc["format_version"], freeze_bundle::FORMAT_VERSION);
     assert_eq!(doc["main"]["module"], "__main__");
     assert_eq!(doc["main"]["mode"], "module");
     let entries = doc["entries"].as_array().unwrap();

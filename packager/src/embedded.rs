@@ -25,6 +25,9 @@ pub static STDLIB: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/stdlib.bund
 /// The stdlib directory the archive was compiled from.
 pub const STDLIB_DIR: &str = env!("FREEZE_STDLIB_DIR");
 
+/// The directory of the stdlib's extension modules the archive took.
+pub const DYNLOAD_DIR: &str = env!("FREEZE_DYNLOAD_DIR");
+
 static STDLIB_IMPORTS_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/stdlib-imports.json"));
 
 #[derive(Debug, Deserialize)]

@@ -236,16 +236,19 @@ fn freeze_one(job: Job) -> Result<()> {
         after_stdlib: true,
         is_stdlib: false,
     }));
-    // The stdlib directory the archive was compiled from, for the modules
-    // the archive leaves out (test suites): python finds them there.
-    let stdlib_dir = Path::new(embedded::STDLIB_DIR);
-    if stdlib_dir.is_dir() {
-        roots.push(SearchRoot {
-            dir: stdlib_dir.to_path_buf(),
-            is_app: false,
-            after_stdlib: true,
-            is_stdlib: true,
-        });
+    // The stdlib directories the archive was made from, for the modules it
+    // leaves out (test suites) and those installed since (Debian's
+    // python3-tk adds tkinter and _tkinter): python finds them there.
+    for dir in [embedded::STDLIB_DIR, embedded::DYNLOAD_DIR] {
+        let dir = Path::new(dir);
+        if dir.is_dir() {
+            roots.push(SearchRoot {
+                dir: dir.to_path_buf(),
+                is_app: false,
+                after_stdlib: true,
+                is_stdlib: true,
+            });
+        }
     }
     let distributions = crate::site::Distributions::scan(&site.dirs);
     let vendored_distributions = crate::site::Distributions::scan(&site.vendored);
