@@ -398,3 +398,53 @@ fn unloadable_bundled_library_raises_import_error_naming_it_at_once() {
         started.elapsed()
     );
 }
+
+/// A tkinter app (Tk widgets, ttk, Tcl's `clock`, which loads the msgcat
+/// module) on a machine without Tcl's and Tk's script libraries: they
+/// travel in the executable (packager/src/tcltk.rs). Under a virtual X
+/// server; CI installs python3-tk and xvfb.
+#[test]
+fn tkinter_runs_where_tcl_and_tk_are_not_installed() {
+    let built = TempDir::new("tk");
+    let exe = freeze_ok(
+        &[app("tests/apps/tk_gui").to_str().unwrap()],
+        built.path(),
+        "tk_gui",
+    );
+    let libraries = "/usr/share/tcltk";
+    let (dir, copy) = isolate(&exe, "tk-run");
+    let run = |program: &str, hide: bool| {
+        let hide = if hide {
+            format!("mount -t tmpfs none {libraries} && ")
+        } else {
+            String::new()
+        };
+        let output = Command::new("unshare")
+            .args([
+                "-m",
+                "sh",
+                "-c",
+                &format!(
+                    "{hide}exec xvfb-run -a sh -c 'exec env -i DISPLAY=\"$DISPLAY\" \
+                     XAUTHORITY=\"$XAUTHORITY\" {program}'"
+                ),
+            ])
+            .current_dir(dir.path())
+            .output()
+            .expect("unshare and xvfb-run (CI installs xvfb)");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let script = app("tests/apps/tk_gui/__main__.py");
+    let python = run(&format!("{PYTHON} {}", script.display()), false);
+    assert_eq!(python.1, "8.6.13 default x\n1970\n", "{python:?}");
+    // Hidden, python's Tcl cannot start: the test hides what it means to.
+    let hidden = run(&format!("{PYTHON} {}", script.display()), true);
+    assert_ne!(hidden.0, Some(0), "{hidden:?}");
+    assert!(hidden.2.contains("init.tcl"), "{hidden:?}");
+    let frozen = run(copy.to_str().unwrap(), true);
+    assert_eq!((frozen.0, &frozen.1), (python.0, &python.1), "{frozen:?}");
+}

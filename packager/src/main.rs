@@ -27,6 +27,7 @@ mod project;
 mod pytests;
 mod requirements;
 mod site;
+mod tcltk;
 mod why;
 
 use std::path::PathBuf;

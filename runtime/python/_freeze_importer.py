@@ -733,7 +733,29 @@ _importer = BundleImporter()
 
 # Modules taught, right after they execute, to handle virtual paths (the
 # stdlib's, and pkg_resources for its resource and distribution APIs).
+def _teach_tkinter(tkinter):
+    """Point Tcl and Tk at the script libraries bundled under _tcl_data
+    (packager/src/tcltk.rs): they open init.tcl and tk.tcl by path, from
+    the data directory's copies, unless the environment names others."""
+    import os
+
+    tcl = "%s/tcl%s" % (_TCL_DATA, tkinter.TclVersion)
+    # Tcl modules (msgcat, which `clock format` loads) where Debian keeps
+    # them, inside the library: its tm.tcl names that directory absolutely.
+    modules = "TCL%s_TM_PATH" % str(tkinter.TclVersion).replace(".", "_")
+    for variable, rel in (
+        ("TCL_LIBRARY", tcl),
+        ("TK_LIBRARY", "%s/tk%s" % (_TCL_DATA, tkinter.TkVersion)),
+        (modules, tcl + "/tcl8"),
+    ):
+        if variable not in os.environ and _freeze.files_under(rel):
+            os.environ[variable] = _join(rel)
+
+
+_TCL_DATA = "_tcl_data"
+
 _AFTER_EXEC = {
+    "tkinter": _teach_tkinter,
     "linecache": _teach_linecache,
     "ctypes": _teach_ctypes,
     "multiprocessing.spawn": _teach_multiprocessing_spawn,
