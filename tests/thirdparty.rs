@@ -904,3 +904,56 @@ fn plugins_and_requirements_loaded_by_computed_names() {
     let out = same_as(&f, "tests/apps/plugins", None, &[]).stdout;
     assert_eq!(out, "['hello from plugdemo']\ndark style\nextension one\n");
 }
+
+/// joblib's process pools: loky re-executes sys.executable with `-m` and
+/// its worker module (and `-c` for its resource tracker), which must run
+/// that module, not the app again (which started pools of its own without
+/// end). Both runs are contained in a PID namespace and killed after a
+/// timeout, so a runaway fails the test instead of the machine.
+#[test]
+fn joblib_process_pools_run_their_workers() {
+    let venv = venv_with("joblib", &["joblib==1.6.0"]);
+    let f = frozen_app(venv.clone(), "tests/apps/joblib_pools", "joblib", &[]);
+    let contained = |program: &str| {
+        let output = std::process::Command::new("timeout")
+            .args([
+                "-s",
+                "KILL",
+                "120",
+                "unshare",
+                "--pid",
+                "--fork",
+                "--mount-proc",
+            ])
+            .args([
+                "sh",
+                "-c",
+                &format!("exec env -i PATH=/usr/bin:/bin {program}"),
+            ])
+            .output()
+            .expect("timeout and unshare");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let app_dir = app("tests/apps/joblib_pools");
+    let python = contained(&format!(
+        "{} {}",
+        venv.join("bin/python").display(),
+        app_dir.display()
+    ));
+    assert_eq!(
+        python,
+        (
+            Some(0),
+            "[0.0, 1.0, 2.0, 3.0, 4.0]\n[1, 1, 2, 6, 24]\n".to_owned(),
+            String::new()
+        )
+    );
+    let (dir, copy) = isolate(&f.exe, "joblib-run");
+    let frozen = contained(copy.to_str().unwrap());
+    drop(dir);
+    assert_eq!(frozen, python);
+}

@@ -194,6 +194,9 @@ fn multiprocessing_child(args: &[String]) -> Option<MultiprocessingChild> {
             argv: vec!["--multiprocessing-fork".to_owned()],
         });
     }
+    if let Some(child) = loky_worker(args) {
+        return Some(child);
+    }
     let c = args.iter().position(|a| a == "-c")?;
     let flags_ok = args[..c]
         .iter()
@@ -203,6 +206,9 @@ fn multiprocessing_child(args: &[String]) -> Option<MultiprocessingChild> {
     let known = [
         "from multiprocessing.resource_tracker import main",
         "from multiprocessing.forkserver import main",
+        // loky's own resource tracker (joblib's process pools).
+        "from loky.backend.resource_tracker import main",
+        "from joblib.externals.loky.backend.resource_tracker import main",
     ];
     if !flags_ok || c + 2 != args.len() || !known.iter().any(|k| code.starts_with(k)) {
         return None;
@@ -210,6 +216,39 @@ fn multiprocessing_child(args: &[String]) -> Option<MultiprocessingChild> {
     Some(MultiprocessingChild {
         code: code.clone(),
         argv: Vec::new(),
+    })
+}
+
+/// loky's workers (joblib's default process pool): `-m` and its
+/// `popen_loky_posix` module, then `--process-name NAME` and `--pipe FD`,
+/// run as python runs `-m` (a process pool that re-ran the app instead
+/// started pools of its own, without end).
+fn loky_worker(args: &[String]) -> Option<MultiprocessingChild> {
+    const MODULES: [&str; 2] = [
+        "loky.backend.popen_loky_posix",
+        "joblib.externals.loky.backend.popen_loky_posix",
+    ];
+    let (flag, rest) = args.split_first()?;
+    let (module, options) = rest.split_first()?;
+    if flag != "-m" || !MODULES.contains(&module.as_str()) {
+        return None;
+    }
+    let mut i = 0;
+    let mut has_pipe = false;
+    while i < options.len() {
+        let value = options.get(i + 1)?;
+        match options[i].as_str() {
+            "--pipe" if value.chars().all(|c| c.is_ascii_digit()) => has_pipe = true,
+            "--process-name" => {}
+            _ => return None,
+        }
+        i += 2;
+    }
+    has_pipe.then(|| MultiprocessingChild {
+        code: format!(
+            "import runpy; runpy.run_module({module:?}, run_name=\"__main__\", alter_sys=True)"
+        ),
+        argv: options.to_vec(),
     })
 }
 
@@ -268,6 +307,33 @@ mod tests {
     }
 
     #[test]
+    fn recognises_loky_workers_and_its_resource_tracker() {
+        let worker = multiprocessing_child(&args(&[
+            "-m",
+            "joblib.externals.loky.backend.popen_loky_posix",
+            "--process-name",
+            "LokyProcess-1",
+            "--pipe",
+            "9",
+        ]))
+        .unwrap();
+        assert_eq!(
+            worker.code,
+            "import runpy; runpy.run_module(\"joblib.externals.loky.backend.popen_loky_posix\", \
+             run_name=\"__main__\", alter_sys=True)"
+        );
+        assert_eq!(
+            worker.argv,
+            ["--process-name", "LokyProcess-1", "--pipe", "9"]
+        );
+        let tracker = args(&[
+            "-c",
+            "from joblib.externals.loky.backend.resource_tracker import main; main(7, False)",
+        ]);
+        assert!(multiprocessing_child(&tracker).is_some());
+    }
+
+    #[test]
     fn user_arguments_stay_the_apps() {
         for a in [
             &["-c", "print(1)"][..],
@@ -283,6 +349,17 @@ mod tests {
             &["-c", "from multiprocessing.forkserver import main", "extra"],
             &["-c", "import os; from multiprocessing.spawn import x"],
             &["--verbose"],
+            &["-m", "joblib.externals.loky.backend.popen_loky_posix"],
+            &["-m", "loky.backend.popen_loky_posix", "--pipe", "x"],
+            &["-m", "mymod", "--pipe", "5"],
+            &[
+                "-m",
+                "loky.backend.popen_loky_posix",
+                "--pipe",
+                "5",
+                "--other",
+                "1",
+            ],
         ] {
             assert_eq!(multiprocessing_child(&args(a)), None, "{a:?}");
         }
