@@ -8,7 +8,8 @@
 //! `unshare -m`, `chroot`) and fail, never skip, without it.
 //!
 //! * `glibc_floor`: no object that starts or that a frozen app loads (the
-//!   stub, every bundled extension module and shared library) references a
+//!   stub, the `--compress-runtime` loader, every bundled extension module
+//!   and shared library) references a
 //!   glibc symbol version newer than bullseye's.
 //! * `runs_in_bullseye_*`: a frozen app copied alone into a bare bullseye
 //!   root prints there exactly what python prints here.
@@ -80,6 +81,19 @@ fn frozen_hello() -> &'static Path {
         &EXE,
         "older-hello",
         &[app("examples/hello").to_str().unwrap()],
+    )
+}
+
+/// Started by the loader, which unpacks the stub into memory.
+fn frozen_compressed_hello() -> &'static Path {
+    static EXE: OnceLock<PathBuf> = OnceLock::new();
+    frozen_once(
+        &EXE,
+        "older-hello-compressed",
+        &[
+            app("examples/hello").to_str().unwrap(),
+            "--compress-runtime",
+        ],
     )
 }
 
@@ -162,6 +176,16 @@ fn runs_in_bullseye_hello() {
 
 #[test]
 #[ignore = "needs a freeze built with FREEZE_CPYTHON, and root: .ci/run runs it"]
+fn runs_in_bullseye_compressed_hello() {
+    assert_same_in_bullseye(
+        &app("examples/hello"),
+        frozen_compressed_hello(),
+        &["a", "b c", "ü"],
+    );
+}
+
+#[test]
+#[ignore = "needs a freeze built with FREEZE_CPYTHON, and root: .ci/run runs it"]
 fn runs_in_bullseye_stdlib_app() {
     assert_same_in_bullseye(&app("tests/apps/native_stdlib"), frozen_stdlib_app(), &[]);
 }
@@ -223,7 +247,11 @@ fn glibc_floor() {
     let exe = freeze_ok(&args, dir.path(), "all-extensions");
     let bytes = fs::read(&exe).unwrap();
 
-    let mut checked = vec![("the stub".to_owned(), glibc_needs(&bytes, "the stub"))];
+    let loader = fs::read(frozen_compressed_hello()).unwrap();
+    let mut checked = vec![
+        ("the stub".to_owned(), glibc_needs(&bytes, "the stub")),
+        ("the loader".to_owned(), glibc_needs(&loader, "the loader")),
+    ];
     let payload = find_in_elf(&bytes)
         .expect("read the frozen executable")
         .expect("the frozen executable holds a bundle");
