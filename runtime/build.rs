@@ -8,6 +8,11 @@
 //! `sysconfig` tells where the library lives and which system libraries it
 //! needs. We never ask `python3` on PATH: on these machines that is a
 //! different build (pyenv) without a PIC static library.
+//!
+//! `FREEZE_CPYTHON=<prefix>` embeds a runtime built from CPython's source by
+//! `cpython/build-runtime` instead (docs/runtimes.md): its interpreter, its
+//! LTO-linked library, and the old glibc it was built against, which the
+//! stub is then linked against too (`DEP_FREEZE_PYTHON_SYSROOT`).
 
 use std::env;
 use std::fs;
@@ -20,6 +25,7 @@ const APT_HINT: &str = "install Debian's static CPython with `apt-get install py
 
 fn main() {
     println!("cargo:rerun-if-env-changed=FREEZE_BUILD_PYTHON");
+    println!("cargo:rerun-if-env-changed=FREEZE_CPYTHON");
     println!("cargo:rerun-if-env-changed=FREEZE_STUB_NON_PIE");
     let python = build_python();
     let info = query(&python);
@@ -56,6 +62,16 @@ fn main() {
     println!("cargo:version={}", info.version);
     println!("cargo:stdlib={}", info.stdlib);
     println!("cargo:dynload={}", info.dynload);
+    // Read by the stub's build script as DEP_FREEZE_PYTHON_SYSROOT: the
+    // glibc a source-built runtime was built against, which the stub must
+    // be linked against too, or it binds to the build machine's newer
+    // symbol versions. Empty for Debian's runtime.
+    println!(
+        "cargo:sysroot={}",
+        sysroot()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
+    );
     // Read by the packager's build script as DEP_FREEZE_PYTHON_EXTENSIONS.
     println!("cargo:extensions={}", extensions.display());
     println!("cargo:rustc-env=FREEZE_PYTHON_MAGIC={}", info.magic);
@@ -189,7 +205,44 @@ fn run(command: &mut Command) {
     }
 }
 
+/// The prefix of a runtime built by `cpython/build-runtime`, if one is asked
+/// for.
+fn source_runtime() -> Option<PathBuf> {
+    let prefix = PathBuf::from(env::var_os("FREEZE_CPYTHON")?);
+    if !prefix.join(".freeze-stamp").is_file() {
+        fail(&format!(
+            "FREEZE_CPYTHON={} is not a runtime made by cpython/build-runtime (it has no \
+             .freeze-stamp): set it to the path `cpython/build-runtime 3.11` prints",
+            prefix.display()
+        ));
+    }
+    Some(prefix)
+}
+
+fn sysroot() -> Option<PathBuf> {
+    let sysroot = source_runtime()?.join("sysroot");
+    if !sysroot.join("usr/lib/x86_64-linux-gnu/libc.so").is_file() {
+        fail(&format!(
+            "{} holds no glibc to link against (usr/lib/x86_64-linux-gnu/libc.so); \
+             rebuild the runtime with cpython/build-runtime",
+            sysroot.display()
+        ));
+    }
+    Some(sysroot)
+}
+
 fn build_python() -> PathBuf {
+    if let Some(prefix) = source_runtime() {
+        let python = prefix.join("bin/python3.11");
+        if !python.is_file() {
+            fail(&format!(
+                "FREEZE_CPYTHON={} has no bin/python3.11; freeze embeds CPython 3.11: \
+                 set it to the path `cpython/build-runtime 3.11` prints",
+                prefix.display()
+            ));
+        }
+        return python;
+    }
     if let Some(p) = env::var_os("FREEZE_BUILD_PYTHON") {
         return PathBuf::from(p);
     }
@@ -213,8 +266,20 @@ struct PythonInfo {
 
 fn query(python: &Path) -> PythonInfo {
     let script = r#"
-import sys, sysconfig
-v = sysconfig.get_config_var
+import sys, sysconfig, importlib
+# Paths sysconfig keeps as they were at build time; a source-built runtime
+# was installed elsewhere (in its build root) than where it is now.
+try:
+    built = importlib.import_module(sysconfig._get_sysconfigdata_name()).build_time_vars['prefix']
+except Exception:
+    built = sys.prefix
+def here(path):
+    if path and built != sys.prefix and (path == built or path.startswith(built + '/')):
+        return sys.prefix + path[len(built):]
+    return path
+def v(key):
+    value = sysconfig.get_config_var(key)
+    return here(value) if key in ('LIBPL', 'DESTSHARED', 'INCLUDEPY') else value
 print(v('LIBPL'))
 print(sys.version.split()[0])
 print(sysconfig.get_path('stdlib'))
