@@ -260,7 +260,9 @@ fn glibc_floor() {
     for module in bundle.modules() {
         let module = module.unwrap();
         if module.kind == ModuleKind::Extension {
-            let code = bundle.blob(&module.code.unwrap()).unwrap();
+            let code = bundle
+                .blob(&module.code.unwrap(), freeze_bundle::StoredBytes::InBundle)
+                .unwrap();
             extensions.push(module.name.to_owned());
             checked.push((module.path.to_owned(), glibc_needs(&code, module.path)));
         }
