@@ -271,7 +271,9 @@ fn glibc_floor() {
     for file in bundle.files() {
         let file = file.unwrap();
         if file.kind == FileKind::SharedLibrary {
-            let data = bundle.blob(&file.data).unwrap();
+            let data = bundle
+                .blob(&file.data, freeze_bundle::StoredBytes::InBundle)
+                .unwrap();
             libraries += 1;
             checked.push((file.path.to_owned(), glibc_needs(&data, file.path)));
         }
