@@ -447,4 +447,28 @@ fn tkinter_runs_where_tcl_and_tk_are_not_installed() {
     assert!(hidden.2.contains("init.tcl"), "{hidden:?}");
     let frozen = run(copy.to_str().unwrap(), true);
     assert_eq!((frozen.0, &frozen.1), (python.0, &python.1), "{frozen:?}");
+    assert!(frozen_names(&exe)
+        .iter()
+        .any(|n| n == "_tcl_data/tcl8.6/init.tcl"));
+
+    // tkinter only named by a constant (as six names it for six.moves):
+    // the scripts stay out, or every first start would write 3.8 MB.
+    let named = write_app(
+        built.path(),
+        &[(
+            "named.py",
+            "import importlib, sys\nGUI = ['tkinter']\nif len(sys.argv) > 5:\n    importlib.import_module(GUI[0])\n",
+        )],
+    );
+    let exe = freeze_ok(
+        &[named.join("named.py").to_str().unwrap()],
+        built.path(),
+        "named",
+    );
+    let names = frozen_names(&exe);
+    assert!(names.iter().any(|n| n == "tkinter"), "{names:?}");
+    assert!(
+        !names.iter().any(|n| n.starts_with("_tcl_data/")),
+        "{names:?}"
+    );
 }

@@ -356,7 +356,7 @@ pub fn plan_bundle(graph: &ModuleGraph, inputs: &PlanInputs<'_>) -> Result<Bundl
             }
         }
     }
-    crate::tcltk::add_script_libraries(&mut plan, inputs.stdlib)?;
+    crate::tcltk::add_script_libraries(&mut plan, graph, inputs.stdlib)?;
     plan.prefetch = prefetch_items(graph, &libraries_of, &libraries);
     Ok(plan)
 }

@@ -11,11 +11,13 @@
 //! `TK_LIBRARY` at their copies on disk (`_teach_tkinter`).
 
 use std::borrow::Cow;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use freeze_bundle::{Bundle, FileKind, StoredBytes};
 
+use crate::graph::ModuleGraph;
 use crate::plan::{BundlePlan, Content, PlannedFile, Reason};
 
 /// Where the script libraries go in the bundle (the importer's
@@ -24,8 +26,12 @@ pub const TCL_DATA: &str = "_tcl_data";
 
 /// Adds the script libraries of the libtcl and libtk the plan bundles, if
 /// it bundles `_tkinter`.
-pub fn add_script_libraries(plan: &mut BundlePlan, stdlib: &Bundle<'_>) -> Result<()> {
-    if !plan.modules.contains_key("_tkinter") {
+pub fn add_script_libraries(
+    plan: &mut BundlePlan,
+    graph: &ModuleGraph,
+    stdlib: &Bundle<'_>,
+) -> Result<()> {
+    if !plan.modules.contains_key("_tkinter") || !imported(graph, "_tkinter") {
         return Ok(());
     }
     let library = |prefix: &str| {
@@ -71,6 +77,32 @@ pub fn add_script_libraries(plan: &mut BundlePlan, stdlib: &Bundle<'_>) -> Resul
         }
     }
     Ok(())
+}
+
+/// Whether import statements lead to `name` from what the app asked for
+/// (its entry point, `--hidden-import`): not only a constant naming it (six
+/// names tkinter for `six.moves`) or a package member that nothing imports
+/// (matplotlib's Tk backend), for which 3.8 MB of scripts would be written
+/// to disk at every first start. Such an app still finds the system's Tcl.
+fn imported(graph: &ModuleGraph, name: &str) -> bool {
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    let mut todo: Vec<&str> = graph
+        .nodes
+        .iter()
+        .filter(|(_, n)| n.reached && n.via.is_none())
+        .map(|(name, _)| name.as_str())
+        .collect();
+    while let Some(current) = todo.pop() {
+        if current == name {
+            return true;
+        }
+        if seen.insert(current) {
+            if let Some(node) = graph.nodes.get(current) {
+                todo.extend(node.edges.iter().map(String::as_str));
+            }
+        }
+    }
+    false
 }
 
 fn content_bytes<'b>(content: &Content, stdlib: &'b Bundle<'_>) -> Result<Cow<'b, [u8]>> {
