@@ -9,15 +9,6 @@ use std::process::{Command, Stdio};
 
 use common::*;
 
-/// (exit code, stdout, stderr) of a finished process.
-fn status_and_output(out: &std::process::Output) -> (Option<i32>, String, String) {
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 /// Runs `program args` through `sh -c '<setup> exec "$0" "$@" <redirections>'`
 /// under `env -i` plus `env`, in `cwd`, stdin from /dev/null: (exit code,
 /// stdout, stderr).

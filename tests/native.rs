@@ -432,11 +432,7 @@ fn tkinter_runs_where_tcl_and_tk_are_not_installed() {
             .current_dir(dir.path())
             .output()
             .expect("unshare and xvfb-run (CI installs xvfb)");
-        (
-            output.status.code(),
-            String::from_utf8_lossy(&output.stdout).into_owned(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        )
+        status_and_output(&output)
     };
     let script = app("tests/apps/tk_gui/__main__.py");
     let python = run(&format!("{PYTHON} {}", script.display()), false);

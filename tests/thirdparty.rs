@@ -932,11 +932,7 @@ fn joblib_process_pools_run_their_workers() {
             ])
             .output()
             .expect("timeout and unshare");
-        (
-            output.status.code(),
-            String::from_utf8_lossy(&output.stdout).into_owned(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        )
+        status_and_output(&output)
     };
     let app_dir = app("tests/apps/joblib_pools");
     let python = contained(&format!(

@@ -445,3 +445,13 @@ pub fn requirement_lines(text: &str) -> Vec<&str> {
         .filter(|l| !l.is_empty())
         .collect()
 }
+
+/// The exit status, stdout and stderr of a finished command, for
+/// comparing whole runs.
+pub fn status_and_output(out: &std::process::Output) -> (Option<i32>, String, String) {
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
