@@ -1,5 +1,6 @@
 //! Locates Debian's static CPython (`libpython3.11-pic.a`, or
-//! `libpython3.11.a` for the non-PIE stub) and links it into whatever binary
+//! `libpython3.11.a` for the non-PIE stub), or a runtime built from source
+//! (any version with a `pyo3-config-3.X.txt` here) and links it into whatever binary
 //! depends on this crate, without the modules the runtime leaves out
 //! (`NOT_BUILT_IN`), which it builds as extension modules for the stdlib
 //! archive instead.
@@ -35,9 +36,9 @@ fn main() {
     // no relocations to apply at start. Everything else that embeds CPython
     // (`freeze` itself, tests) is PIE and needs the PIC build.
     let lib_name = if env::var_os("FREEZE_STUB_NON_PIE").is_some() {
-        "python3.11"
+        format!("python{}", info.minor)
     } else {
-        "python3.11-pic"
+        format!("python{}-pic", info.minor)
     };
     let lib = Path::new(&info.libpl).join(format!("lib{lib_name}.a"));
     if !lib.is_file() {
@@ -76,6 +77,10 @@ fn main() {
     println!("cargo:extensions={}", extensions.display());
     println!("cargo:rustc-env=FREEZE_PYTHON_MAGIC={}", info.magic);
     println!("cargo:rustc-env=FREEZE_PYTHON_VERSION={}", info.version);
+    println!(
+        "cargo:rustc-env=FREEZE_PYTHON_EXT_SUFFIX={}",
+        info.ext_suffix
+    );
 }
 
 /// Links `lib` (whole) into whatever depends on this crate, except the
@@ -85,7 +90,7 @@ fn main() {
 fn link_libpython(info: &PythonInfo, lib: &Path, out: &Path) -> PathBuf {
     let config_c = Path::new(&info.libpl).join("config.c");
     println!("cargo:rerun-if-changed={}", config_c.display());
-    let pic_lib = Path::new(&info.libpl).join("libpython3.11-pic.a");
+    let pic_lib = Path::new(&info.libpl).join(format!("libpython{}-pic.a", info.minor));
     let extensions = out.join("extensions");
     let _ = fs::remove_dir_all(&extensions);
     fs::create_dir_all(&extensions).expect("create OUT_DIR/extensions");
@@ -233,15 +238,26 @@ fn sysroot() -> Option<PathBuf> {
 
 fn build_python() -> PathBuf {
     if let Some(prefix) = source_runtime() {
-        let python = prefix.join("bin/python3.11");
-        if !python.is_file() {
+        let python = fs::read_dir(prefix.join("bin"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.path())
+            .find(|path| {
+                path.file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(|n| n.strip_prefix("python3."))
+                    .is_some_and(|minor| {
+                        !minor.is_empty() && minor.bytes().all(|b| b.is_ascii_digit())
+                    })
+            });
+        return python.unwrap_or_else(|| {
             fail(&format!(
-                "FREEZE_CPYTHON={} has no bin/python3.11; freeze embeds CPython 3.11: \
-                 set it to the path `cpython/build-runtime 3.11` prints",
+                "FREEZE_CPYTHON={} has no bin/python3.X: set it to the path \
+                 `cpython/build-runtime VERSION` prints",
                 prefix.display()
-            ));
-        }
-        return python;
+            ))
+        });
     }
     if let Some(p) = env::var_os("FREEZE_BUILD_PYTHON") {
         return PathBuf::from(p);
@@ -256,6 +272,8 @@ fn build_python() -> PathBuf {
 struct PythonInfo {
     libpl: String,
     version: String,
+    /// "3.11", the version in the library's and the stdlib's names.
+    minor: String,
     stdlib: String,
     dynload: String,
     system_libs: Vec<String>,
@@ -317,21 +335,44 @@ print(v('EXT_SUFFIX'))
     let magic = next();
     let include = next();
     let ext_suffix = next();
-    if !version.starts_with("3.11.") {
-        fail(&format!(
-            "{} is CPython {version}; freeze embeds CPython 3.11",
-            python.display()
-        ));
-    }
+    let minor = version.splitn(3, '.').take(2).collect::<Vec<_>>().join(".");
+    check_pyo3_config(python, &minor);
     PythonInfo {
         libpl,
         version,
+        minor,
         stdlib,
         dynload,
         system_libs,
         magic,
         include,
         ext_suffix,
+    }
+}
+
+/// pyo3-ffi lays out CPython's structs for the version its config file
+/// names (`PYO3_CONFIG_FILE`, `.cargo/config.toml`): embedding another
+/// version with it would compile and then corrupt memory.
+fn check_pyo3_config(python: &Path, minor: &str) {
+    println!("cargo:rerun-if-env-changed=PYO3_CONFIG_FILE");
+    let config = env::var_os("PYO3_CONFIG_FILE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| fail("PYO3_CONFIG_FILE is not set (.cargo/config.toml sets it)"));
+    println!("cargo:rerun-if-changed={}", config.display());
+    let text = fs::read_to_string(&config)
+        .unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", config.display())));
+    let configured = text
+        .lines()
+        .find_map(|line| line.strip_prefix("version="))
+        .unwrap_or("")
+        .trim();
+    if configured != minor {
+        fail(&format!(
+            "{} is CPython {minor}, but PYO3_CONFIG_FILE={} is for {configured}: build with \
+             PYO3_CONFIG_FILE=runtime/pyo3-config-{minor}.txt (cpython/build-freeze {minor} does)",
+            python.display(),
+            config.display()
+        ));
     }
 }
 

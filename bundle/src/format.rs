@@ -95,6 +95,20 @@ pub fn python_magic_hex(magic: [u8; 4]) -> String {
     magic.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The CPython version (3, minor) whose bytecode a magic number marks.
+/// Since 3.11 each version's numbers start on a multiple of 50 from 3450
+/// (`importlib._bootstrap_external`'s table: 3.11 took 3450, 3.12 3500,
+/// 3.13 3550, 3.14 3600), so the number alone tells the version; older
+/// ones, and anything not ending in `\r\n`, are `None`.
+pub fn python_version_of_magic(magic: [u8; 4]) -> Option<(u8, u8)> {
+    if magic[2..] != *b"\r\n" {
+        return None;
+    }
+    let number = u16::from_le_bytes([magic[0], magic[1]]);
+    let minor = number.checked_sub(3450)? / 50 + 11;
+    Some((3, u8::try_from(minor).ok()?))
+}
+
 /// Where a blob record's checksum lies in the record (see
 /// [`BlobRecord::encode`]): after the offset, stored and raw lengths.
 pub(crate) const BLOB_RECORD_CHECKSUM_AT: usize = U64 + 2 * U32;
@@ -738,6 +752,22 @@ mod tests {
         let mut out = [0; N];
         out.copy_from_slice(&bytes[at..at + N]);
         out
+    }
+
+    #[test]
+    fn magic_numbers_name_their_cpython_version() {
+        let magic = |n: u16| {
+            let [a, b] = n.to_le_bytes();
+            [a, b, b'\r', b'\n']
+        };
+        // The released versions' final numbers, and each range's first.
+        assert_eq!(python_version_of_magic(magic(3495)), Some((3, 11)));
+        assert_eq!(python_version_of_magic(magic(3531)), Some((3, 12)));
+        assert_eq!(python_version_of_magic(magic(3550)), Some((3, 13)));
+        assert_eq!(python_version_of_magic(magic(3571)), Some((3, 13)));
+        assert_eq!(python_version_of_magic(magic(3627)), Some((3, 14)));
+        assert_eq!(python_version_of_magic(magic(3439)), None);
+        assert_eq!(python_version_of_magic([0xa7, 0x0d, 0, 0]), None);
     }
 
     #[test]

@@ -25,9 +25,10 @@ pub use elf::{
 };
 pub use error::{BundleError, ElfError};
 pub use format::{
-    python_magic_from_hex, python_magic_hex, Blob, BlobRef, Codec, FileKind, MainMode, ModuleKind,
-    PrefetchItem, StoredBlob, FORMAT_VERSION, HEADER_LEN, LOADED_FROM_ENV, MAGIC,
-    RUNTIME_MEMFD_NAME, RUNTIME_SECTION_NAME, SECTION_NAME, STATUS_UNUSABLE,
+    python_magic_from_hex, python_magic_hex, python_version_of_magic, Blob, BlobRef, Codec,
+    FileKind, MainMode, ModuleKind, PrefetchItem, StoredBlob, FORMAT_VERSION, HEADER_LEN,
+    LOADED_FROM_ENV, MAGIC, RUNTIME_MEMFD_NAME, RUNTIME_SECTION_NAME, SECTION_NAME,
+    STATUS_UNUSABLE,
 };
 pub use own_exe::{executed_path, own_exe, own_exe_or_report, NoOwnExe, OwnExe};
 pub use reader::{

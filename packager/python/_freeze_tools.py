@@ -42,7 +42,8 @@ _DYNAMIC_IMPORTERS = {
 }
 
 
-_SKIPPED_OPS = ("CACHE", "EXTENDED_ARG", "PRECALL", "PUSH_NULL", "NOP")
+# TO_BOOL (3.13) sits between a test and its conditional jump.
+_SKIPPED_OPS = ("CACHE", "EXTENDED_ARG", "PRECALL", "PUSH_NULL", "NOP", "TO_BOOL")
 # Functions, lambdas, comprehensions and generators get fresh locals; module
 # and class bodies, which run when the module is imported, do not.
 _CO_NEWLOCALS = 0x2

@@ -36,10 +36,25 @@ const SYSTEM_LIBRARIES: &[&str] = &[
     "libglib-2.0.so.0",
     "ld-linux-x86-64.so.2",
     "linux-vdso.so.1",
-    // The embedded CPython itself lives in the executable.
-    "libpython3.11.so.1.0",
-    "libpython3.11.so",
 ];
+
+/// True for libraries that are never bundled.
+pub fn is_system_library(name: &str) -> bool {
+    SYSTEM_LIBRARIES.contains(&name) || is_libpython(name)
+}
+
+/// `libpython3.X.so[.1.0]`: the embedded CPython itself, which lives in the
+/// executable (whatever its version: a wheel built against another one
+/// fails at its import, as under python).
+fn is_libpython(name: &str) -> bool {
+    name.strip_prefix("libpython3.")
+        .and_then(|rest| rest.split_once(".so"))
+        .is_some_and(|(minor, tail)| {
+            !minor.is_empty()
+                && minor.bytes().all(|b| b.is_ascii_digit())
+                && matches!(tail, "" | ".1.0")
+        })
+}
 
 /// Where the dynamic linker looks when an object names no paths of its own.
 const SYSTEM_DIRS: &[&str] = &[
@@ -51,11 +66,6 @@ const SYSTEM_DIRS: &[&str] = &[
     "/usr/lib",
     "/usr/local/lib",
 ];
-
-/// True for libraries that are never bundled.
-pub fn is_system_library(name: &str) -> bool {
-    SYSTEM_LIBRARIES.contains(&name)
-}
 
 /// The dynamic section facts of an ELF object.
 #[derive(Debug, Default, Clone)]
@@ -239,6 +249,26 @@ mod string_tests {
         assert!(looks_like_module_name("a.b_c"));
         for bad in ["a", "a..b", "1a", "a b", ".a", "é"] {
             assert!(!looks_like_module_name(bad), "{bad}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod system_library_tests {
+    use super::is_system_library;
+
+    #[test]
+    fn every_libpython_is_the_embedded_interpreter_and_never_bundled() {
+        for name in ["libpython3.11.so.1.0", "libpython3.13.so", "libc.so.6"] {
+            assert!(is_system_library(name), "{name}");
+        }
+        for name in [
+            "libpython3.so",
+            "libpython3.x.so",
+            "libpython3.13.so.2",
+            "libssl.so.3",
+        ] {
+            assert!(!is_system_library(name), "{name}");
         }
     }
 }

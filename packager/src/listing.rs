@@ -195,6 +195,8 @@ pub fn list_frozen(exe: &Path, as_json: bool, by_package: bool) -> Result<()> {
         };
         return emit(&text);
     }
+    let python = freeze_bundle::python_version_of_magic(bundle.python_magic())
+        .map(|(major, minor)| format!("{major}.{minor}"));
     let main_json = main.map(|(mode, name)| json!({"mode": mode.as_str(), "module": name}));
     if as_json {
         let entries: Vec<_> = rows
@@ -213,6 +215,7 @@ pub fn list_frozen(exe: &Path, as_json: bool, by_package: bool) -> Result<()> {
             "executable": exe.display().to_string(),
             "format_version": bundle.format_version(),
             "python_magic": freeze_bundle::python_magic_hex(bundle.python_magic()),
+            "python": python.as_deref(),
             "main": main_json,
             "bundle_size": payload.len(),
             "compressed_runtime_size": runtime.map(|r| r.len),
@@ -287,9 +290,13 @@ pub fn list_frozen(exe: &Path, as_json: bool, by_package: bool) -> Result<()> {
     };
     writeln!(
         out,
-        "{modules} modules, {files} files; bundle {:.1} MB ({total_stored} bytes of blobs) in a {:.1} MB executable{runtime_note}; main: {}",
+        "{modules} modules, {files} files; bundle {:.1} MB ({total_stored} bytes of blobs) in a {:.1} MB executable{runtime_note}; runs {}; main: {}",
         payload.len() as f64 / 1e6,
         exe_len as f64 / 1e6,
+        python.map_or_else(
+            || format!("bytecode magic {}", freeze_bundle::python_magic_hex(bundle.python_magic())),
+            |v| format!("CPython {v}")
+        ),
         match main {
             Some((MainMode::Script, n)) => format!("{n} (script)"),
             Some((MainMode::Module, n)) => format!("{n} (module)"),

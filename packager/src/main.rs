@@ -26,6 +26,7 @@ mod progress;
 mod project;
 mod pytests;
 mod requirements;
+mod runtimes;
 mod site;
 mod tcltk;
 mod why;
@@ -90,10 +91,11 @@ pub struct Cli {
     #[arg(long, value_name = "NAME")]
     pub script: Option<String>,
 
-    /// The Python whose installed packages the app uses (CPython 3.11).
-    /// Default: the active virtual environment ($VIRTUAL_ENV), else the
-    /// venv freeze is installed in (pip install of its wheel), else
-    /// `python3` if it is 3.11.
+    /// The Python whose installed packages the app uses; its version picks
+    /// the runtime (another version than this freeze embeds is handed to
+    /// the `freeze-3.X` beside it). Default: the active virtual environment
+    /// ($VIRTUAL_ENV), else the venv freeze is installed in (pip install of
+    /// its wheel), else `python3` if it is the embedded version.
     #[arg(long, value_name = "PY")]
     pub python: Option<PathBuf>,
 
@@ -225,6 +227,11 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<runtimes::OtherVersion>().is_some() => {
+            let other = e.downcast_ref::<runtimes::OtherVersion>().expect("checked");
+            eprintln!("error: {:#}", runtimes::hand_over(other));
+            ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)

@@ -1,6 +1,7 @@
 //! Third-party packages: the site directories of the chosen interpreter
-//! (`--python`, else the active venv, else `python3` when it is CPython
-//! 3.11) and the distributions (dist-info) installed there.
+//! (`--python`, else the active venv, else `python3` when it is the
+//! embedded CPython's version) and the distributions (dist-info) installed
+//! there.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -102,7 +103,7 @@ print(json.dumps({
         .output()
         .with_context(|| {
             format!(
-                "cannot run {} (give a Python 3.11 interpreter with --python)",
+                "cannot run {} (give a CPython interpreter with --python)",
                 python.display()
             )
         })?;
@@ -116,19 +117,27 @@ print(json.dumps({
     let reply: Reply = serde_json::from_slice(&out.stdout)
         .with_context(|| format!("{} did not answer as CPython does", python.display()))?;
     let (major, minor, micro) = reply.version;
-    if reply.implementation != "cpython" || (major, minor) != (3, 11) {
-        let what = format!(
-            "{} is {} {major}.{minor}.{micro}",
+    let embedded = crate::runtimes::embedded_version();
+    if reply.implementation != "cpython" {
+        bail!(
+            "{} is {} {major}.{minor}.{micro}, not CPython: freeze embeds CPython {}",
             python.display(),
-            reply.implementation
+            reply.implementation,
+            freeze_runtime::PYTHON_VERSION
         );
+    }
+    if (major, minor) != embedded {
+        let other = crate::runtimes::OtherVersion {
+            python: python.to_path_buf(),
+            major,
+            minor,
+            micro,
+        };
         if explicit {
-            bail!(
-                "{what}, but frozen apps run CPython 3.11 and its packages may not match; \
-                 use a 3.11 interpreter or venv (e.g. /usr/bin/python3.11 -m venv .venv)"
-            );
+            // main hands the command to the freeze of that version.
+            return Err(other.into());
         }
-        bail!("{what}, not CPython 3.11");
+        bail!("{other}");
     }
     let stdlib: Vec<PathBuf> = reply.stdlib.iter().map(PathBuf::from).collect();
     let mut dirs: Vec<PathBuf> = Vec::new();

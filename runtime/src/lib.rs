@@ -29,7 +29,7 @@ pub const PYTHON_VERSION: &str = env!("FREEZE_PYTHON_VERSION");
 /// (`importlib.machinery.EXTENSION_SUFFIXES`), most specific first: the
 /// packager finds extension modules by them, and the importer (as
 /// `_freeze.EXTENSION_SUFFIXES`) maps their paths back to module names.
-pub const EXTENSION_SUFFIXES: [&str; 3] = [".cpython-311-x86_64-linux-gnu.so", ".abi3.so", ".so"];
+pub const EXTENSION_SUFFIXES: [&str; 3] = [env!("FREEZE_PYTHON_EXT_SUFFIX"), ".abi3.so", ".so"];
 
 /// Why the runtime could not start or serve a request.
 #[derive(Debug, thiserror::Error)]
