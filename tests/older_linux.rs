@@ -7,6 +7,11 @@
 //! them with such a build (`--ignored`). They need root (debootstrap,
 //! `unshare -m`, `chroot`) and fail, never skip, without it.
 //!
+//! With `FREEZE_TEST_PYTHON` set (to a CPython 3.13, say), the apps are
+//! frozen with `--python` that interpreter, which hands them to the
+//! `freeze-3.X` beside `freeze`, and compared with it: `.ci/run` runs these
+//! tests once per runtime.
+//!
 //! * `glibc_floor`: no object that starts or that a frozen app loads (the
 //!   stub, the `--compress-runtime` loader, every bundled extension module
 //!   and shared library) references a
@@ -50,6 +55,24 @@ const EXTENSIONS: &[&str] = &[
     "zlib",
 ];
 
+/// The interpreter the apps run under here, and whose version they are
+/// frozen for.
+fn test_python() -> PathBuf {
+    std::env::var_os("FREEZE_TEST_PYTHON").map_or_else(|| PathBuf::from(PYTHON), PathBuf::from)
+}
+
+/// `freeze ARGS --python <test_python>`, cached in `cell`.
+fn frozen_for_test_python(
+    cell: &'static OnceLock<PathBuf>,
+    name: &str,
+    args: &[&str],
+) -> &'static Path {
+    let python = test_python();
+    let mut all = args.to_vec();
+    all.extend(["--python", python.to_str().unwrap()]);
+    frozen_once(cell, name, &all)
+}
+
 /// The bare bullseye root, made (once, cached) by cpython/build-runtime.
 fn test_root() -> &'static Path {
     static ROOT: OnceLock<PathBuf> = OnceLock::new();
@@ -77,7 +100,7 @@ fn test_root() -> &'static Path {
 
 fn frozen_hello() -> &'static Path {
     static EXE: OnceLock<PathBuf> = OnceLock::new();
-    frozen_once(
+    frozen_for_test_python(
         &EXE,
         "older-hello",
         &[app("examples/hello").to_str().unwrap()],
@@ -87,7 +110,7 @@ fn frozen_hello() -> &'static Path {
 /// Started by the loader, which unpacks the stub into memory.
 fn frozen_compressed_hello() -> &'static Path {
     static EXE: OnceLock<PathBuf> = OnceLock::new();
-    frozen_once(
+    frozen_for_test_python(
         &EXE,
         "older-hello-compressed",
         &[
@@ -99,7 +122,7 @@ fn frozen_compressed_hello() -> &'static Path {
 
 fn frozen_stdlib_app() -> &'static Path {
     static EXE: OnceLock<PathBuf> = OnceLock::new();
-    frozen_once(
+    frozen_for_test_python(
         &EXE,
         "older-native-stdlib",
         &[app("tests/apps/native_stdlib").to_str().unwrap()],
@@ -155,7 +178,7 @@ exec chroot "$root" /usr/bin/env -i "$@""#;
 fn assert_same_in_bullseye(app: &Path, exe: &Path, args: &[&str]) {
     let mut python_args = vec!["-B", app.to_str().unwrap()];
     python_args.extend_from_slice(args);
-    let py = run_env_i(Path::new(PYTHON), &python_args, app.parent().unwrap(), b"");
+    let py = run_env_i(&test_python(), &python_args, app.parent().unwrap(), b"");
     let frozen = run_in_root(exe, args);
     assert_eq!(
         (py.code, py.signal),
@@ -188,6 +211,56 @@ fn runs_in_bullseye_compressed_hello() {
 #[ignore = "needs a freeze built with FREEZE_CPYTHON, and root: .ci/run runs it"]
 fn runs_in_bullseye_stdlib_app() {
     assert_same_in_bullseye(&app("tests/apps/native_stdlib"), frozen_stdlib_app(), &[]);
+}
+
+/// numpy's wheel carries OpenBLAS and libgfortran (manylinux: glibc 2.17):
+/// they travel in the executable too.
+#[test]
+#[ignore = "needs a freeze built with FREEZE_CPYTHON, and root: .ci/run runs it"]
+fn runs_in_bullseye_numpy_app() {
+    let python = test_python();
+    let venv = venv_made_by(
+        &python,
+        &format!(
+            "older-numpy-{}",
+            python.file_name().unwrap().to_string_lossy()
+        ),
+        &["numpy==2.2.6"],
+    );
+    let venv_python = venv.join("bin/python");
+    let dir = TempDir::new("older-numpy");
+    let app_dir = write_app(
+        dir.path(),
+        &[(
+            "__main__.py",
+            "import sys\nimport numpy as np\n\
+             a = np.linspace(0, 1, 12).reshape(3, 4)\n\
+             print(sys.version_info[:2], np.__version__, a.shape, round(float((a @ a.T).trace()), 6))\n\
+             print(np.linalg.solve([[3, 1], [1, 2]], [9, 8]))\n",
+        )],
+    );
+    let exe = dir.path().join("numpy-app");
+    freeze_succeeds(&[
+        app_dir.to_str().unwrap(),
+        "-o",
+        exe.to_str().unwrap(),
+        "--python",
+        venv_python.to_str().unwrap(),
+        "-q",
+    ]);
+    let py = run_env_i(
+        &venv_python,
+        &["-B", app_dir.to_str().unwrap()],
+        dir.path(),
+        b"",
+    );
+    let frozen = run_in_root(&exe, &[]);
+    assert_eq!(py.code, Some(0), "{}", py.stderr);
+    assert_eq!(
+        (frozen.code, frozen.stdout.as_str(), frozen.stderr.as_str()),
+        (py.code, py.stdout.as_str(), py.stderr.as_str()),
+        "the numpy app differs in bullseye"
+    );
 }
 
 /// The `GLIBC_x.y` versions an ELF object needs, with the dynamic symbols
@@ -238,7 +311,11 @@ fn parse_glibc(name: &str) -> Option<(u32, u32)> {
 #[ignore = "needs a freeze built with FREEZE_CPYTHON: .ci/run runs it"]
 fn glibc_floor() {
     let dir = TempDir::new("glibc-floor");
-    let mut args: Vec<String> = vec![app("examples/hello").to_str().unwrap().to_owned()];
+    let mut args: Vec<String> = vec![
+        app("examples/hello").to_str().unwrap().to_owned(),
+        "--python".to_owned(),
+        test_python().to_str().unwrap().to_owned(),
+    ];
     for module in EXTENSIONS {
         args.push("--hidden-import".into());
         args.push((*module).into());

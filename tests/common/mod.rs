@@ -271,17 +271,31 @@ pub fn assert_same_with(
         py.stderr,
         fr.stderr
     );
+    let stdlib = stdlib_of(python);
+    let py_roots: Vec<&Path> = [app_dir.as_path()]
+        .into_iter()
+        .chain(stdlib.as_deref())
+        .collect();
     assert_eq!(
-        normalize(&py.stdout, &[&app_dir]),
+        normalize(&py.stdout, &py_roots),
         normalize(&fr.stdout, &[&copy]),
         "stdout differs for {args:?}"
     );
     assert_eq!(
-        normalize(&py.stderr, &[&app_dir]),
+        normalize(&py.stderr, &py_roots),
         normalize(&fr.stderr, &[&copy]),
         "stderr differs for {args:?}"
     );
     fr
+}
+
+/// The stdlib directory of `python` (a venv's interpreter resolves to its
+/// base's): `PREFIX/lib/python3.X` beside `PREFIX/bin/python3.X`.
+pub fn stdlib_of(python: &Path) -> Option<PathBuf> {
+    let real = python.canonicalize().ok()?;
+    let name = real.file_name()?.to_str()?.to_owned();
+    let dir = real.parent()?.parent()?.join("lib").join(&name);
+    dir.join("os.py").is_file().then_some(dir)
 }
 
 /// Files a process opened or probed, from `strace -f -e trace=%file`, which
@@ -341,10 +355,18 @@ pub fn test_venv() -> PathBuf {
 /// a local project's files change; a lock file serialises test binaries
 /// that need it at the same time.
 pub fn venv_with(name: &str, requirements: &[&str]) -> PathBuf {
+    venv_made_by(Path::new(PYTHON), name, requirements)
+}
+
+/// `venv_with` for the interpreter `python` (another CPython version's).
+pub fn venv_made_by(python: &Path, name: &str, requirements: &[&str]) -> PathBuf {
     let repo = repo();
     let target = repo.join("target");
     let venv = target.join(format!("venv-{name}"));
     let mut key = requirements.join("\n");
+    if python != Path::new(PYTHON) {
+        key = format!("{}\n{key}", python.display());
+    }
     let local: Vec<&str> = requirements
         .iter()
         .copied()
@@ -377,12 +399,12 @@ pub fn venv_with(name: &str, requirements: &[&str]) -> PathBuf {
         return venv;
     }
     let _ = fs::remove_dir_all(&venv);
-    let status = Command::new(PYTHON)
+    let status = Command::new(python)
         .args(["-m", "venv"])
         .arg(&venv)
         .status()
         .unwrap();
-    assert!(status.success(), "python3.11 -m venv failed");
+    assert!(status.success(), "{} -m venv failed", python.display());
     let scratch = target.join(format!("venv-{name}.src"));
     let _ = fs::remove_dir_all(&scratch);
     let mut args: Vec<String> = Vec::new();
