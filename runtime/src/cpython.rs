@@ -333,6 +333,9 @@ unsafe fn run_module_main(name: &CStr) -> Option<PyRef> {
 ///
 /// # Safety
 /// GIL held; an exception is expected to be set (a missing one is reported).
+// PyErr_Fetch is deprecated from 3.12 (for PyErr_GetRaisedException, which
+// 3.11 lacks) but kept by every version the runtime embeds.
+#[allow(deprecated)]
 unsafe fn py_error(context: &str) -> RuntimeError {
     let mut ptype = ptr::null_mut();
     let mut pvalue = ptr::null_mut();
