@@ -213,6 +213,9 @@ except pydantic.ValidationError as e:
     print(e.errors()[0]["type"])
 print(markupsafe.escape("<b>&</b>"), type(markupsafe.escape("x")).__module__)
 print(yaml.__with_libyaml__, yaml.load("a: [1, 2]", Loader=yaml.CSafeLoader))
+import importlib.metadata as md
+# 3.13's Distribution.files keeps only the files whose locate() exists().
+print(any(str(f) == "yaml/__init__.py" for f in md.files("PyYAML")), md.version("numpy"))
 "#,
         )],
     );

@@ -348,7 +348,11 @@ def _distribution_class():
             return None if data is None else data.decode("utf-8")
 
         def locate_file(self, path):
-            return pathlib.PurePosixPath(ROOT, path)
+            # A real path, as python's PathDistribution gives: the path
+            # diversions answer exists(), open() and read_*() for what the
+            # bundle holds (3.12's Distribution.files keeps only the files
+            # whose locate() exists()).
+            return pathlib.Path(ROOT, path)
 
     return BundleDistribution
 

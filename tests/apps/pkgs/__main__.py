@@ -74,6 +74,11 @@ def metadata():
     print(md.version("rich"), md.version("pygments"), md.metadata("click")["Name"])
     print(sorted(ep.name for ep in md.entry_points(group="console_scripts") if ep.name.startswith("pyg")))
     print(md.packages_distributions()["yaml"], "rich" in {d.metadata["Name"] for d in md.distributions()})
+    # A RECORD entry's locate() is a path python can stat and read (3.12's
+    # Distribution.files keeps only those that exist()).
+    init = next(f for f in md.files("rich") if str(f) == "rich/__init__.py")
+    print(init.locate().exists(), init.locate().is_file(), init.read_text().count("\n") > 10)
+    print(all(f.locate().exists() for f in md.files("rich") if f.suffix == ".py"))
 
 
 def resources():
