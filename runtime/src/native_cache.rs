@@ -277,12 +277,7 @@ fn content_digest(file: &File, raw_len: u64) -> io::Result<u64> {
     // SAFETY: a private read-only mapping of a file in a directory only we
     // may write; a change under it (by another process of ours) could only
     // make the digest wrong, which refuses the entry. Dropped before return.
-    let map = unsafe {
-        memmap2::MmapOptions::new()
-            .len(raw_len as usize)
-            .populate()
-            .map(file)
-    }?;
+    let map = unsafe { memmap2::MmapOptions::new().len(raw_len as usize).map(file) }?;
     Ok(xxhash_rust::xxh3::xxh3_64(&map))
 }
 
