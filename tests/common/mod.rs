@@ -187,8 +187,20 @@ pub struct Run {
 /// Runs `program args` under `env -i` in `cwd`, feeding `stdin`, with a
 /// timeout so a hang fails the test instead of CI.
 pub fn run_env_i(program: &Path, args: &[&str], cwd: &Path, stdin: &[u8]) -> Run {
+    run_env_i_with(program, &[], args, cwd, stdin)
+}
+
+/// `run_env_i` with the environment `env` (`NAME=value`) instead of none.
+pub fn run_env_i_with(
+    program: &Path,
+    env: &[&str],
+    args: &[&str],
+    cwd: &Path,
+    stdin: &[u8],
+) -> Run {
     let mut child = Command::new("env")
         .arg("-i")
+        .args(env)
         .arg(program)
         .args(args)
         .current_dir(cwd)
@@ -250,14 +262,27 @@ pub fn assert_same_with(
     args: &[&str],
     stdin: &[u8],
 ) -> Run {
+    assert_same_in_env(&[], python, app, python_args, exe, args, stdin)
+}
+
+/// `assert_same_with`, both runs with the environment `env` (`NAME=value`).
+pub fn assert_same_in_env(
+    env: &[&str],
+    python: &Path,
+    app: &Path,
+    python_args: &[&str],
+    exe: &Path,
+    args: &[&str],
+    stdin: &[u8],
+) -> Run {
     let py_cwd = app.parent().unwrap();
     // -B: comparisons must not leave __pycache__ in the source tree.
     let mut full: Vec<&str> = vec!["-B"];
     full.extend_from_slice(python_args);
     full.extend_from_slice(args);
-    let py = run_env_i(python, &full, py_cwd, stdin);
+    let py = run_env_i_with(python, env, &full, py_cwd, stdin);
     let (dir, copy) = isolate(exe, "same");
-    let fr = run_env_i(&copy, args, dir.path(), stdin);
+    let fr = run_env_i_with(&copy, env, args, dir.path(), stdin);
     let py_root = app.canonicalize().unwrap();
     let app_dir = if py_root.is_dir() {
         py_root.clone()
