@@ -269,7 +269,7 @@ fn without_a_usable_tmpfs_native_code_comes_from_memory_files() {
     assert!(!xdg.0.join("freeze-native").exists());
     // No XDG_RUNTIME_DIR, and /dev/shm is: a disk directory; a tmpfs where
     // freeze-<uid> is a planted symlink, open to others, or someone else's;
-    // read-only; full. The app runs from memory files each time (a full
+    // read-only; noexec (Docker's /dev/shm); full. The app runs from memory files each time (a full
     // tmpfs must not kill it with SIGBUS).
     let disk = TempDir::new("native-cache-disk-shm");
     let uid = fs::metadata("/proc/self").unwrap().uid();
@@ -281,6 +281,7 @@ fn without_a_usable_tmpfs_native_code_comes_from_memory_files() {
         format!("{tmpfs}; mkdir -m 777 {mine}"),
         format!("{tmpfs}; mkdir -m 700 {mine}; chown 4242 {mine}"),
         "mount -t tmpfs -o ro none /dev/shm".to_owned(),
+        format!("mount -t tmpfs -o noexec,mode=1777 none /dev/shm; mkdir -m 700 {mine}"),
         format!("mount -t tmpfs -o size=16k,mode=1777 none /dev/shm; mkdir -m 700 {mine}"),
     ];
     for setup in &scenarios {

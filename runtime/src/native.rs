@@ -442,13 +442,26 @@ impl<'a> Walk<'_, 'a> {
         for &member in component {
             let node = &self.nodes[member];
             seal_before_loading(&node.memory, node.file.path)?;
-            let handle =
-                dlopen(&node.memory.path, libc::RTLD_NOW | libc::RTLD_LOCAL).map_err(|e| {
-                    LoadError::Linker(without_proc(format!(
-                        "{} (bundled as {}): {e}",
-                        node.soname, node.file.path
-                    )))
-                })?;
+            let mut opened = dlopen(&node.memory.path, libc::RTLD_NOW | libc::RTLD_LOCAL);
+            if opened.is_err() && node.memory.shared {
+                // A shared copy the system will not map (a security policy
+                // on tmpfs, say): once more from a memory file of our own.
+                let private = unpack_private_memory_file(
+                    self.bundle,
+                    &memory_name(self.root, node.file.path),
+                    &node.file.data,
+                )?;
+                seal_before_loading(&private, node.file.path)?;
+                opened = dlopen(&private.path, libc::RTLD_NOW | libc::RTLD_LOCAL);
+                self.nodes[member].memory = private;
+            }
+            let node = &self.nodes[member];
+            let handle = opened.map_err(|e| {
+                LoadError::Linker(without_proc(format!(
+                    "{} (bundled as {}): {e}",
+                    node.soname, node.file.path
+                )))
+            })?;
             name_object(handle, &virtual_path(self.root, node.file.path));
             self.loaded.libraries.insert(node.soname.clone());
             self.nodes[member].loaded = true;
@@ -826,7 +839,7 @@ pub(crate) fn prepare_extension(
         Some(unpacked) => unpacked,
         None => memory_file(bundle, &memory_name(root, entry.path), &code)?,
     };
-    let result = load_extension_object(bundle, root, &mut unpacked, entry.path, flags);
+    let result = load_extension_object(bundle, root, &mut unpacked, entry.path, &code, flags);
     let path = unpacked.path.clone();
     loaded().extensions.insert(name.to_owned(), unpacked);
     result.map(|()| path)
@@ -840,6 +853,7 @@ fn load_extension_object(
     root: &str,
     unpacked: &mut MemoryFile,
     rel: &str,
+    code: &BlobRef,
     flags: c_int,
 ) -> Result<(), LoadError> {
     if unpacked.file.is_none() {
@@ -847,7 +861,14 @@ fn load_extension_object(
     }
     preload(bundle, root, &unpacked.needed)?;
     seal_before_loading(unpacked, rel)?;
-    let handle = dlopen(&unpacked.path, flags)
+    let mut opened = dlopen(&unpacked.path, flags);
+    if opened.is_err() && unpacked.shared {
+        // As for libraries (`Walk::load_component`): a memory file of our own.
+        *unpacked = unpack_private_memory_file(bundle, &memory_name(root, rel), code)?;
+        seal_before_loading(unpacked, rel)?;
+        opened = dlopen(&unpacked.path, flags);
+    }
+    let handle = opened
         .map_err(|e| LoadError::Linker(without_proc(replace_path(&e, &unpacked.path, rel))))?;
     name_object(handle, &virtual_path(root, rel));
     unpacked.loaded();

@@ -7,8 +7,8 @@
 //! absolute path to a directory (not a symlink) on a tmpfs, owned by us,
 //! with no permissions for group or others; else `/dev/shm/freeze-<uid>/`
 //! (created mode 0700). The directory used must itself be a directory
-//! owned by us, on a tmpfs (`statfs` magic), with no permissions for group
-//! or others, reached without following a symlink. Anything else and the
+//! owned by us, on a tmpfs (`statfs` magic) not mounted `noexec`, with no
+//! permissions for group or others, reached without following a symlink. Anything else and the
 //! caller falls back to a memory file of its own: nothing is ever written
 //! to a disk. `FREEZE_NATIVE_CACHE=0` turns the cache off.
 //!
@@ -112,7 +112,21 @@ pub(crate) fn open_private_dir(
     if !on_tmpfs(fd.as_raw_fd())? {
         return Err(refused("not on a tmpfs"));
     }
+    if mounted_noexec(fd.as_raw_fd())? {
+        // Docker's /dev/shm, say: code there cannot be mapped executable.
+        return Err(refused("on a noexec mount"));
+    }
     Ok(CacheDir { fd })
+}
+
+fn mounted_noexec(fd: RawFd) -> io::Result<bool> {
+    // SAFETY: an all-zero `struct statvfs` is a valid value to be overwritten.
+    let mut vfs: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: fstatvfs writes into the struct we pass for a descriptor we own.
+    if unsafe { libc::fstatvfs(fd, &mut vfs) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(vfs.f_flag & libc::ST_NOEXEC != 0)
 }
 
 fn refused(why: &str) -> io::Error {
