@@ -360,8 +360,8 @@ fn populate(
         let file = File::from(open_at(entry.as_raw_fd(), &cname, flags, 0o600)?);
         // Reserve the pages first: the content is written through a shared
         // mapping, where a full tmpfs would raise SIGBUS instead of an error.
-        // SAFETY: fallocate on a descriptor we own.
         let len = (raw_len + TRAILER) as libc::off_t;
+        // SAFETY: fallocate on a descriptor we own.
         if unsafe { libc::fallocate(file.as_raw_fd(), libc::FALLOC_FL_KEEP_SIZE, 0, len) } < 0 {
             return Err(io::Error::last_os_error());
         }
