@@ -317,7 +317,7 @@ pub fn strace_files(program: &Path, args: &[&str], cwd: &Path, expected_code: i3
     let log = cwd.join("strace.log");
     let status = Command::new("strace")
         .env_remove("LD_LIBRARY_PATH")
-        .args(["-f", "-qq", "-e", "trace=%file", "-o"])
+        .args(["-f", "-qq", "-y", "-e", "trace=%file", "-o"])
         .arg(&log)
         .arg("env")
         .arg("-i")
@@ -341,9 +341,25 @@ pub fn strace_files(program: &Path, args: &[&str], cwd: &Path, expected_code: i3
             let start = l.find('"')?;
             let rest = &l[start + 1..];
             let end = rest.find('"')?;
-            Some(rest[..end].to_owned())
+            let name = &rest[..end];
+            // A name relative to a directory descriptor (`-y` shows its
+            // path: `openat(5</dev/shm/freeze-0/...>, "lib.so", ...`).
+            let dir = l[..start]
+                .strip_suffix(">, ")
+                .and_then(|b| b.rfind('<').map(|i| &b[i + 1..]));
+            Some(match dir {
+                Some(dir) if name.is_empty() => dir.to_owned(),
+                Some(dir) if !name.starts_with('/') => format!("{dir}/{name}"),
+                _ => name.to_owned(),
+            })
         })
         .collect()
+}
+
+/// Whether `path` is in the shared copy of native code on a tmpfs (the
+/// runtime's `native_cache.rs`): memory, not a file on a disk.
+pub fn in_shared_native_copy(path: &str) -> bool {
+    path.starts_with("/dev/shm/freeze-") || path.contains("/freeze-native/")
 }
 
 /// The cached venv with the pinned third-party packages of
