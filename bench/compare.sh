@@ -5,7 +5,7 @@
 #
 #   bench/compare.sh [--peers] [--runs N] [APP...]
 #
-# APP is a directory under examples/ (default: all five). Environment:
+# APP is a directory under examples/ (default: all seven). Environment:
 #   FREEZE=path/to/freeze   use this binary instead of building it
 #   BENCH_VENV=dir          venv for the apps' packages (default target/bench-venv)
 set -euo pipefail
@@ -24,7 +24,7 @@ while (($#)); do
     esac
     shift
 done
-((${#apps[@]})) || apps=(hello stdlib_cli click_rich yaml_numpy data_files)
+((${#apps[@]})) || apps=(hello stdlib_cli click_rich yaml_numpy data_files pandas_report crypto_tool)
 
 for tool in hyperfine strace /usr/bin/time; do
     command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install hyperfine strace time)" >&2; exit 2; }
@@ -109,7 +109,9 @@ for line in open(sys.argv[1], errors="replace"):
         # The destination is the first descriptor for both.
         m2 = re.match(r"^(?:\d+\s+)?\w+\(\d+<([^>]*)>", line)
         path = m2.group(1) if m2 else ""
-    if path.startswith("/") and not path.startswith(("/dev/", "/memfd:", "/proc/")):
+    # Memory: memory files, and the shared copy of native code on a tmpfs
+    # ($XDG_RUNTIME_DIR/freeze-native or /dev/shm/freeze-UID).
+    if path.startswith("/") and not path.startswith(("/dev/", "/memfd:", "/proc/")) and "/freeze-native/" not in path:
         total += int(n)
 print(total)
 EOF

@@ -70,9 +70,40 @@ fn unicodedata_comes_from_the_bundle_not_the_runtime() {
 #[test]
 fn no_extension_or_library_comes_from_disk() {
     let (dir, copy) = isolate(native_exe(), "native-strace");
-    let files = strace_files(&copy, &[], dir.path(), 0);
+    // From memory files of the app's own, and from the shared copy on a
+    // private tmpfs, whose entries are opened relative to its directory.
+    let shm = PathBuf::from(format!(
+        "/dev/shm/freeze-test-strace-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&shm);
+    std::fs::create_dir(&shm).unwrap();
+    std::fs::set_permissions(&shm, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let runtime_dir = format!("XDG_RUNTIME_DIR={}", shm.display());
+    let mut files = Vec::new();
+    for env in ["FREEZE_NATIVE_CACHE=0", &runtime_dir, &runtime_dir] {
+        files.extend(strace_files(
+            Path::new("/usr/bin/env"),
+            &[env, copy.to_str().unwrap()],
+            dir.path(),
+            0,
+        ));
+    }
+    // The names the runtime opens relative to the cache's directories.
+    let mut entries = std::collections::BTreeSet::new();
+    for key in std::fs::read_dir(shm.join("freeze-native")).unwrap() {
+        let key = key.unwrap();
+        entries.insert(key.file_name().to_string_lossy().into_owned());
+        for file in std::fs::read_dir(key.path()).unwrap() {
+            entries.insert(file.unwrap().file_name().to_string_lossy().into_owned());
+        }
+    }
+    let _ = std::fs::remove_dir_all(&shm);
+    assert!(entries.len() >= 10, "{entries:?}");
+    let shared = shm.to_str().unwrap();
     let bad: Vec<&String> = files
         .iter()
+        .filter(|f| !f.starts_with(shared) && !entries.contains(*f))
         .filter(|f| {
             f.starts_with(STDLIB)
                 || f.ends_with(".py")
@@ -366,8 +397,18 @@ fn bundled_libraries_that_need_each_other_load_and_are_named_by_virtual_path() {
     // walks the loaded objects: dl_iterate_phdr (threadpoolctl before 3.7),
     // /proc/self/maps (threadpoolctl since), dlopen by that path with
     // RTLD_NOLOAD (bypassing ctypes) returns the loaded object.
+    // Memory files of the app's own: /proc/self/maps names the shared copy
+    // on a tmpfs by its entry's path instead (tests/native_cache.rs).
     let (app_dir, exe) = native_cycle_exe();
-    let r = assert_same(app_dir, &[app_dir.to_str().unwrap()], exe, &["cycle"], b"");
+    let r = assert_same_in_env(
+        &["FREEZE_NATIVE_CACHE=0"],
+        Path::new(PYTHON),
+        app_dir,
+        &[app_dir.to_str().unwrap()],
+        exe,
+        &["cycle"],
+        b"",
+    );
     let lines: Vec<&str> = r.stdout.lines().collect();
     assert_eq!(lines.len(), 4, "{r:?}");
     assert_eq!(lines[0], "total 14");

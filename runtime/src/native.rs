@@ -48,6 +48,9 @@ use std::sync::{Mutex, MutexGuard};
 
 use freeze_bundle::{BlobRef, BlobSink, Bundle, FileEntry, FileKind, StoredBytes};
 
+#[path = "native_cache.rs"]
+pub(crate) mod cache;
+
 /// Why native code could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum LoadError {
@@ -131,6 +134,9 @@ pub(crate) struct MemoryFile {
     file: Option<std::fs::File>,
     /// The libraries the object needs (`DT_NEEDED`), in order.
     pub needed: Vec<String>,
+    /// The file is the shared copy in the cache (`native_cache`), not a
+    /// memory file: never written, and not sealable.
+    pub shared: bool,
 }
 
 impl MemoryFile {
@@ -198,6 +204,48 @@ pub(crate) fn unpack_memory_file(
     name: &str,
     blob: &BlobRef,
 ) -> Result<MemoryFile, LoadError> {
+    if let Some(shared) = shared_copy(bundle, name, blob) {
+        return Ok(shared);
+    }
+    unpack_private_memory_file(bundle, name, blob)
+}
+
+/// The shared copy of `blob` in the cache (`native_cache`), found or made;
+/// None if there is no usable cache.
+fn shared_copy(bundle: &Bundle<'_>, name: &str, blob: &BlobRef) -> Option<MemoryFile> {
+    let file = cache::shared_file(blob, name, |file| {
+        crate::payload::with_stored(bundle, blob, |stored| {
+            bundle.write_blob(blob, StoredBytes::Given(stored), BlobSink::File(file))
+        })
+        .map_err(std::io::Error::other)
+    })?;
+    let needed = {
+        // SAFETY: a read-only mapping of a checked cache file that is never
+        // written once in place; goblin reads only the headers and the
+        // dynamic section.
+        let map = unsafe {
+            memmap2::MmapOptions::new()
+                .len(blob.raw_len as usize)
+                .map(&file)
+        }
+        .ok()?;
+        needed_libraries(&map)
+    };
+    Some(MemoryFile {
+        path: fd_path("/proc/self/fd/", file.as_raw_fd()),
+        file: Some(file),
+        needed,
+        shared: true,
+    })
+}
+
+/// A new memory file of this process's own (`memfd_create`) named `name`
+/// holding the content of `blob`.
+fn unpack_private_memory_file(
+    bundle: &Bundle<'_>,
+    name: &str,
+    blob: &BlobRef,
+) -> Result<MemoryFile, LoadError> {
     let cname = CString::new(name.replace('\0', "?")).unwrap_or_default();
     // SAFETY: memfd_create takes a NUL-terminated name and flags; it returns
     // a new descriptor we own, or -1.
@@ -236,6 +284,7 @@ pub(crate) fn unpack_memory_file(
         path: fd_path("/proc/self/fd/", file.as_raw_fd()),
         file: Some(file),
         needed,
+        shared: false,
     })
 }
 
@@ -351,6 +400,19 @@ impl<'a> Walk<'_, 'a> {
     /// `component[0]` is the member the walk reached first.
     fn load_component(&mut self, component: &[usize]) -> Result<(), LoadError> {
         if component.len() > 1 {
+            // Members name each other by descriptor: a rewrite only this
+            // process can use, so never in a shared copy.
+            for &member in component {
+                if self.nodes[member].memory.shared {
+                    let node = &self.nodes[member];
+                    let private = unpack_private_memory_file(
+                        self.bundle,
+                        &memory_name(self.root, node.file.path),
+                        &node.file.data,
+                    )?;
+                    self.nodes[member].memory = private;
+                }
+            }
             for &member in component {
                 let node = &self.nodes[member];
                 let file = node.memory.file().map_err(|source| LoadError::Seal {
@@ -380,13 +442,26 @@ impl<'a> Walk<'_, 'a> {
         for &member in component {
             let node = &self.nodes[member];
             seal_before_loading(&node.memory, node.file.path)?;
-            let handle =
-                dlopen(&node.memory.path, libc::RTLD_NOW | libc::RTLD_LOCAL).map_err(|e| {
-                    LoadError::Linker(without_proc(format!(
-                        "{} (bundled as {}): {e}",
-                        node.soname, node.file.path
-                    )))
-                })?;
+            let mut opened = dlopen(&node.memory.path, libc::RTLD_NOW | libc::RTLD_LOCAL);
+            if opened.is_err() && node.memory.shared {
+                // A shared copy the system will not map (a security policy
+                // on tmpfs, say): once more from a memory file of our own.
+                let private = unpack_private_memory_file(
+                    self.bundle,
+                    &memory_name(self.root, node.file.path),
+                    &node.file.data,
+                )?;
+                seal_before_loading(&private, node.file.path)?;
+                opened = dlopen(&private.path, libc::RTLD_NOW | libc::RTLD_LOCAL);
+                self.nodes[member].memory = private;
+            }
+            let node = &self.nodes[member];
+            let handle = opened.map_err(|e| {
+                LoadError::Linker(without_proc(format!(
+                    "{} (bundled as {}): {e}",
+                    node.soname, node.file.path
+                )))
+            })?;
             name_object(handle, &virtual_path(self.root, node.file.path));
             self.loaded.libraries.insert(node.soname.clone());
             self.nodes[member].loaded = true;
@@ -420,6 +495,10 @@ fn seal_before_loading(memory: &MemoryFile, bundled_as: &str) -> Result<(), Load
         source,
     };
     let file = memory.file().map_err(sealing)?;
+    if memory.shared {
+        // Read-only, in a directory only we may write, and checked.
+        return Ok(());
+    }
     crate::fds::seal(file.as_raw_fd()).map_err(sealing)
 }
 
@@ -760,7 +839,7 @@ pub(crate) fn prepare_extension(
         Some(unpacked) => unpacked,
         None => memory_file(bundle, &memory_name(root, entry.path), &code)?,
     };
-    let result = load_extension_object(bundle, root, &mut unpacked, entry.path, flags);
+    let result = load_extension_object(bundle, root, &mut unpacked, entry.path, &code, flags);
     let path = unpacked.path.clone();
     loaded().extensions.insert(name.to_owned(), unpacked);
     result.map(|()| path)
@@ -774,6 +853,7 @@ fn load_extension_object(
     root: &str,
     unpacked: &mut MemoryFile,
     rel: &str,
+    code: &BlobRef,
     flags: c_int,
 ) -> Result<(), LoadError> {
     if unpacked.file.is_none() {
@@ -781,7 +861,14 @@ fn load_extension_object(
     }
     preload(bundle, root, &unpacked.needed)?;
     seal_before_loading(unpacked, rel)?;
-    let handle = dlopen(&unpacked.path, flags)
+    let mut opened = dlopen(&unpacked.path, flags);
+    if opened.is_err() && unpacked.shared {
+        // As for libraries (`Walk::load_component`): a memory file of our own.
+        *unpacked = unpack_private_memory_file(bundle, &memory_name(root, rel), code)?;
+        seal_before_loading(unpacked, rel)?;
+        opened = dlopen(&unpacked.path, flags);
+    }
+    let handle = opened
         .map_err(|e| LoadError::Linker(without_proc(replace_path(&e, &unpacked.path, rel))))?;
     name_object(handle, &virtual_path(root, rel));
     unpacked.loaded();
@@ -832,13 +919,22 @@ mod tests {
         let bundle = Bundle::parse(&bytes).unwrap();
         for (name, expected) in [("big.bin", &content[..]), ("empty.bin", &[][..])] {
             let file = bundle.find_file(name).unwrap().unwrap();
-            let unpacked = memory_file(&bundle, name, &file.data).unwrap();
-            assert!(unpacked.path.starts_with("/proc/self/fd/"));
-            assert!(unpacked.needed.is_empty());
-            assert!(
-                std::fs::read(&unpacked.path).unwrap() == expected,
-                "{name} differs"
-            );
+            // Shared (the cache's copy, content then a trailer) or private.
+            let shared = memory_file(&bundle, name, &file.data).unwrap();
+            let private = unpack_private_memory_file(&bundle, name, &file.data).unwrap();
+            assert!(!private.shared);
+            for unpacked in [shared, private] {
+                assert!(unpacked.path.starts_with("/proc/self/fd/"));
+                assert!(unpacked.needed.is_empty());
+                let read = std::fs::read(&unpacked.path).unwrap();
+                assert!(
+                    read.get(..expected.len()) == Some(expected),
+                    "{name} differs"
+                );
+                if !unpacked.shared {
+                    assert_eq!(read.len(), expected.len());
+                }
+            }
         }
     }
 

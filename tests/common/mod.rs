@@ -187,8 +187,20 @@ pub struct Run {
 /// Runs `program args` under `env -i` in `cwd`, feeding `stdin`, with a
 /// timeout so a hang fails the test instead of CI.
 pub fn run_env_i(program: &Path, args: &[&str], cwd: &Path, stdin: &[u8]) -> Run {
+    run_env_i_with(program, &[], args, cwd, stdin)
+}
+
+/// `run_env_i` with the environment `env` (`NAME=value`) instead of none.
+pub fn run_env_i_with(
+    program: &Path,
+    env: &[&str],
+    args: &[&str],
+    cwd: &Path,
+    stdin: &[u8],
+) -> Run {
     let mut child = Command::new("env")
         .arg("-i")
+        .args(env)
         .arg(program)
         .args(args)
         .current_dir(cwd)
@@ -250,14 +262,27 @@ pub fn assert_same_with(
     args: &[&str],
     stdin: &[u8],
 ) -> Run {
+    assert_same_in_env(&[], python, app, python_args, exe, args, stdin)
+}
+
+/// `assert_same_with`, both runs with the environment `env` (`NAME=value`).
+pub fn assert_same_in_env(
+    env: &[&str],
+    python: &Path,
+    app: &Path,
+    python_args: &[&str],
+    exe: &Path,
+    args: &[&str],
+    stdin: &[u8],
+) -> Run {
     let py_cwd = app.parent().unwrap();
     // -B: comparisons must not leave __pycache__ in the source tree.
     let mut full: Vec<&str> = vec!["-B"];
     full.extend_from_slice(python_args);
     full.extend_from_slice(args);
-    let py = run_env_i(python, &full, py_cwd, stdin);
+    let py = run_env_i_with(python, env, &full, py_cwd, stdin);
     let (dir, copy) = isolate(exe, "same");
-    let fr = run_env_i(&copy, args, dir.path(), stdin);
+    let fr = run_env_i_with(&copy, env, args, dir.path(), stdin);
     let py_root = app.canonicalize().unwrap();
     let app_dir = if py_root.is_dir() {
         py_root.clone()
@@ -306,7 +331,7 @@ pub fn strace_files(program: &Path, args: &[&str], cwd: &Path, expected_code: i3
     let log = cwd.join("strace.log");
     let status = Command::new("strace")
         .env_remove("LD_LIBRARY_PATH")
-        .args(["-f", "-qq", "-e", "trace=%file", "-o"])
+        .args(["-f", "-qq", "-y", "-e", "trace=%file", "-o"])
         .arg(&log)
         .arg("env")
         .arg("-i")
@@ -330,9 +355,25 @@ pub fn strace_files(program: &Path, args: &[&str], cwd: &Path, expected_code: i3
             let start = l.find('"')?;
             let rest = &l[start + 1..];
             let end = rest.find('"')?;
-            Some(rest[..end].to_owned())
+            let name = &rest[..end];
+            // A name relative to a directory descriptor (`-y` shows its
+            // path: `openat(5</dev/shm/freeze-0/...>, "lib.so", ...`).
+            let dir = l[..start]
+                .strip_suffix(">, ")
+                .and_then(|b| b.rfind('<').map(|i| &b[i + 1..]));
+            Some(match dir {
+                Some(dir) if name.is_empty() => dir.to_owned(),
+                Some(dir) if !name.starts_with('/') => format!("{dir}/{name}"),
+                _ => name.to_owned(),
+            })
         })
         .collect()
+}
+
+/// Whether `path` is in the shared copy of native code on a tmpfs (the
+/// runtime's `native_cache.rs`): memory, not a file on a disk.
+pub fn in_shared_native_copy(path: &str) -> bool {
+    path.starts_with("/dev/shm/freeze-") || path.contains("/freeze-native/")
 }
 
 /// The cached venv with the pinned third-party packages of
