@@ -170,6 +170,44 @@ fn process_pools_with_every_start_method_match_python313() {
     }
 }
 
+#[test]
+#[ignore = "needs freeze-3.13 beside freeze and FREEZE_TEST_PYTHON_313: .ci/run runs it"]
+fn cpythons_frozen_stdlib_modules_have_files_that_read_as_under_python313() {
+    // 3.13 gives os, posixpath, codecs... a __file__ below the stdlib
+    // directory; astroid (pylint) and inspect read it.
+    let dir = TempDir::new("py313-frozen-files");
+    let app_dir = write_app(
+        dir.path(),
+        &[(
+            "__main__.py",
+            r#"import codecs, inspect, os, posixpath
+for module in (os, posixpath, codecs):
+    text = open(module.__file__, encoding="utf-8").read()
+    print(module.__name__, os.path.basename(module.__file__), os.path.isfile(module.__file__), len(text))
+print(inspect.getsource(posixpath).splitlines()[0])
+"#,
+        )],
+    );
+    let exe = dir.path().join("frozen-files");
+    freeze_succeeds(&[
+        app_dir.to_str().unwrap(),
+        "-o",
+        exe.to_str().unwrap(),
+        "--python",
+        python313().to_str().unwrap(),
+        "-q",
+    ]);
+    let run = assert_same_with(
+        python313(),
+        &app_dir,
+        &[app_dir.to_str().unwrap()],
+        &exe,
+        &[],
+        b"",
+    );
+    assert!(run.stdout.starts_with("os os.py True "), "{}", run.stdout);
+}
+
 /// cp313 wheels with native code, pinned: numpy, pydantic (pydantic-core),
 /// markupsafe, PyYAML (its C loader).
 const WHEELS: &[&str] = &[

@@ -302,6 +302,9 @@ def interpreter_facts():
         "magic": importlib.util.MAGIC_NUMBER.hex(),
         "builtin": sorted(sys.builtin_module_names),
         "frozen": sorted(n for n in set(candidates) if _imp.is_frozen(n)),
+        # With a stdlib dir (3.13's runtime sets one), CPython's frozen
+        # modules get a __file__ below it that code reads (astroid, inspect).
+        "frozen_files": getattr(sys, "_stdlib_dir", None) is not None,
     }
     return json.dumps(facts).encode()
 

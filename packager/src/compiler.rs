@@ -42,6 +42,10 @@ pub struct InterpreterFacts {
     pub builtin: BTreeSet<String>,
     /// Stdlib modules CPython itself carries frozen (os, codecs, runpy, ...).
     pub frozen: BTreeSet<String>,
+    /// Whether the frozen ones get a `__file__` below the virtual root
+    /// (`sys._stdlib_dir` is set), which then must exist there.
+    #[serde(default)]
+    pub frozen_files: bool,
 }
 
 pub struct Compiler {

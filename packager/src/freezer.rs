@@ -403,6 +403,7 @@ fn freeze_one(job: Job) -> Result<()> {
             .then(|| output.canonical())
             .flatten(),
         no_source: cli.no_source,
+        frozen_files: compiler.facts.frozen_files,
         metadata_of: &metadata_of,
         add_data,
         project_metadata,

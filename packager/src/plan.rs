@@ -157,6 +157,11 @@ pub struct PlanInputs<'a> {
     pub app_dir: Option<&'a Path>,
     pub earlier_build: Option<PathBuf>,
     pub no_source: bool,
+    /// CPython's frozen stdlib modules have a `__file__` below the root
+    /// (`InterpreterFacts::frozen_files`): their archive entries are bundled
+    /// so that it exists and reads as under python (CPython still imports
+    /// them from its own frozen code).
+    pub frozen_files: bool,
     /// Metadata directories of the distributions providing a top-level
     /// module found under search root `root`.
     pub metadata_of: &'a dyn Fn(&str, usize) -> Vec<PathBuf>,
@@ -184,11 +189,13 @@ pub fn plan_bundle(graph: &ModuleGraph, inputs: &PlanInputs<'_>) -> Result<Bundl
             Origin::Builtin => {
                 plan.unbundled.insert(name.clone(), ("builtin", reason));
             }
-            Origin::Frozen => {
+            Origin::Frozen
+                if !inputs.frozen_files || inputs.stdlib.find_module(name)?.is_none() =>
+            {
                 plan.unbundled
                     .insert(name.clone(), ("frozen in CPython", reason));
             }
-            Origin::Stdlib => {
+            Origin::Stdlib | Origin::Frozen => {
                 let m = inputs
                     .stdlib
                     .find_module(name)?
