@@ -54,6 +54,18 @@ fn frozen313(
     frozen_once(cell, name, &all)
 }
 
+/// `freeze APP -o OUT --python PYTHON -q`, which must succeed.
+fn freeze_for(python: &Path, app_dir: &Path, out: &Path) {
+    freeze_succeeds(&[
+        app_dir.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--python",
+        python.to_str().unwrap(),
+        "-q",
+    ]);
+}
+
 fn behave() -> &'static Path {
     static EXE: OnceLock<PathBuf> = OnceLock::new();
     frozen313(
@@ -189,14 +201,7 @@ print(inspect.getsource(posixpath).splitlines()[0])
         )],
     );
     let exe = dir.path().join("frozen-files");
-    freeze_succeeds(&[
-        app_dir.to_str().unwrap(),
-        "-o",
-        exe.to_str().unwrap(),
-        "--python",
-        python313().to_str().unwrap(),
-        "-q",
-    ]);
+    freeze_for(python313(), &app_dir, &exe);
     let run = assert_same_with(
         python313(),
         &app_dir,
@@ -258,14 +263,7 @@ print(any(str(f) == "yaml/__init__.py" for f in md.files("PyYAML")), md.version(
         )],
     );
     let out = dir.path().join("wheels");
-    freeze_succeeds(&[
-        app_dir.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--python",
-        python.to_str().unwrap(),
-        "-q",
-    ]);
+    freeze_for(&python, &app_dir, &out);
     let run = assert_same_with(
         &python,
         &app_dir,
@@ -278,14 +276,7 @@ print(any(str(f) == "yaml/__init__.py" for f in md.files("PyYAML")), md.version(
     assert!(run.stdout.contains("True {'a': [1, 2]}"), "{}", run.stdout);
     // Two freezes of the same app give the same bytes.
     let again = dir.path().join("wheels-again");
-    freeze_succeeds(&[
-        app_dir.to_str().unwrap(),
-        "-o",
-        again.to_str().unwrap(),
-        "--python",
-        python.to_str().unwrap(),
-        "-q",
-    ]);
+    freeze_for(&python, &app_dir, &again);
     assert!(
         fs::read(&out).unwrap() == fs::read(&again).unwrap(),
         "two freezes differ"

@@ -25,20 +25,34 @@ echo '{"implementation": "cpython", "executable": "/opt/py312/bin/python3.12", "
     python
 }
 
+/// `freeze examples/hello -o OUT --python PYTHON EXTRA...` with PATH
+/// `path` and the environment `env`.
+fn freeze_hello_for(
+    python: &Path,
+    out: &Path,
+    extra: &[&str],
+    path: &str,
+    env: &[(&str, &str)],
+) -> std::process::Output {
+    Command::new(freeze_bin())
+        .arg(app("examples/hello"))
+        .arg("-o")
+        .arg(out)
+        .arg("--python")
+        .arg(python)
+        .args(extra)
+        .env("PATH", path)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn another_version_without_its_freeze_stops_with_what_is_at_hand() {
     let dir = TempDir::new("runtimes-missing");
     let python = python_312(dir.path());
     let out = dir.path().join("app");
-    let result = Command::new(freeze_bin())
-        .arg(app("examples/hello"))
-        .arg("-o")
-        .arg(&out)
-        .arg("--python")
-        .arg(&python)
-        .env("PATH", "/usr/bin:/bin")
-        .output()
-        .unwrap();
+    let result = freeze_hello_for(&python, &out, &[], "/usr/bin:/bin", &[]);
     let (status, stdout, stderr) = status_and_output(&result);
     assert_eq!(status, Some(2), "{stderr}");
     assert_eq!(stdout, "");
@@ -95,19 +109,8 @@ exit 3
 "#,
     );
     let out = dir.path().join("app");
-    let run = |path: &str| {
-        Command::new(freeze_bin())
-            .arg(app("examples/hello"))
-            .arg("-o")
-            .arg(&out)
-            .arg("--python")
-            .arg(&python)
-            .arg("-q")
-            .env("PATH", path)
-            .output()
-            .unwrap()
-    };
-    let result = run(&format!("{}:/usr/bin:/bin", bin.display()));
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    let result = freeze_hello_for(&python, &out, &["-q"], &path, &[]);
     let (status, stdout, stderr) = status_and_output(&result);
     assert_eq!(
         (status, stdout.as_str(), stderr.as_str()),
@@ -125,16 +128,7 @@ exit 3
     );
     // A freeze-3.12 that hands back (it embeds another version, or was
     // renamed) is not run again: the second freeze reports the mismatch.
-    let result = Command::new(freeze_bin())
-        .arg(app("examples/hello"))
-        .arg("-o")
-        .arg(&out)
-        .arg("--python")
-        .arg(&python)
-        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
-        .env("FREEZE_HANDED_OVER", "1")
-        .output()
-        .unwrap();
+    let result = freeze_hello_for(&python, &out, &[], &path, &[("FREEZE_HANDED_OVER", "1")]);
     let (status, _, stderr) = status_and_output(&result);
     assert_eq!(status, Some(2), "{stderr}");
     assert!(
