@@ -8,6 +8,12 @@
 # APP is a directory under examples/ (default: all seven). Environment:
 #   FREEZE=path/to/freeze   use this binary instead of building it
 #   BENCH_VENV=dir          venv for the apps' packages (default target/bench-venv)
+#   BENCH_PYTHON=python     the CPython the apps run under and are frozen for
+#                           (default /usr/bin/python3.11). Another version is
+#                           frozen by the freeze-3.X beside freeze (e.g.
+#                           BENCH_PYTHON=$(tools/python-from-source 3.13),
+#                           after cpython/build-freeze 3.13); its packages come
+#                           from bench/requirements-3.X.txt when there is one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -30,14 +36,19 @@ for tool in hyperfine strace /usr/bin/time; do
     command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install hyperfine strace time)" >&2; exit 2; }
 done
 
-PY=/usr/bin/python3.11
-venv=${BENCH_VENV:-$root/target/bench-venv}
+PY=${BENCH_PYTHON:-/usr/bin/python3.11}
+py_version=$($PY -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+requirements=bench/requirements.txt
+[[ -f bench/requirements-$py_version.txt ]] && requirements=bench/requirements-$py_version.txt
+default_venv=$root/target/bench-venv
+[[ $py_version == 3.11 ]] || default_venv=$root/target/bench-venv-$py_version
+venv=${BENCH_VENV:-$default_venv}
 # The apps' packages, pinned, in a venv cached across runs.
-stamp="$venv/.bench-requirements-$(sha256sum bench/requirements.txt | cut -c1-16)"
+stamp="$venv/.bench-requirements-$(sha256sum "$requirements" | cut -c1-16)"
 if [[ ! -e $stamp ]]; then
-    echo "== installing bench/requirements.txt into $venv" >&2
+    echo "== installing $requirements into $venv" >&2
     [[ -x $venv/bin/python ]] || $PY -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check -r bench/requirements.txt
+    "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"
     touch "$stamp"
 fi
 ((peers)) && bench/peers.sh install "$venv" >&2
