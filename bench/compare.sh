@@ -224,7 +224,8 @@ for (app, tool), r in rows.items():
 floor = rows.get(("hello", "python -I -S -c pass"), {}).get("run_ms")
 frozen_hello = rows.get(("hello", "freeze"), {}).get("run_ms")
 if floor and frozen_hello:
-    print(f"\nfrozen hello vs `python3.11 -I -S -c pass`: {frozen_hello:.1f} / {floor:.1f} ms = {frozen_hello / floor:.2f}x")
+    python = "python%d.%d" % sys.version_info[:2]
+    print(f"\nfrozen hello vs `{python} -I -S -c pass`: {frozen_hello:.1f} / {floor:.1f} ms = {frozen_hello / floor:.2f}x")
 print("\nrun: hyperfine median; vs py: ratio to `python app` (warm __pycache__); freeze s: cold build "
       "(empty caches); warm s: rebuild with nothing changed; size: executable (onedir: whole dir); "
       "RSS: median peak of 5 runs; written: bytes written to files during a first start; "
