@@ -11,15 +11,23 @@ use std::sync::OnceLock;
 use common::*;
 
 struct Frozen {
-    _dir: TempDir,
     exe: PathBuf,
     venv: PathBuf,
 }
 
 /// Freezes the app at `app_rel` with the packages of `venv` (plus `extra`
-/// arguments) into a fresh temp dir.
+/// arguments) into a directory of the test target's temp dir, emptied
+/// first: the executables live in statics, which are never dropped, so a
+/// temp dir removed on drop would be left in /tmp by every run.
 fn frozen_app(venv: PathBuf, app_rel: &str, tag: &str, extra: &[&str]) -> Frozen {
-    let dir = TempDir::new(tag);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("frozen-apps")
+        .join(format!(
+            "{tag}-{}",
+            venv.file_name().unwrap().to_string_lossy()
+        ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
     let python = venv.join("bin/python");
     let mut args = vec![
         app(app_rel).to_str().unwrap().to_owned(),
@@ -28,12 +36,8 @@ fn frozen_app(venv: PathBuf, app_rel: &str, tag: &str, extra: &[&str]) -> Frozen
     args.push(python.to_str().unwrap().to_owned());
     args.extend(extra.iter().map(|a| (*a).to_owned()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let exe = freeze_ok(&args, dir.path(), tag);
-    Frozen {
-        _dir: dir,
-        exe,
-        venv,
-    }
+    let exe = freeze_ok(&args, &dir, tag);
+    Frozen { exe, venv }
 }
 
 fn frozen() -> &'static Frozen {
