@@ -61,18 +61,6 @@ fn test_python() -> PathBuf {
     std::env::var_os("FREEZE_TEST_PYTHON").map_or_else(|| PathBuf::from(PYTHON), PathBuf::from)
 }
 
-/// `freeze ARGS --python <test_python>`, cached in `cell`.
-fn frozen_for_test_python(
-    cell: &'static OnceLock<PathBuf>,
-    name: &str,
-    args: &[&str],
-) -> &'static Path {
-    let python = test_python();
-    let mut all = args.to_vec();
-    all.extend(["--python", python.to_str().unwrap()]);
-    frozen_once(cell, name, &all)
-}
-
 /// The bare bullseye root, made (once, cached) by cpython/build-runtime.
 fn test_root() -> &'static Path {
     static ROOT: OnceLock<PathBuf> = OnceLock::new();
@@ -100,9 +88,10 @@ fn test_root() -> &'static Path {
 
 fn frozen_hello() -> &'static Path {
     static EXE: OnceLock<PathBuf> = OnceLock::new();
-    frozen_for_test_python(
+    frozen_once_for(
         &EXE,
         "older-hello",
+        &test_python(),
         &[app("examples/hello").to_str().unwrap()],
     )
 }
@@ -110,9 +99,10 @@ fn frozen_hello() -> &'static Path {
 /// Started by the loader, which unpacks the stub into memory.
 fn frozen_compressed_hello() -> &'static Path {
     static EXE: OnceLock<PathBuf> = OnceLock::new();
-    frozen_for_test_python(
+    frozen_once_for(
         &EXE,
         "older-hello-compressed",
+        &test_python(),
         &[
             app("examples/hello").to_str().unwrap(),
             "--compress-runtime",
@@ -122,9 +112,10 @@ fn frozen_compressed_hello() -> &'static Path {
 
 fn frozen_stdlib_app() -> &'static Path {
     static EXE: OnceLock<PathBuf> = OnceLock::new();
-    frozen_for_test_python(
+    frozen_once_for(
         &EXE,
         "older-native-stdlib",
+        &test_python(),
         &[app("tests/apps/native_stdlib").to_str().unwrap()],
     )
 }
@@ -240,14 +231,7 @@ fn runs_in_bullseye_numpy_app() {
         )],
     );
     let exe = dir.path().join("numpy-app");
-    freeze_succeeds(&[
-        app_dir.to_str().unwrap(),
-        "-o",
-        exe.to_str().unwrap(),
-        "--python",
-        venv_python.to_str().unwrap(),
-        "-q",
-    ]);
+    freeze_for(&venv_python, &app_dir, &exe);
     let py = run_env_i(
         &venv_python,
         &["-B", app_dir.to_str().unwrap()],

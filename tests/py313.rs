@@ -42,33 +42,9 @@ fn python313() -> &'static Path {
     })
 }
 
-/// Freezes `args` for 3.13 (with --python) into a cached executable.
-fn frozen313(
-    cell: &'static OnceLock<PathBuf>,
-    name: &str,
-    python: &Path,
-    args: &[&str],
-) -> &'static Path {
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend(["--python", python.to_str().unwrap()]);
-    frozen_once(cell, name, &all)
-}
-
-/// `freeze APP -o OUT --python PYTHON -q`, which must succeed.
-fn freeze_for(python: &Path, app_dir: &Path, out: &Path) {
-    freeze_succeeds(&[
-        app_dir.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--python",
-        python.to_str().unwrap(),
-        "-q",
-    ]);
-}
-
 fn behave() -> &'static Path {
     static EXE: OnceLock<PathBuf> = OnceLock::new();
-    frozen313(
+    frozen_once_for(
         &EXE,
         "py313-behave",
         python313(),
@@ -93,7 +69,7 @@ fn check(args: &[&str]) -> Run {
 fn hello_runs_like_python313_and_says_which_cpython_it_embeds() {
     static EXE: OnceLock<PathBuf> = OnceLock::new();
     let hello = app("examples/hello");
-    let exe = frozen313(&EXE, "py313-hello", python313(), &[hello.to_str().unwrap()]);
+    let exe = frozen_once_for(&EXE, "py313-hello", python313(), &[hello.to_str().unwrap()]);
     let run = assert_same_with(
         python313(),
         &hello,
@@ -142,7 +118,7 @@ fn exit_codes_tracebacks_and_signals_match_python313() {
 fn stdlib_native_modules_match_python313() {
     static EXE: OnceLock<PathBuf> = OnceLock::new();
     let stdlib_app = app("tests/apps/native_stdlib");
-    let exe = frozen313(
+    let exe = frozen_once_for(
         &EXE,
         "py313-native-stdlib",
         python313(),
@@ -163,7 +139,7 @@ fn stdlib_native_modules_match_python313() {
 fn process_pools_with_every_start_method_match_python313() {
     static EXE: OnceLock<PathBuf> = OnceLock::new();
     let script = app("tests/apps/procs/procs.py");
-    let exe = frozen313(
+    let exe = frozen_once_for(
         &EXE,
         "py313-procs",
         python313(),

@@ -227,13 +227,13 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.downcast_ref::<runtimes::OtherVersion>().is_some() => {
-            let other = e.downcast_ref::<runtimes::OtherVersion>().expect("checked");
-            eprintln!("error: {:#}", runtimes::hand_over(other));
-            ExitCode::from(2)
-        }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Another CPython version's interpreter: its freeze takes over
+            // (hand_over returns only when there is none).
+            match e.downcast_ref::<runtimes::OtherVersion>() {
+                Some(other) => eprintln!("error: {:#}", runtimes::hand_over(other)),
+                None => eprintln!("error: {e:#}"),
+            }
             ExitCode::from(2)
         }
     }

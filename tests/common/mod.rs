@@ -113,6 +113,31 @@ pub fn frozen_once(cell: &'static OnceLock<PathBuf>, name: &str, args: &[&str]) 
     })
 }
 
+/// `frozen_once` for the interpreter `python` (`--python`), which picks the
+/// runtime: another version's is frozen by the `freeze-3.X` beside freeze.
+pub fn frozen_once_for(
+    cell: &'static OnceLock<PathBuf>,
+    name: &str,
+    python: &Path,
+    args: &[&str],
+) -> &'static Path {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--python", python.to_str().unwrap()]);
+    frozen_once(cell, name, &all)
+}
+
+/// `freeze APP -o OUT --python PYTHON -q`, which must succeed.
+pub fn freeze_for(python: &Path, app_dir: &Path, out: &Path) {
+    freeze_succeeds(&[
+        app_dir.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--python",
+        python.to_str().unwrap(),
+        "-q",
+    ]);
+}
+
 /// Waits for `child`, killing it and failing the test after `seconds` (a
 /// hang or a re-exec loop must fail the test, not stall CI).
 pub fn wait_with_timeout(child: &mut Child, seconds: u64, what: &str) -> std::process::ExitStatus {
