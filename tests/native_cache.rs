@@ -137,20 +137,55 @@ fn run_maps_in_namespace(cwd: &Path, setup: &str) -> Vec<String> {
     check(r)
 }
 
-/// The cache entries (key directory, file name) under `dir`.
+/// Each entry's stamp: it records the file it vouches for.
+const STAMP: &str = ".checked";
+
+/// The cache entries (key directory, file name) under `dir`, stamps aside.
 fn entries(dir: &Path) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for key in fs::read_dir(dir).unwrap() {
         let key = key.unwrap();
         for file in fs::read_dir(key.path()).unwrap() {
-            out.push((
-                key.file_name().to_string_lossy().into_owned(),
-                file.unwrap().file_name().to_string_lossy().into_owned(),
-            ));
+            let name = file.unwrap().file_name().to_string_lossy().into_owned();
+            if name != STAMP {
+                out.push((key.file_name().to_string_lossy().into_owned(), name));
+            }
         }
     }
     out.sort();
     out
+}
+
+/// Asserts that every entry under `dir` has a stamp naming its file as it
+/// is now: device, inode, size and change time.
+fn assert_stamped(dir: &Path) {
+    for (key, name) in entries(dir) {
+        let meta = fs::metadata(dir.join(&key).join(&name)).unwrap();
+        let stamp = dir.join(&key).join(STAMP);
+        let text = fs::read_to_string(&stamp).unwrap_or_else(|e| panic!("{key}/{name}: {e}"));
+        assert_eq!(
+            text,
+            format!(
+                "{} {} {} {}.{:09}\n",
+                meta.dev(),
+                meta.ino(),
+                meta.len(),
+                meta.ctime(),
+                meta.ctime_nsec()
+            ),
+            "{key}/{name}"
+        );
+        assert_eq!(
+            fs::metadata(&stamp).unwrap().permissions().mode() & 0o777,
+            0o400
+        );
+    }
+}
+
+/// Lets the kernel's coarse clock, which stamps file change times, move
+/// past the last change: only then are entries stamped.
+fn let_the_clock_tick() {
+    std::thread::sleep(std::time::Duration::from_millis(30));
 }
 
 fn assert_all_memfd(maps: &[String]) {
@@ -193,10 +228,16 @@ fn first_start_writes_the_shared_copy_and_later_starts_map_it() {
         })
         .collect();
     assert_eq!(first, expected);
-    // The second start maps the very same files, rewriting nothing.
+    // The second start maps the very same files, rewriting nothing, and
+    // stamps them as checked; the third maps them again, without hashing
+    // them (the unit tests count the hashes).
+    let_the_clock_tick();
     let second = run_maps(work.path(), &[&env]);
     assert_eq!(second, expected);
     assert_eq!(entries(&cache), found);
+    assert_stamped(&cache);
+    assert_eq!(run_maps(work.path(), &[&env]), expected);
+    assert_stamped(&cache);
 }
 
 #[test]
@@ -205,7 +246,11 @@ fn a_tampered_or_truncated_entry_is_not_loaded_but_replaced() {
     let work = TempDir::new("native-cache-tamper");
     let env = format!("XDG_RUNTIME_DIR={}", xdg.0.display());
     run_maps(work.path(), &[&env]);
+    // Stamped as checked: a change in place must be caught all the same.
+    let_the_clock_tick();
+    run_maps(work.path(), &[&env]);
     let cache = xdg.0.join("freeze-native");
+    assert_stamped(&cache);
     let (key, name) = entries(&cache)
         .into_iter()
         .find(|(_, name)| name == "libcrypto.so.3")

@@ -33,6 +33,17 @@
 //! is removed and written again. An object is loaded through
 //! `/proc/self/fd/N` of the descriptor that was checked, so what was
 //! checked is what is mapped, and the path contract of `native` holds.
+//!
+//! Hashing is what the check costs (~10 ms for numpy's 35 MB OpenBLAS), so
+//! an entry whose content has been hashed and found whole gets a stamp: a
+//! file `.checked` beside it holding the file's identity and change time
+//! (`st_ctime`, which no unprivileged process can set, and which any write,
+//! truncation or `chmod` moves). A later check that finds the stamp equal
+//! to the file's current identity and change time skips the hash: the
+//! content cannot have changed since it was hashed. The stamp is written
+//! only once the coarse clock the kernel stamps files with has moved past
+//! the file's change time, so that a change within the same clock tick
+//! cannot keep it.
 
 use std::ffi::CString;
 use std::fs::File;
@@ -46,6 +57,11 @@ use freeze_bundle::{BlobRef, Codec};
 /// The trailer's magic.
 const MAGIC: &[u8; 8] = b"FRZNATV1";
 const TRAILER: u64 = 16;
+
+/// The name of an entry's stamp (see the module's docs). Bundled file
+/// names starting with a dot are renamed (`sanitized`), so no object can
+/// take it.
+const STAMP: &str = ".checked";
 
 /// The environment variable that turns the cache off (`0`).
 pub(crate) const ENV: &str = "FREEZE_NATIVE_CACHE";
@@ -230,7 +246,8 @@ fn sanitized(name: &str) -> String {
     let name = name.rsplit('/').next().unwrap_or(name);
     match name {
         "" | "." | ".." => "object.so".to_owned(),
-        _ if name.starts_with(".tmp-") => format!("_{name}"),
+        // The entry's own names (temporary files, the stamp) start with a dot.
+        _ if name.starts_with('.') => format!("_{name}"),
         _ => name.replace('\0', "_"),
     }
 }
@@ -269,10 +286,110 @@ pub(crate) fn open_entry(
         return Err(refused("of the wrong size"));
     }
     let file = File::from(fd);
+    let stamp = Stamp::of(&stat);
+    if Stamp::read(&entry, uid).as_ref() == Some(&stamp) {
+        return Ok(Some(file));
+    }
     if !content_matches_trailer(&file, raw_len)? {
         return Err(refused("its content does not match its digest"));
     }
+    if stamp.settled() {
+        stamp.write(&entry);
+    }
     Ok(Some(file))
+}
+
+/// What identifies an entry's file and its last change: the content
+/// cannot differ from when this was taken while all of it is the same.
+#[derive(Debug, PartialEq, Eq)]
+struct Stamp {
+    dev: u64,
+    ino: u64,
+    size: i64,
+    ctime: (i64, i64),
+}
+
+impl Stamp {
+    fn of(stat: &libc::stat) -> Stamp {
+        Stamp {
+            dev: stat.st_dev,
+            ino: stat.st_ino,
+            size: stat.st_size,
+            ctime: (stat.st_ctime, stat.st_ctime_nsec),
+        }
+    }
+
+    fn text(&self) -> String {
+        format!(
+            "{} {} {} {}.{:09}\n",
+            self.dev, self.ino, self.size, self.ctime.0, self.ctime.1
+        )
+    }
+
+    fn parse(text: &str) -> Option<Stamp> {
+        let mut fields = text.strip_suffix('\n')?.split(' ');
+        let dev = fields.next()?.parse().ok()?;
+        let ino = fields.next()?.parse().ok()?;
+        let size = fields.next()?.parse().ok()?;
+        let (sec, nsec) = fields.next()?.split_once('.')?;
+        let ctime = (sec.parse().ok()?, nsec.parse().ok()?);
+        fields.next().is_none().then_some(Stamp {
+            dev,
+            ino,
+            size,
+            ctime,
+        })
+    }
+
+    /// The stamp in directory `entry`, if there is one we wrote: a regular
+    /// file of ours that no one else may write.
+    fn read(entry: &OwnedFd, uid: libc::uid_t) -> Option<Stamp> {
+        let name = CString::new(STAMP).expect("no NUL");
+        let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK;
+        let fd = open_at(entry.as_raw_fd(), &name, flags, 0).ok()?;
+        check_private(&fstat(fd.as_raw_fd()).ok()?, uid, libc::S_IFREG, 0o022).ok()?;
+        let mut buf = [0u8; 128];
+        let n = File::from(fd).read_at(&mut buf, 0).ok()?;
+        Stamp::parse(std::str::from_utf8(&buf[..n]).ok()?)
+    }
+
+    /// Whether the coarse clock has moved past the change time, so that
+    /// any later change gets another one.
+    fn settled(&self) -> bool {
+        // SAFETY: an all-zero timespec is valid; clock_gettime writes it.
+        let mut now: libc::timespec = unsafe { std::mem::zeroed() };
+        // SAFETY: clock_gettime with a valid clock and a pointer to our own
+        // timespec.
+        if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut now) } < 0 {
+            return false;
+        }
+        (now.tv_sec, now.tv_nsec) > self.ctime
+    }
+
+    /// Replaces the stamp in directory `entry` (best effort: without one,
+    /// the next check hashes again). Written under a temporary name and
+    /// renamed, so a reader sees a whole stamp or none.
+    fn write(&self, entry: &OwnedFd) {
+        let temp = format!(".tmp-stamp-{}-{:016x}", std::process::id(), random());
+        let (Ok(ctemp), Ok(cname)) = (CString::new(temp), CString::new(STAMP)) else {
+            return;
+        };
+        let flags =
+            libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+        let Ok(fd) = open_at(entry.as_raw_fd(), &ctemp, flags, 0o400) else {
+            return;
+        };
+        let written = File::from(fd).write_all_at(self.text().as_bytes(), 0).is_ok()
+            // SAFETY: renameat within our entry directory, of the name we
+            // just created, onto the stamp's name.
+            && unsafe {
+                libc::renameat(entry.as_raw_fd(), ctemp.as_ptr(), entry.as_raw_fd(), cname.as_ptr())
+            } == 0;
+        if !written {
+            // SAFETY: unlinkat of the temporary name we created.
+            unsafe { libc::unlinkat(entry.as_raw_fd(), ctemp.as_ptr(), 0) };
+        }
+    }
 }
 
 /// Whether the first `raw_len` bytes of `file` hash to its trailer's digest.
@@ -292,6 +409,8 @@ fn content_matches_trailer(file: &File, raw_len: u64) -> io::Result<bool> {
 /// loaded object maps only what it runs.
 fn content_digest(file: &File, raw_len: u64) -> io::Result<u64> {
     const WINDOW: u64 = 4 << 20;
+    #[cfg(test)]
+    tests::HASHED.with(|n| n.set(n.get() + 1));
     let mut hasher = xxhash_rust::xxh3::Xxh3::new();
     let mut offset = 0u64;
     while offset < raw_len {
@@ -319,9 +438,12 @@ fn remove_entry(dir: &CacheDir, key: &str, file_name: &str) {
     };
     let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
     if let Ok(entry) = open_at(dir.fd.as_raw_fd(), &ckey, flags, 0) {
-        // SAFETY: unlinkat with a directory descriptor and a NUL-terminated
-        // name; it only removes that name.
-        unsafe { libc::unlinkat(entry.as_raw_fd(), cname.as_ptr(), 0) };
+        let stamp = CString::new(STAMP).expect("no NUL");
+        for name in [&cname, &stamp] {
+            // SAFETY: unlinkat with a directory descriptor and a
+            // NUL-terminated name; it only removes that name.
+            unsafe { libc::unlinkat(entry.as_raw_fd(), name.as_ptr(), 0) };
+        }
     }
     // SAFETY: as above; fails harmlessly if the directory is not empty.
     unsafe { libc::unlinkat(dir.fd.as_raw_fd(), ckey.as_ptr(), libc::AT_REMOVEDIR) };
@@ -556,6 +678,89 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    thread_local! {
+        /// How many times this thread hashed an entry's content.
+        pub(super) static HASHED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    #[test]
+    fn a_checked_entry_is_stamped_and_hashed_again_only_once_changed() {
+        let dir = scratch("stamp");
+        let cache = open_private_dir(None, dir.to_str().unwrap().as_bytes(), uid(), false).unwrap();
+        let content: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
+        let k = key(&blob(content.len() as u32, 7)).unwrap();
+        drop(
+            populate(&cache, &k, "lib.so", 50_000, |f: &File| {
+                f.write_all_at(&content, 0)
+            })
+            .unwrap(),
+        );
+        let hashed = || HASHED.with(|n| n.get());
+        let stamp = dir.join(&k).join(STAMP);
+        // Past the coarse clock tick of the file's last change.
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        let before = hashed();
+        assert!(open_entry(&cache, &k, "lib.so", 50_000).unwrap().is_some());
+        assert_eq!(hashed(), before + 1);
+        let text = std::fs::read_to_string(&stamp).unwrap();
+        let meta = std::fs::metadata(dir.join(&k).join("lib.so")).unwrap();
+        use std::os::unix::fs::MetadataExt;
+        assert_eq!(
+            text,
+            format!(
+                "{} {} 50016 {}.{:09}\n",
+                meta.dev(),
+                meta.ino(),
+                meta.ctime(),
+                meta.ctime_nsec()
+            )
+        );
+        // Stamped: not hashed again.
+        for _ in 0..3 {
+            assert!(open_entry(&cache, &k, "lib.so", 50_000).unwrap().is_some());
+        }
+        assert_eq!(hashed(), before + 1);
+        // A garbled stamp: hashed, found whole, stamped again.
+        std::fs::remove_file(&stamp).unwrap();
+        std::fs::write(&stamp, "1 2 3\n").unwrap();
+        std::fs::set_permissions(&stamp, std::fs::Permissions::from_mode(0o400)).unwrap();
+        assert!(open_entry(&cache, &k, "lib.so", 50_000).unwrap().is_some());
+        assert_eq!(hashed(), before + 2);
+        assert_eq!(std::fs::read_to_string(&stamp).unwrap(), text);
+        // A stamp someone else may write is not believed.
+        std::fs::set_permissions(&stamp, std::fs::Permissions::from_mode(0o666)).unwrap();
+        assert!(open_entry(&cache, &k, "lib.so", 50_000).unwrap().is_some());
+        assert_eq!(hashed(), before + 3);
+        // Changed in place, same size, right after it was stamped: its
+        // change time moves, so it is hashed, and refused.
+        let path = dir.join(&k).join("lib.so");
+        let mut damaged = std::fs::read(&path).unwrap();
+        damaged[100] ^= 1;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::fs::write(&path, &damaged).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400)).unwrap();
+        assert!(open_entry(&cache, &k, "lib.so", 50_000).is_err());
+        // Removing the entry removes its stamp, and so the directory.
+        remove_entry(&cache, &k, "lib.so");
+        assert!(!dir.join(&k).exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn stamps_parse_only_whole() {
+        let stamp = Stamp {
+            dev: 1,
+            ino: 2,
+            size: 3,
+            ctime: (4, 5),
+        };
+        assert_eq!(stamp.text(), "1 2 3 4.000000005\n");
+        assert_eq!(Stamp::parse(&stamp.text()), Some(stamp));
+        for bad in ["", "1 2 3 4.5", "1 2 3 4\n", "1 2 3 4.5 6\n", "x 2 3 4.5\n"] {
+            assert_eq!(Stamp::parse(bad), None, "{bad:?}");
+        }
+    }
+
     #[test]
     fn keys_differ_by_content_and_skip_dictionary_and_empty_blobs() {
         assert_ne!(key(&blob(10, 1)), key(&blob(10, 2)));
@@ -567,5 +772,6 @@ mod tests {
         assert_eq!(sanitized("a/b/c.so"), "c.so");
         assert_eq!(sanitized(".."), "object.so");
         assert_eq!(sanitized(".tmp-1"), "_.tmp-1");
+        assert_eq!(sanitized(STAMP), "_.checked");
     }
 }
