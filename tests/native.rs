@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -246,6 +247,69 @@ fn native_code_imported_at_module_level_is_unpacked_ahead_in_import_order() {
         )),
         "{table}"
     );
+}
+
+#[test]
+fn code_run_at_start_is_stored_to_unpack_fast_and_the_rest_small() {
+    // The code of the modules the main module's eager imports reach is one
+    // LZ4 block each; modules reached only from functions or `except`
+    // fallbacks, and all source, stay zstd. The size-first build has no LZ4.
+    let codecs = |exe: &Path| -> BTreeMap<String, (String, String)> {
+        let out = freeze(&["--list-frozen", exe.to_str().unwrap(), "--json"]);
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        doc["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "module" || e["kind"] == "package")
+            .map(|e| {
+                let codec = e["codec"].as_str().unwrap_or("none").to_owned();
+                (
+                    e["name"].as_str().unwrap().to_owned(),
+                    (codec, e["kind"].to_string()),
+                )
+            })
+            .collect()
+    };
+    let fast = codecs(prefetch_exe());
+    let with = |codec: &str| -> Vec<&str> {
+        fast.iter()
+            .filter(|(_, (c, _))| c == codec)
+            .map(|(name, _)| name.as_str())
+            .collect()
+    };
+    // __main__ and the Python modules it imports at module level (os and
+    // sys are CPython's own; the rest of what hashlib and decimal import is
+    // native code, or in `except ImportError:` fallbacks).
+    assert_eq!(with("lz4"), ["__main__", "decimal", "hashlib"]);
+    // The boot modules are stored uncompressed and read in place.
+    assert_eq!(
+        with("stored"),
+        [
+            "_freeze_importer",
+            "_freeze_runmain",
+            "encodings",
+            "encodings.aliases",
+            "encodings.utf_8"
+        ]
+    );
+    // Only in a function, only in an `except ImportError:` fallback.
+    for later in ["fractions", "_pydecimal"] {
+        assert_eq!(fast[later].0, "zstd", "{later}");
+    }
+
+    let dir = TempDir::new("fast-code");
+    let small = freeze_ok(
+        &[
+            app("tests/apps/prefetch").to_str().unwrap(),
+            "--compress-runtime",
+        ],
+        dir.path(),
+        "prefetch-small",
+    );
+    let small = codecs(&small);
+    assert!(small.values().all(|(c, _)| c != "lz4"), "{small:?}");
+    assert_eq!(small["__main__"].0, "zstd-dictionary");
 }
 
 #[test]

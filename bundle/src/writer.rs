@@ -92,9 +92,9 @@ fn fit_u32(value: usize, what: impl FnOnce() -> String) -> Result<u32, BundleErr
 fn content_digest(blob: &Blob, owner: impl Fn() -> String) -> Result<u64, BundleError> {
     use xxhash_rust::xxh3::xxh3_64;
     match blob {
-        Blob::Raw(raw) => Ok(xxh3_64(raw)),
+        Blob::Raw(raw) | Blob::Fast(raw) => Ok(xxh3_64(raw)),
         Blob::Stored(stored) if stored.codec == Codec::Stored => Ok(xxh3_64(&stored.bytes)),
-        Blob::Stored(stored) => crate::reader::decompress(&stored.bytes, stored.raw_len, 0)
+        Blob::Stored(stored) => stored_content(stored)
             .map(|content| xxh3_64(&content))
             .map_err(|error| BundleError::InvalidBlob {
                 owner: owner(),
@@ -103,9 +103,21 @@ fn content_digest(blob: &Blob, owner: impl Fn() -> String) -> Result<u64, Bundle
     }
 }
 
+/// The content of a compressed stored blob that needs no dictionary.
+fn stored_content(stored: &StoredBlob) -> Result<Vec<u8>, BundleError> {
+    match stored.codec {
+        Codec::Stored => Ok(stored.bytes.clone()),
+        Codec::Zstd => crate::reader::decompress(&stored.bytes, stored.raw_len, 0),
+        Codec::Lz4 => crate::reader::decompress_lz4(&stored.bytes, stored.raw_len, 0),
+        Codec::ZstdDictionary => Err(BundleError::Corrupt(
+            "compressed with a dictionary the writer does not have".into(),
+        )),
+    }
+}
+
 fn check_blob(blob: &Blob, owner: impl Fn() -> String) -> Result<(), BundleError> {
     match blob {
-        Blob::Raw(raw) => {
+        Blob::Raw(raw) | Blob::Fast(raw) => {
             fit_u32(raw.len(), || format!("{} ({} bytes)", owner(), raw.len()))?;
         }
         Blob::Stored(stored) => {
@@ -134,13 +146,11 @@ fn check_blob(blob: &Blob, owner: impl Fn() -> String) -> Result<(), BundleError
                 // headers (blobs come from a verified bundle or the build
                 // cache, both checksummed); others are decompressed.
                 Codec::Zstd if crate::reader::frames_add_up(&stored.bytes, stored.raw_len) => {}
-                Codec::Zstd => {
-                    crate::reader::decompress(&stored.bytes, stored.raw_len, 0).map_err(
-                        |error| BundleError::InvalidBlob {
-                            owner: owner(),
-                            reason: error.to_string(),
-                        },
-                    )?;
+                Codec::Zstd | Codec::Lz4 => {
+                    stored_content(stored).map_err(|error| BundleError::InvalidBlob {
+                        owner: owner(),
+                        reason: error.to_string(),
+                    })?;
                 }
             }
         }
@@ -351,55 +361,56 @@ impl BundleWriter {
             None => None,
         };
 
-        // Each distinct raw content is compressed once, however often it
-        // occurs: jobs with the dictionary, and jobs without.
-        let mut job_of_content: HashMap<(Content<'_>, bool), usize> = HashMap::new();
-        let mut jobs: Vec<&[u8]> = Vec::new();
-        let mut dictionary_jobs: Vec<&[u8]> = Vec::new();
+        // Each distinct raw content is compressed once per queue, however
+        // often it occurs: zstd, zstd with the dictionary, and LZ4.
+        let mut job_of_content: HashMap<(Content<'_>, Queue), usize> = HashMap::new();
+        let mut queues: [Vec<&[u8]>; 3] = Default::default();
         let all_slots = dictionary_blob
             .iter()
             .map(|blob| (blob, false))
             .chain(slots);
         let (slots, slot_jobs): (Vec<&Blob>, Vec<SlotJob>) = all_slots
-            .map(|(slot, python)| match slot {
-                Blob::Raw(raw) => {
-                    let with_dictionary = python && dictionary.is_some();
-                    let queue = if with_dictionary {
-                        &mut dictionary_jobs
-                    } else {
-                        &mut jobs
-                    };
-                    let job = *job_of_content
-                        .entry((Content::new(raw), with_dictionary))
-                        .or_insert_with(|| {
-                            queue.push(raw.as_slice());
-                            queue.len() - 1
-                        });
-                    (slot, Some((job, with_dictionary)))
-                }
-                Blob::Stored(_) => (slot, None),
+            .map(|(slot, python)| {
+                let (raw, queue) = match slot {
+                    Blob::Raw(raw) if python && dictionary.is_some() => (raw, Queue::Dictionary),
+                    Blob::Raw(raw) => (raw, Queue::Plain),
+                    Blob::Fast(raw) => (raw, Queue::Fast),
+                    Blob::Stored(_) => return (slot, None),
+                };
+                let jobs = &mut queues[queue as usize];
+                let job = *job_of_content
+                    .entry((Content::new(raw), queue))
+                    .or_insert_with(|| {
+                        jobs.push(raw.as_slice());
+                        jobs.len() - 1
+                    });
+                (slot, Some((job, queue)))
             })
             .unzip();
-        let compressed = compress_jobs(&jobs, Compression::plain(self.compression_level), cache)?;
-        let dictionary_compressed = match &dictionary {
-            Some(dictionary) => {
-                let compression = Compression {
-                    level: dictionary.level,
-                    dictionary: Some(dictionary),
-                };
-                compress_jobs(&dictionary_jobs, compression, cache)?
-            }
-            None => Vec::new(),
-        };
+        let [plain_jobs, dictionary_jobs, fast_jobs] = &queues;
+        let mut compressed: [Vec<StoredBlob>; 3] = Default::default();
+        compressed[Queue::Plain as usize] = compress_jobs(
+            plain_jobs,
+            Compression::plain(self.compression_level),
+            cache,
+        )?;
+        if let Some(dictionary) = &dictionary {
+            let compression = Compression::Zstd {
+                level: dictionary.level,
+                dictionary: Some(dictionary),
+            };
+            compressed[Queue::Dictionary as usize] =
+                compress_jobs(dictionary_jobs, compression, cache)?;
+        }
+        compressed[Queue::Fast as usize] = compress_jobs(fast_jobs, Compression::Lz4, cache)?;
         let stored_slots = slots
             .iter()
             .zip(&slot_jobs)
             .map(|(slot, job)| {
                 let stored = match (slot, job) {
                     (Blob::Stored(stored), _) => Some(stored),
-                    (Blob::Raw(_), Some((job, false))) => compressed.get(*job),
-                    (Blob::Raw(_), Some((job, true))) => dictionary_compressed.get(*job),
-                    (Blob::Raw(_), None) => None,
+                    (_, Some((job, queue))) => compressed[*queue as usize].get(*job),
+                    (_, None) => None,
                 };
                 stored
                     .map(|stored| (stored.codec, stored.raw_len, stored.bytes.as_slice()))
@@ -638,21 +649,37 @@ impl<'s> StringTable<'s> {
 }
 
 /// The compression job of a slot given raw content: its index in its
-/// queue, and whether that is the queue of jobs with the dictionary.
-type SlotJob = Option<(usize, bool)>;
+/// queue, and the queue.
+type SlotJob = Option<(usize, Queue)>;
 
-/// How `Blob::Raw` content is compressed: the zstd level, and the
-/// dictionary for Python modules' code and source, if any.
+/// The queues raw content is compressed in, by how.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Queue {
+    /// `Blob::Raw`: zstd at the writer's level.
+    Plain = 0,
+    /// `Blob::Raw` Python code and source when there is a dictionary.
+    Dictionary = 1,
+    /// `Blob::Fast`: LZ4.
+    Fast = 2,
+}
+
+/// How raw content is compressed.
 #[derive(Clone, Copy)]
-struct Compression<'d> {
-    level: i32,
-    dictionary: Option<&'d TrainedDictionary>,
+enum Compression<'d> {
+    /// zstd at `level`, with the dictionary for Python modules' code and
+    /// source, if any.
+    Zstd {
+        level: i32,
+        dictionary: Option<&'d TrainedDictionary>,
+    },
+    /// One LZ4 block, at LZ4's high-compression level.
+    Lz4,
 }
 
 impl Compression<'_> {
-    /// Without a dictionary.
+    /// zstd without a dictionary.
     fn plain(level: i32) -> Self {
-        Compression {
+        Compression::Zstd {
             level,
             dictionary: None,
         }
@@ -660,19 +687,78 @@ impl Compression<'_> {
 
     /// The codec of what this compression makes smaller.
     fn codec(&self) -> Codec {
-        match self.dictionary {
-            Some(_) => Codec::ZstdDictionary,
-            None => Codec::Zstd,
+        match self {
+            Compression::Zstd {
+                dictionary: Some(_),
+                ..
+            } => Codec::ZstdDictionary,
+            Compression::Zstd {
+                dictionary: None, ..
+            } => Codec::Zstd,
+            Compression::Lz4 => Codec::Lz4,
+        }
+    }
+}
+
+/// What compresses one thread's jobs.
+enum Encoder<'d> {
+    Zstd(zstd::bulk::Compressor<'d>),
+    Lz4,
+}
+
+impl<'d> Encoder<'d> {
+    fn new(compression: Compression<'d>) -> Result<Self, BundleError> {
+        Ok(match compression {
+            Compression::Zstd { .. } => Encoder::Zstd(new_compressor(compression)?),
+            Compression::Lz4 => Encoder::Lz4,
+        })
+    }
+
+    /// `raw` compressed, or kept as it is when that is not smaller.
+    fn encode(&mut self, codec: Codec, raw: &[u8]) -> Result<StoredBlob, BundleError> {
+        match self {
+            Encoder::Zstd(compressor) => compress_with(compressor, codec, raw),
+            Encoder::Lz4 => {
+                let raw_len = fit_u32(raw.len(), || format!("a blob of {} bytes", raw.len()))?;
+                let compressed = crate::reader::compress_lz4(raw).map_err(BundleError::Compress)?;
+                Ok(smaller_of(codec, raw_len, compressed, raw))
+            }
+        }
+    }
+}
+
+/// The compressed form if it is smaller than `raw`, else `raw` stored.
+fn smaller_of(codec: Codec, raw_len: u32, mut compressed: Vec<u8>, raw: &[u8]) -> StoredBlob {
+    if compressed.len() < raw.len() {
+        compressed.shrink_to_fit();
+        StoredBlob {
+            codec,
+            raw_len,
+            bytes: compressed,
+        }
+    } else {
+        StoredBlob {
+            codec: Codec::Stored,
+            raw_len,
+            bytes: raw.to_vec(),
         }
     }
 }
 
 fn new_compressor(compression: Compression<'_>) -> Result<zstd::bulk::Compressor<'_>, BundleError> {
     use zstd::zstd_safe::CParameter;
-    let mut compressor = match compression.dictionary {
+    let (level, dictionary) = match compression {
+        Compression::Zstd { level, dictionary } => (level, dictionary),
+        Compression::Lz4 => {
+            return Err(BundleError::Compress(std::io::Error::other(
+                "LZ4 has no zstd compressor",
+            )))
+        }
+    };
+    let mut compressor = match dictionary {
         Some(dictionary) => zstd::bulk::Compressor::with_prepared_dictionary(&dictionary.prepared)
             .map_err(BundleError::Compress)?,
-        None => zstd::bulk::Compressor::new(compression.level).map_err(BundleError::Compress)?,
+        None => zstd::bulk::Compressor::new(level).map_err(BundleError::Compress)?,
     };
     // xxh3 already guards every blob; the frame's content size lets
     // decoders size their output from the frame itself.
@@ -696,21 +782,8 @@ fn compress_with(
     let raw_len = fit_u32(raw.len(), || format!("a blob of {} bytes", raw.len()))?;
     // Large contents (shared libraries) become a run of independent frames,
     // so the runtime can decompress them on several cores at once.
-    let mut compressed = compress_frames_with(compressor, raw, frame_len(raw.len()))?;
-    if compressed.len() < raw.len() {
-        compressed.shrink_to_fit();
-        Ok(StoredBlob {
-            codec,
-            raw_len,
-            bytes: compressed,
-        })
-    } else {
-        Ok(StoredBlob {
-            codec: Codec::Stored,
-            raw_len,
-            bytes: raw.to_vec(),
-        })
-    }
+    let compressed = compress_frames_with(compressor, raw, frame_len(raw.len()))?;
+    Ok(smaller_of(codec, raw_len, compressed, raw))
 }
 
 /// `raw` as independent zstd frames of `frame_len` raw bytes each (the last
@@ -901,12 +974,21 @@ pub fn compression_key(raw: &[u8], level: i32) -> u128 {
 
 fn key_of(raw: &[u8], compression: Compression<'_>) -> u128 {
     let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let (level, dictionary) = match compression {
+        Compression::Zstd { level, dictionary } => (level, dictionary),
+        Compression::Lz4 => {
+            hasher.update(b"lz4 block v1");
+            hasher.update(&crate::reader::LZ4_HC_LEVEL.to_le_bytes());
+            hasher.update(raw);
+            return hasher.digest128();
+        }
+    };
     hasher.update(b"zstd frames v1");
-    if let Some(dictionary) = compression.dictionary {
+    if let Some(dictionary) = dictionary {
         hasher.update(b"with dictionary");
         hasher.update(&dictionary.hash.to_le_bytes());
     }
-    hasher.update(&compression.level.to_le_bytes());
+    hasher.update(&level.to_le_bytes());
     hasher.update(&(FRAME_RAW_LEN as u64).to_le_bytes());
     hasher.update(&(SPLIT_RAW_LEN as u64).to_le_bytes());
     hasher.update(raw);
@@ -961,6 +1043,12 @@ fn stored_fits(stored: &StoredBlob, raw: &[u8], compressed_codec: Codec) -> bool
     stored.raw_len as usize == raw.len()
         && match stored.codec {
             Codec::Stored => stored.bytes == raw,
+            // Cheap to check whole.
+            Codec::Lz4 => {
+                compressed_codec == Codec::Lz4
+                    && crate::reader::decompress_lz4(&stored.bytes, stored.raw_len, 0)
+                        .is_ok_and(|content| content == raw)
+            }
             codec => {
                 codec == compressed_codec
                     && crate::reader::frames_add_up(&stored.bytes, stored.raw_len)
@@ -987,8 +1075,8 @@ fn compress_in_parallel(
 
     let worker = || {
         let mut done: Vec<(usize, Result<StoredBlob, BundleError>)> = Vec::new();
-        let mut compressor = match new_compressor(compression) {
-            Ok(compressor) => compressor,
+        let mut encoder = match Encoder::new(compression) {
+            Ok(encoder) => encoder,
             Err(error) => {
                 done.push((usize::MAX, Err(error)));
                 return done;
@@ -996,7 +1084,7 @@ fn compress_in_parallel(
         };
         while let Some(&(_, job)) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
             let Some(raw) = jobs.get(job) else { break };
-            let result = compress_with(&mut compressor, codec, raw);
+            let result = encoder.encode(codec, raw);
             let failed = result.is_err();
             done.push((job, result));
             if failed {

@@ -101,14 +101,13 @@ pub struct ModuleGraph {
 }
 
 impl ModuleGraph {
-    /// The extension modules that the main module's eager imports reach, in
-    /// the order running the app would first import them: a depth-first
-    /// walk of the eager imports from the main module, each module's
-    /// parent packages before the module itself (as the import system runs
-    /// them). This is the order the runtime unpacks their native code in
-    /// ahead of import; what it misses (imports inside functions) is
-    /// unpacked on import as usual.
-    pub fn prefetch_order(&self) -> Vec<String> {
+    /// The modules that the main module's eager imports reach (itself
+    /// included), in the order running the app would first import them: a
+    /// depth-first walk of the eager imports from the main module, each
+    /// module's parent packages before the module itself (as the import
+    /// system runs them). These run at every start; what the walk misses
+    /// (imports inside functions) runs later, if at all.
+    pub fn eager_order(&self) -> Vec<&str> {
         let mut order = Vec::new();
         let mut visited = BTreeSet::new();
         if let Some(main) = &self.main {
@@ -117,11 +116,22 @@ impl ModuleGraph {
         order
     }
 
+    /// The extension modules of [`Self::eager_order`]: the order the runtime
+    /// unpacks their native code in ahead of import; what it misses is
+    /// unpacked on import as usual.
+    pub fn prefetch_order(&self) -> Vec<String> {
+        self.eager_order()
+            .into_iter()
+            .filter(|name| self.nodes[*name].kind == ModuleKind::Extension)
+            .map(str::to_owned)
+            .collect()
+    }
+
     fn visit_eager<'g>(
         &'g self,
         name: &'g str,
         visited: &mut BTreeSet<&'g str>,
-        order: &mut Vec<String>,
+        order: &mut Vec<&'g str>,
     ) {
         let Some(node) = self.nodes.get(name) else {
             return; // an attribute imported with `from`, or a missing module
@@ -135,9 +145,7 @@ impl ModuleGraph {
         if !visited.insert(name) {
             return;
         }
-        if node.kind == ModuleKind::Extension {
-            order.push(name.to_owned());
-        }
+        order.push(name);
         for target in &node.eager_imports {
             self.visit_eager(target, visited, order);
         }
@@ -1236,7 +1244,46 @@ pub fn absolute_name(
 
 #[cfg(test)]
 mod tests {
-    use super::absolute_name;
+    use super::*;
+
+    fn node(kind: ModuleKind, eager_imports: &[&str]) -> Node {
+        Node {
+            kind,
+            origin: Origin::Stdlib,
+            reason: String::new(),
+            via: None,
+            edges: Vec::new(),
+            reached: true,
+            code: None,
+            source: None,
+            eager_imports: eager_imports.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn eager_order_walks_module_level_imports_parents_first_each_once() {
+        let mut graph = ModuleGraph::default();
+        let m = ModuleKind::Module;
+        for (name, kind, imports) in [
+            ("__main__", m, &["pkg.sub", "json", "pkg.sub.attr"][..]),
+            ("pkg", ModuleKind::Package, &["pkg._speedups"][..]),
+            ("pkg.sub", m, &["json"][..]),
+            ("pkg._speedups", ModuleKind::Extension, &[][..]),
+            ("json", ModuleKind::Package, &["__main__"][..]),
+            // Bundled, but imported only from a function: not eager.
+            ("later", m, &[][..]),
+        ] {
+            graph.nodes.insert(name.to_owned(), node(kind, imports));
+        }
+        graph.main = Some("__main__".to_owned());
+        assert_eq!(
+            graph.eager_order(),
+            ["__main__", "pkg", "pkg._speedups", "pkg.sub", "json"]
+        );
+        assert_eq!(graph.prefetch_order(), ["pkg._speedups"]);
+        graph.main = None;
+        assert!(graph.eager_order().is_empty());
+    }
 
     #[test]
     fn relative_imports_resolve_like_importlib() {

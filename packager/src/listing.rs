@@ -205,6 +205,7 @@ pub fn list_frozen(exe: &Path, as_json: bool, by_package: bool) -> Result<()> {
                 json!({
                     "name": r.name, "kind": r.kind, "path": r.path,
                     "size": raw(&r.code), "stored": stored(&r.code),
+                    "codec": r.code.map(|b| b.codec.as_str()),
                     "source_size": raw(&r.source), "source_stored": stored(&r.source),
                     "aux": r.aux,
                     "needed_by": needed_by.get(&r.aux).cloned().unwrap_or_default(),

@@ -72,6 +72,10 @@ pub struct BundlePlan {
     /// By bundle path.
     pub files: BTreeMap<String, PlannedFile>,
     pub prefetch: Vec<PrefetchItem>,
+    /// The Python modules that run at every start (the main module's eager
+    /// imports, `ModuleGraph::eager_order`): their code is stored to unpack
+    /// fast (LZ4) rather than small (zstd).
+    pub at_start: BTreeSet<String>,
     /// Modules the graph has that the bundle does not carry (builtin, or
     /// frozen into CPython), with their reasons, for `--why`.
     pub unbundled: BTreeMap<String, (&'static str, Reason)>,
@@ -84,6 +88,7 @@ impl BundlePlan {
             modules: BTreeMap::new(),
             files: BTreeMap::new(),
             prefetch: Vec::new(),
+            at_start: BTreeSet::new(),
             unbundled: BTreeMap::new(),
         }
     }
@@ -365,6 +370,12 @@ pub fn plan_bundle(graph: &ModuleGraph, inputs: &PlanInputs<'_>) -> Result<Bundl
     }
     crate::tcltk::add_script_libraries(&mut plan, graph, inputs.stdlib)?;
     plan.prefetch = prefetch_items(graph, &libraries_of, &libraries);
+    plan.at_start = graph
+        .eager_order()
+        .into_iter()
+        .filter(|name| plan.modules.get(*name).is_some_and(|m| m.kind.is_python()))
+        .map(str::to_owned)
+        .collect();
     Ok(plan)
 }
 

@@ -151,6 +151,7 @@ impl<'a> Bundle<'a> {
         match blob.codec {
             Codec::Stored => Ok(Cow::Borrowed(stored)),
             Codec::Zstd => decompress(stored, blob.raw_len, blob.offset).map(Cow::Owned),
+            Codec::Lz4 => super::decompress_lz4(stored, blob.raw_len, blob.offset).map(Cow::Owned),
             Codec::ZstdDictionary => {
                 let dictionary = self.dictionary().ok_or_else(no_dictionary)?;
                 decompress_with_dictionary(stored, blob.raw_len, blob.offset, &dictionary, |out| {
@@ -196,7 +197,7 @@ impl<'a> Bundle<'a> {
                     )));
                 }
             }
-            Codec::ZstdDictionary => return Err(dictionary_in_dictionary()),
+            Codec::ZstdDictionary | Codec::Lz4 => return Err(dictionary_in_dictionary()),
         }
         Ok(())
     }
@@ -232,7 +233,7 @@ impl<'a> Bundle<'a> {
         match blob.codec {
             Codec::Stored => sink.write_whole(stored).map_err(failed),
             // Modules' code and source, which are small: in one piece.
-            Codec::ZstdDictionary => sink
+            Codec::ZstdDictionary | Codec::Lz4 => sink
                 .write_whole(&self.content(blob, stored)?)
                 .map_err(failed),
             Codec::Zstd => match zstd_frames(stored, blob.raw_len as usize) {

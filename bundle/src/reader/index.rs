@@ -12,8 +12,8 @@ use crate::format::{
     check_module_name, check_relative_path, header_at, u16_at, u64_at, BlobRecord, BlobRef, Codec,
     FileKind, FileRecord, Header, HeaderProblem, MainMode, ModuleKind, ModuleRecord,
     PrefetchRecord, StrRef, BLOB_RECORD_LEN, FILE_RECORD_LEN, FORMAT_VERSION,
-    HEADER_CHECKSUMMED_LEN, HEADER_LEN, MAGIC, MAX_ZSTD_EXPANSION, MODULE_RECORD_LEN, NO_BLOB,
-    PREFETCH_FILE, PREFETCH_MODULE, PREFETCH_RECORD_LEN,
+    HEADER_CHECKSUMMED_LEN, HEADER_LEN, MAGIC, MAX_LZ4_EXPANSION, MAX_ZSTD_EXPANSION,
+    MODULE_RECORD_LEN, NO_BLOB, PREFETCH_FILE, PREFETCH_MODULE, PREFETCH_RECORD_LEN,
 };
 /// The header at the start of `data`, with the ends of the tables and data
 /// regions it gives, after the checks that need no more than the header.
@@ -215,7 +215,7 @@ impl<'a> Bundle<'a> {
             .map(|blob| (header.dictionary, blob));
         if bundle
             .dictionary
-            .is_some_and(|(_, dictionary)| dictionary.codec == Codec::ZstdDictionary)
+            .is_some_and(|(_, dictionary)| !matches!(dictionary.codec, Codec::Stored | Codec::Zstd))
         {
             return Err(dictionary_in_dictionary());
         }
@@ -422,6 +422,14 @@ impl<'a> Bundle<'a> {
             {
                 Err(corrupt(format!(
                     "raw length {} is impossible for {} bytes of zstd data",
+                    blob.raw_len, blob.stored_len
+                )))
+            }
+            Codec::Lz4
+                if u64::from(blob.raw_len) > u64::from(blob.stored_len) * MAX_LZ4_EXPANSION =>
+            {
+                Err(corrupt(format!(
+                    "raw length {} is impossible for {} bytes of LZ4 data",
                     blob.raw_len, blob.stored_len
                 )))
             }

@@ -1,5 +1,5 @@
 //! The one bundle reader: `index` parses the header and the tables,
-//! `blob` reads blobs, `frames` unpacks zstd frames.
+//! `blob` reads blobs, `frames` unpacks zstd frames, `lz4` LZ4 blocks.
 //!
 //! `Bundle::parse` checks everything that is O(1) or a single hash over the
 //! tables and allocates nothing, because it runs at every program start.
@@ -8,6 +8,7 @@
 mod blob;
 mod frames;
 mod index;
+mod lz4;
 
 use std::fmt;
 
@@ -17,6 +18,7 @@ use crate::format::{BlobRef, FileKind, MainMode, ModuleKind};
 pub use blob::{BlobSink, StoredBytes, StoredSpan};
 pub(crate) use frames::{decompress, frames_add_up};
 pub use frames::{unpack_frames_to_file, MAX_DECOMPRESS_THREADS};
+pub(crate) use lz4::{compress_lz4, decompress_lz4, LZ4_HC_LEVEL};
 
 /// One module of a bundle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,7 +127,7 @@ fn no_dictionary() -> BundleError {
 }
 
 fn dictionary_in_dictionary() -> BundleError {
-    corrupt("the dictionary is itself compressed with the dictionary")
+    corrupt("the dictionary is compressed with a codec other than zstd alone")
 }
 
 /// Says in which part of the bundle `error` was found.

@@ -154,8 +154,9 @@ fn non_bundles_are_refused_with_clear_errors() {
 #[test]
 fn other_format_versions_are_refused_by_number() {
     // Version 1 (no prefetch table), version 2 (no dictionary), version 3
-    // (no content digests), version 4 (no reasons) and a later one alike.
-    for other in [1u16, 2, 3, 4, 6] {
+    // (no content digests), version 4 (no reasons), version 5 (no LZ4) and
+    // a later one alike.
+    for other in [1u16, 2, 3, 4, 5, 7] {
         let mut bytes = small_bundle();
         bytes[8..10].copy_from_slice(&other.to_le_bytes());
         let error = Bundle::parse(&bytes).expect_err("another version");
@@ -163,12 +164,12 @@ fn other_format_versions_are_refused_by_number() {
             error,
             BundleError::UnsupportedVersion {
                 found,
-                supported: 5
+                supported: 6
             } if found == other
         ));
         assert_eq!(
             error.to_string(),
-            format!("bundle format version {other}, this build reads 5")
+            format!("bundle format version {other}, this build reads 6")
         );
     }
 
@@ -682,4 +683,78 @@ fn dictionary_inconsistencies_are_refused() {
         matches!(error.problem(), BundleError::Decompress { .. }),
         "{error:?}"
     );
+}
+
+#[test]
+fn lz4_blobs_with_a_forged_length_or_damaged_bytes_are_refused() {
+    // An LZ4 blob whose raw length is forged, or whose bytes are damaged
+    // (checksum repaired): every reader refuses it or reads other bytes of
+    // the right length; none writes past its buffer or allocates for an
+    // impossible length.
+    let content: Vec<u8> = (0..5000u32).map(|i| (i % 61) as u8).collect();
+    let mut writer = crate::BundleWriter::new(super::PYTHON_MAGIC);
+    writer
+        .add_file(
+            "f",
+            crate::FileKind::Data,
+            "",
+            crate::Blob::Fast(content.clone()),
+        )
+        .expect("add");
+    let good = writer.finish().expect("finish");
+    let layout = Layout::of(&good);
+    assert_eq!(good[layout.blob(0) + 24], Codec::Lz4.to_u8());
+    let bundle = Bundle::parse(&good).expect("parse");
+    let file = bundle.file(0).expect("file");
+    assert_eq!(
+        bundle
+            .blob(&file.data, StoredBytes::InBundle)
+            .expect("blob")
+            .as_ref(),
+        content.as_slice()
+    );
+    for raw_len in [4999u32, 5001, 10_000] {
+        let mut bytes = good.clone();
+        set_u32(&mut bytes, layout.blob(0) + 12, raw_len);
+        let bytes = repair_checksums(&bytes);
+        let bundle = Bundle::parse(&bytes).expect("parse");
+        let file = bundle.file(0).expect("file");
+        for unpacked in [
+            super::unpack_with_write_at(&bundle, &file.data),
+            super::unpack_to_file(&bundle, &file.data),
+        ] {
+            assert!(
+                matches!(
+                    unpacked,
+                    Err(BundleError::Decompress { .. } | BundleError::Frame { .. })
+                ),
+                "raw_len {raw_len}: {unpacked:?}"
+            );
+        }
+    }
+    // A raw length no LZ4 block of this size can produce: refused on access.
+    let mut bytes = good.clone();
+    set_u32(&mut bytes, layout.blob(0) + 12, u32::MAX);
+    let bytes = repair_checksums(&bytes);
+    let bundle = Bundle::parse(&bytes).expect("parse");
+    let error = bundle.file(0).expect_err("impossible length");
+    assert!(error.to_string().contains("impossible for"), "{error}");
+    // Every damaged byte of the stored block.
+    let span = Bundle::parse(&good)
+        .and_then(|bundle| {
+            let file = bundle.file(0)?;
+            let span = bundle.stored_span(&file.data)?;
+            Ok((span.offset as usize, span.bytes.len()))
+        })
+        .expect("span");
+    for i in span.0..span.0 + span.1 {
+        let mut bytes = good.clone();
+        bytes[i] ^= 0x5A;
+        let bytes = repair_checksums(&bytes);
+        let bundle = Bundle::parse(&bytes).expect("parse");
+        let file = bundle.file(0).expect("file");
+        if let Ok(read) = bundle.blob(&file.data, StoredBytes::InBundle) {
+            assert_eq!(read.len(), content.len());
+        }
+    }
 }

@@ -86,7 +86,7 @@ pub(crate) fn sample_modules() -> Vec<SampleModule> {
             "app.cli",
             ModuleKind::Module,
             "app/cli.py",
-            raw("cli code"),
+            Some(Blob::Fast(compressible("cli code, run at start"))),
             raw("cli source"),
         ),
         (

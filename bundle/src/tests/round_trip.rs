@@ -11,10 +11,12 @@ use crate::{
 
 fn content(blob: &Blob) -> Vec<u8> {
     match blob {
-        Blob::Raw(raw) => raw.clone(),
+        Blob::Raw(raw) | Blob::Fast(raw) => raw.clone(),
         Blob::Stored(stored) => match stored.codec {
             Codec::Stored => stored.bytes.clone(),
             Codec::Zstd => zstd::bulk::decompress(&stored.bytes, stored.raw_len as usize)
+                .expect("decompress fixture"),
+            Codec::Lz4 => lz4::block::decompress(&stored.bytes, Some(stored.raw_len as i32))
                 .expect("decompress fixture"),
             Codec::ZstdDictionary => unreachable!("the fixtures have no dictionary"),
         },

@@ -30,6 +30,7 @@ class Speedups:
 
 def later():
     import mmap  # runs only when called: not prefetched
+    import fractions  # nor stored to unpack fast (LZ4): it does not run at start
 
     return mmap.PAGESIZE > 0
 
