@@ -17,7 +17,10 @@
 //! digest the bundle records (xxh3-64; reading and hashing them costs about
 //! what reading them costs: see bench/RESULTS.md), so a truncated,
 //! corrupted or edited file, a symlink, a file of another user or one set
-//! to mode 000 is noticed. A damaged directory is repaired, never used:
+//! to mode 000 is noticed. Once all of them were hashed and found whole,
+//! the directory gets a stamp of their identities and change times
+//! (`crate::stamp`; `.checked-data-<hash>` beside it), and later starts hash
+//! only when a file no longer matches it. A damaged directory is repaired, never used:
 //! the data is extracted into a temporary directory of a random name,
 //! which is then swapped into place in one step (`renameat2` with
 //! `RENAME_EXCHANGE`, or `RENAME_NOREPLACE` where there was none), so any
@@ -364,9 +367,24 @@ fn check(dir: &Path, files: &[FileEntry<'_>]) -> Result<(), String> {
     private_dir(dir)?;
     // SAFETY: getuid has no preconditions and cannot fail.
     let uid = unsafe { libc::getuid() };
+    // The stamp lies beside the directory (`.checked-data-<hash>`), in the
+    // private base, so the directory holds exactly the bundle's files.
+    let (Some(base), Some(name)) = (dir.parent(), dir.file_name()) else {
+        return Err(format!("{}: not a directory of a base", dir.display()));
+    };
+    let stamp_name = format!("{}-{}", crate::stamp::NAME, name.to_string_lossy());
+    let base_handle = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_DIRECTORY)
+        .open(base)
+        .map_err(|e| format!("{}: {e}", base.display()))?;
+    if stamped(&base_handle, &stamp_name, dir, files, uid) {
+        return Ok(());
+    }
     // One buffer, reused: reading through it faults in no fresh pages, as
     // reading each file whole into memory of its own would.
     let mut buffer = vec![0u8; 64 << 10];
+    let mut identities = Vec::with_capacity(files.len());
     for f in files {
         let path = dir.join(f.path);
         let damaged = |why: &str| Err(format!("{}: {why}", path.display()));
@@ -393,8 +411,37 @@ fn check(dir: &Path, files: &[FileEntry<'_>]) -> Result<(), String> {
         if digest_of(&mut file, &mut buffer).ok() != Some(f.digest) {
             return damaged("content differs from the bundle's");
         }
+        identities.push(crate::stamp::FileIdentity::of_metadata(&meta));
     }
+    crate::stamp::write(base_handle.as_raw_fd(), &stamp_name, &identities);
     Ok(())
+}
+
+/// Whether the data directory's stamp (`stamp_name` in the base) vouches for every file as it is now
+/// (see `crate::stamp`): regular files of ours, of the recorded sizes,
+/// unchanged since their content was checked.
+fn stamped(
+    base_handle: &fs::File,
+    stamp_name: &str,
+    dir: &Path,
+    files: &[FileEntry<'_>],
+    uid: libc::uid_t,
+) -> bool {
+    let Some(stamp) = crate::stamp::read(base_handle.as_raw_fd(), stamp_name, uid) else {
+        return false;
+    };
+    if stamp.len() != files.len() {
+        return false;
+    }
+    files.iter().zip(&stamp).all(|(f, stamped)| {
+        fs::symlink_metadata(dir.join(f.path)).is_ok_and(|meta| {
+            meta.is_file()
+                && meta.uid() == uid
+                && meta.mode() & 0o400 != 0
+                && meta.len() == u64::from(f.data.raw_len)
+                && crate::stamp::FileIdentity::of_metadata(&meta) == *stamped
+        })
+    })
 }
 
 /// xxh3-64 of what `file` holds, read through `buffer`.

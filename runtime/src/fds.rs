@@ -29,6 +29,35 @@ pub(crate) fn above_stdio(fd: OwnedFd) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(moved) })
 }
 
+/// `openat(at, path, flags, mode)`: a new descriptor of ours, above the
+/// standard streams.
+pub(crate) fn open_at(
+    at: RawFd,
+    path: &std::ffi::CStr,
+    flags: libc::c_int,
+    mode: libc::mode_t,
+) -> io::Result<OwnedFd> {
+    // SAFETY: openat with a directory descriptor (or AT_FDCWD) and a
+    // NUL-terminated path; it returns a new descriptor we own, or -1.
+    let fd = unsafe { libc::openat(at, path.as_ptr(), flags, libc::c_uint::from(mode)) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fd is a fresh descriptor owned by nothing else.
+    above_stdio(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// `fstat(fd)`.
+pub(crate) fn fstat(fd: RawFd) -> io::Result<libc::stat> {
+    // SAFETY: an all-zero `struct stat` is a valid value to be overwritten.
+    let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: fstat writes into the struct we pass for a descriptor we own.
+    if unsafe { libc::fstat(fd, &mut stat) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(stat)
+}
+
 /// Seals a filled memory file against every further change (writes,
 /// shrinking, growing, and new seals), so that nothing in the process can
 /// rewrite code loaded from it. Fails with EBUSY while a writable shared

@@ -14,6 +14,7 @@ mod native;
 mod payload;
 mod prefetch;
 mod pyref;
+mod stamp;
 
 use std::sync::OnceLock;
 

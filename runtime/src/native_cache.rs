@@ -48,20 +48,18 @@
 use std::ffi::CString;
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::FileExt;
 use std::sync::OnceLock;
 
 use freeze_bundle::{BlobRef, Codec};
 
+use crate::fds::{fstat, open_at};
+use crate::stamp::{self, FileIdentity};
+
 /// The trailer's magic.
 const MAGIC: &[u8; 8] = b"FRZNATV1";
 const TRAILER: u64 = 16;
-
-/// The name of an entry's stamp (see the module's docs). Bundled file
-/// names starting with a dot are renamed (`sanitized`), so no object can
-/// take it.
-const STAMP: &str = ".checked";
 
 /// The environment variable that turns the cache off (`0`).
 pub(crate) const ENV: &str = "FREEZE_NATIVE_CACHE";
@@ -169,30 +167,6 @@ pub(crate) fn check_private(
     Ok(())
 }
 
-fn open_at(at: RawFd, path: &CString, flags: c_int, mode: libc::mode_t) -> io::Result<OwnedFd> {
-    // SAFETY: openat with a directory descriptor (or AT_FDCWD) and a
-    // NUL-terminated path; it returns a new descriptor we own, or -1.
-    let fd = unsafe { libc::openat(at, path.as_ptr(), flags, libc::c_uint::from(mode)) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: fd is a fresh descriptor owned by nothing else.
-    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
-    crate::fds::above_stdio(owned)
-}
-
-use std::ffi::c_int;
-
-fn fstat(fd: RawFd) -> io::Result<libc::stat> {
-    // SAFETY: an all-zero `struct stat` is a valid value to be overwritten.
-    let mut stat: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: fstat writes into the struct we pass for a descriptor we own.
-    if unsafe { libc::fstat(fd, &mut stat) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(stat)
-}
-
 fn on_tmpfs(fd: RawFd) -> io::Result<bool> {
     // SAFETY: an all-zero `struct statfs` is a valid value to be overwritten.
     let mut fs: libc::statfs = unsafe { std::mem::zeroed() };
@@ -286,110 +260,15 @@ pub(crate) fn open_entry(
         return Err(refused("of the wrong size"));
     }
     let file = File::from(fd);
-    let stamp = Stamp::of(&stat);
-    if Stamp::read(&entry, uid).as_ref() == Some(&stamp) {
+    let identity = [FileIdentity::of_stat(&stat)];
+    if stamp::read(entry.as_raw_fd(), stamp::NAME, uid).as_deref() == Some(&identity[..]) {
         return Ok(Some(file));
     }
     if !content_matches_trailer(&file, raw_len)? {
         return Err(refused("its content does not match its digest"));
     }
-    if stamp.settled() {
-        stamp.write(&entry);
-    }
+    stamp::write(entry.as_raw_fd(), stamp::NAME, &identity);
     Ok(Some(file))
-}
-
-/// What identifies an entry's file and its last change: the content
-/// cannot differ from when this was taken while all of it is the same.
-#[derive(Debug, PartialEq, Eq)]
-struct Stamp {
-    dev: u64,
-    ino: u64,
-    size: i64,
-    ctime: (i64, i64),
-}
-
-impl Stamp {
-    fn of(stat: &libc::stat) -> Stamp {
-        Stamp {
-            dev: stat.st_dev,
-            ino: stat.st_ino,
-            size: stat.st_size,
-            ctime: (stat.st_ctime, stat.st_ctime_nsec),
-        }
-    }
-
-    fn text(&self) -> String {
-        format!(
-            "{} {} {} {}.{:09}\n",
-            self.dev, self.ino, self.size, self.ctime.0, self.ctime.1
-        )
-    }
-
-    fn parse(text: &str) -> Option<Stamp> {
-        let mut fields = text.strip_suffix('\n')?.split(' ');
-        let dev = fields.next()?.parse().ok()?;
-        let ino = fields.next()?.parse().ok()?;
-        let size = fields.next()?.parse().ok()?;
-        let (sec, nsec) = fields.next()?.split_once('.')?;
-        let ctime = (sec.parse().ok()?, nsec.parse().ok()?);
-        fields.next().is_none().then_some(Stamp {
-            dev,
-            ino,
-            size,
-            ctime,
-        })
-    }
-
-    /// The stamp in directory `entry`, if there is one we wrote: a regular
-    /// file of ours that no one else may write.
-    fn read(entry: &OwnedFd, uid: libc::uid_t) -> Option<Stamp> {
-        let name = CString::new(STAMP).expect("no NUL");
-        let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK;
-        let fd = open_at(entry.as_raw_fd(), &name, flags, 0).ok()?;
-        check_private(&fstat(fd.as_raw_fd()).ok()?, uid, libc::S_IFREG, 0o022).ok()?;
-        let mut buf = [0u8; 128];
-        let n = File::from(fd).read_at(&mut buf, 0).ok()?;
-        Stamp::parse(std::str::from_utf8(&buf[..n]).ok()?)
-    }
-
-    /// Whether the coarse clock has moved past the change time, so that
-    /// any later change gets another one.
-    fn settled(&self) -> bool {
-        // SAFETY: an all-zero timespec is valid; clock_gettime writes it.
-        let mut now: libc::timespec = unsafe { std::mem::zeroed() };
-        // SAFETY: clock_gettime with a valid clock and a pointer to our own
-        // timespec.
-        if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut now) } < 0 {
-            return false;
-        }
-        (now.tv_sec, now.tv_nsec) > self.ctime
-    }
-
-    /// Replaces the stamp in directory `entry` (best effort: without one,
-    /// the next check hashes again). Written under a temporary name and
-    /// renamed, so a reader sees a whole stamp or none.
-    fn write(&self, entry: &OwnedFd) {
-        let temp = format!(".tmp-stamp-{}-{:016x}", std::process::id(), random());
-        let (Ok(ctemp), Ok(cname)) = (CString::new(temp), CString::new(STAMP)) else {
-            return;
-        };
-        let flags =
-            libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC;
-        let Ok(fd) = open_at(entry.as_raw_fd(), &ctemp, flags, 0o400) else {
-            return;
-        };
-        let written = File::from(fd).write_all_at(self.text().as_bytes(), 0).is_ok()
-            // SAFETY: renameat within our entry directory, of the name we
-            // just created, onto the stamp's name.
-            && unsafe {
-                libc::renameat(entry.as_raw_fd(), ctemp.as_ptr(), entry.as_raw_fd(), cname.as_ptr())
-            } == 0;
-        if !written {
-            // SAFETY: unlinkat of the temporary name we created.
-            unsafe { libc::unlinkat(entry.as_raw_fd(), ctemp.as_ptr(), 0) };
-        }
-    }
 }
 
 /// Whether the first `raw_len` bytes of `file` hash to its trailer's digest.
@@ -438,7 +317,7 @@ fn remove_entry(dir: &CacheDir, key: &str, file_name: &str) {
     };
     let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
     if let Ok(entry) = open_at(dir.fd.as_raw_fd(), &ckey, flags, 0) {
-        let stamp = CString::new(STAMP).expect("no NUL");
+        let stamp = CString::new(stamp::NAME).expect("no NUL");
         for name in [&cname, &stamp] {
             // SAFETY: unlinkat with a directory descriptor and a
             // NUL-terminated name; it only removes that name.
@@ -696,7 +575,7 @@ mod tests {
             .unwrap(),
         );
         let hashed = || HASHED.with(|n| n.get());
-        let stamp = dir.join(&k).join(STAMP);
+        let stamp = dir.join(&k).join(stamp::NAME);
         // Past the coarse clock tick of the file's last change.
         std::thread::sleep(std::time::Duration::from_millis(30));
         let before = hashed();
@@ -747,21 +626,6 @@ mod tests {
     }
 
     #[test]
-    fn stamps_parse_only_whole() {
-        let stamp = Stamp {
-            dev: 1,
-            ino: 2,
-            size: 3,
-            ctime: (4, 5),
-        };
-        assert_eq!(stamp.text(), "1 2 3 4.000000005\n");
-        assert_eq!(Stamp::parse(&stamp.text()), Some(stamp));
-        for bad in ["", "1 2 3 4.5", "1 2 3 4\n", "1 2 3 4.5 6\n", "x 2 3 4.5\n"] {
-            assert_eq!(Stamp::parse(bad), None, "{bad:?}");
-        }
-    }
-
-    #[test]
     fn keys_differ_by_content_and_skip_dictionary_and_empty_blobs() {
         assert_ne!(key(&blob(10, 1)), key(&blob(10, 2)));
         assert_eq!(key(&blob(10, 1)), key(&blob(10, 1)));
@@ -772,6 +636,6 @@ mod tests {
         assert_eq!(sanitized("a/b/c.so"), "c.so");
         assert_eq!(sanitized(".."), "object.so");
         assert_eq!(sanitized(".tmp-1"), "_.tmp-1");
-        assert_eq!(sanitized(STAMP), "_.checked");
+        assert_eq!(sanitized(stamp::NAME), "_.checked");
     }
 }
