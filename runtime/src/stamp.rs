@@ -207,7 +207,7 @@ mod tests {
         let d = File::open(&dir).unwrap();
         // SAFETY: geteuid cannot fail.
         let uid = unsafe { libc::geteuid() };
-        write(d.as_raw_fd(), NAME, &[identity.clone()]);
+        write(d.as_raw_fd(), NAME, std::slice::from_ref(&identity));
         assert_eq!(read(d.as_raw_fd(), NAME, uid), Some(vec![identity.clone()]));
         write(d.as_raw_fd(), NAME, &[identity.clone(), far]);
         assert_eq!(read(d.as_raw_fd(), NAME, uid), Some(vec![identity]));
