@@ -543,3 +543,18 @@ pub fn status_and_output(out: &std::process::Output) -> (Option<i32>, String, St
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// The line a stamp (runtime/src/stamp.rs) holds for the file at `path`
+/// as it is now: device, inode, size and change time.
+pub fn stamp_line(path: &Path) -> String {
+    use std::os::unix::fs::MetadataExt;
+    let meta = fs::metadata(path).unwrap();
+    format!(
+        "{} {} {} {}.{:09}\n",
+        meta.dev(),
+        meta.ino(),
+        meta.len(),
+        meta.ctime(),
+        meta.ctime_nsec()
+    )
+}
