@@ -709,7 +709,9 @@ enum Encoder<'d> {
 impl<'d> Encoder<'d> {
     fn new(compression: Compression<'d>) -> Result<Self, BundleError> {
         Ok(match compression {
-            Compression::Zstd { .. } => Encoder::Zstd(new_compressor(compression)?),
+            Compression::Zstd { level, dictionary } => {
+                Encoder::Zstd(new_compressor(level, dictionary)?)
+            }
             Compression::Lz4 => Encoder::Lz4,
         })
     }
@@ -745,16 +747,11 @@ fn smaller_of(codec: Codec, raw_len: u32, mut compressed: Vec<u8>, raw: &[u8]) -
     }
 }
 
-fn new_compressor(compression: Compression<'_>) -> Result<zstd::bulk::Compressor<'_>, BundleError> {
+fn new_compressor(
+    level: i32,
+    dictionary: Option<&TrainedDictionary>,
+) -> Result<zstd::bulk::Compressor<'_>, BundleError> {
     use zstd::zstd_safe::CParameter;
-    let (level, dictionary) = match compression {
-        Compression::Zstd { level, dictionary } => (level, dictionary),
-        Compression::Lz4 => {
-            return Err(BundleError::Compress(std::io::Error::other(
-                "LZ4 has no zstd compressor",
-            )))
-        }
-    };
     let mut compressor = match dictionary {
         Some(dictionary) => zstd::bulk::Compressor::with_prepared_dictionary(&dictionary.prepared)
             .map_err(BundleError::Compress)?,
@@ -812,7 +809,7 @@ pub fn compress_frames(
     level: i32,
     content_checksums: bool,
 ) -> Result<Vec<u8>, BundleError> {
-    let mut compressor = new_compressor(Compression::plain(level))?;
+    let mut compressor = new_compressor(level, None)?;
     compressor
         .set_parameter(zstd::zstd_safe::CParameter::ChecksumFlag(content_checksums))
         .map_err(BundleError::Compress)?;
@@ -824,11 +821,7 @@ pub fn compress_frames(
 /// `Blob::Raw` at the same level, so callers can cache the result and hand it
 /// back as `Blob::Stored`.
 pub fn compress(raw: &[u8], level: i32) -> Result<StoredBlob, BundleError> {
-    compress_with(
-        &mut new_compressor(Compression::plain(level))?,
-        Codec::Zstd,
-        raw,
-    )
+    compress_with(&mut new_compressor(level, None)?, Codec::Zstd, raw)
 }
 
 /// What [`BundleWriter::train_dictionary`] asked for.
@@ -1045,9 +1038,7 @@ fn stored_fits(stored: &StoredBlob, raw: &[u8], compressed_codec: Codec) -> bool
             Codec::Stored => stored.bytes == raw,
             // Cheap to check whole.
             Codec::Lz4 => {
-                compressed_codec == Codec::Lz4
-                    && crate::reader::decompress_lz4(&stored.bytes, stored.raw_len, 0)
-                        .is_ok_and(|content| content == raw)
+                compressed_codec == Codec::Lz4 && stored_content(stored).is_ok_and(|c| c == raw)
             }
             codec => {
                 codec == compressed_codec

@@ -688,8 +688,8 @@ fn write_plan(
         ModuleBlob::AsStored
     };
     let cache = cache.as_ref();
-    let blob = |content: &Content, python: Option<ModuleKind>| -> Result<Blob> {
-        Ok(match content {
+    let blob_as = |module_blob: ModuleBlob, content: &Content, python: Option<ModuleKind>| {
+        Ok::<_, anyhow::Error>(match content {
             Content::Archive(blob) => match python {
                 Some(kind) => module_blob.of(stdlib, blob, kind)?,
                 None => Blob::Stored(stdlib.stored_span(blob)?.to_stored_blob()?),
@@ -706,18 +706,17 @@ fn write_plan(
             }
         })
     };
+    let blob =
+        |content: &Content, python: Option<ModuleKind>| blob_as(module_blob, content, python);
     // The code that runs at every start unpacks ~5x faster from LZ4 than
-    // from small zstd frames, for ~25% more bytes (bench/RESULTS.md); the
+    // from small zstd frames, for ~25% more bytes (bench/RESULTS.md): the
+    // content the writer would compress (the stdlib's unpacked; the boot
+    // modules stay stored, read in place) goes to it as `Blob::Fast`. The
     // size-first build keeps everything in zstd with its dictionary.
     let fast_blob = |content: &Content, kind: ModuleKind| -> Result<Blob> {
-        Ok(match content {
-            // Stored uncompressed already (the boot modules): read in place.
-            Content::Archive(stored) if stored.codec == Codec::Stored => blob(content, Some(kind))?,
-            Content::Archive(stored) => {
-                Blob::Fast(stdlib.blob(stored, StoredBytes::InBundle)?.into_owned())
-            }
-            Content::Bytes(bytes) => Blob::Fast(bytes.clone()),
-            _ => blob(content, Some(kind))?,
+        Ok(match blob_as(ModuleBlob::Raw, content, Some(kind))? {
+            Blob::Raw(raw) => Blob::Fast(raw),
+            stored => stored,
         })
     };
     writer.set_main(plan.main.0, &plan.main.1);

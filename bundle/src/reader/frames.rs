@@ -132,10 +132,29 @@ fn decompress_checked(
     offset: u64,
     decompress_into: impl FnOnce(&mut Vec<u8>) -> io::Result<usize>,
 ) -> Result<Vec<u8>, BundleError> {
+    decompress_checked_as(
+        stored,
+        raw_len,
+        offset,
+        ("zstd", MAX_ZSTD_EXPANSION),
+        decompress_into,
+    )
+}
+
+/// `decompress_checked` for a codec (its name, for messages, and the most
+/// bytes one stored byte of it can yield): a `raw_len` the stored bytes
+/// cannot produce is refused before anything is allocated.
+pub(super) fn decompress_checked_as(
+    stored: &[u8],
+    raw_len: u32,
+    offset: u64,
+    (codec, max_expansion): (&str, u64),
+    decompress_into: impl FnOnce(&mut Vec<u8>) -> io::Result<usize>,
+) -> Result<Vec<u8>, BundleError> {
     let failure = |reason: String| BundleError::Decompress { offset, reason };
-    if u64::from(raw_len) > (stored.len() as u64).saturating_mul(MAX_ZSTD_EXPANSION) {
+    if u64::from(raw_len) > (stored.len() as u64).saturating_mul(max_expansion) {
         return Err(failure(format!(
-            "{raw_len} bytes cannot come from {} bytes of zstd data",
+            "{raw_len} bytes cannot come from {} bytes of {codec} data",
             stored.len()
         )));
     }

@@ -14,34 +14,18 @@ pub(crate) fn decompress_lz4(
     raw_len: u32,
     offset: u64,
 ) -> Result<Vec<u8>, BundleError> {
-    let failure = |reason: String| BundleError::Decompress { offset, reason };
-    if u64::from(raw_len) > (stored.len() as u64).saturating_mul(MAX_LZ4_EXPANSION) {
-        return Err(failure(format!(
-            "{raw_len} bytes cannot come from {} bytes of LZ4 data",
-            stored.len()
-        )));
-    }
-    let size = i32::try_from(raw_len)
-        .map_err(|_| failure(format!("{raw_len} bytes is too large for LZ4")))?;
-    let mut out = Vec::new();
-    // try_reserve: a forged length must produce an error, not an abort.
-    out.try_reserve_exact(raw_len as usize)
-        .map_err(|_| failure(format!("cannot allocate {raw_len} bytes")))?;
-    out.resize(raw_len as usize, 0);
-    let written =
-        lz4::block::decompress_to_buffer(stored, Some(size), &mut out).map_err(|source| {
-            BundleError::Frame {
-                offset,
-                from: 0,
-                source,
-            }
-        })?;
-    if written != raw_len as usize {
-        return Err(failure(format!(
-            "decompressed to {written} bytes, expected {raw_len}"
-        )));
-    }
-    Ok(out)
+    super::frames::decompress_checked_as(
+        stored,
+        raw_len,
+        offset,
+        ("LZ4", MAX_LZ4_EXPANSION),
+        |out| {
+            let size = i32::try_from(raw_len)
+                .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "too large for LZ4"))?;
+            out.resize(raw_len as usize, 0);
+            lz4::block::decompress_to_buffer(stored, Some(size), out)
+        },
+    )
 }
 
 /// LZ4's high-compression level: its densest (12) stores start-up code in
