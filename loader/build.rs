@@ -1,15 +1,22 @@
 //! Links the loader, which starts every `--compress-runtime` executable,
-//! against the glibc of a runtime built from CPython's source, as the stub
-//! is (stub/build.rs). The loader does not embed CPython, so it reads
-//! `FREEZE_CPYTHON` itself (runtime/build.rs checks it).
+//! against the glibc of the runtime built from CPython's source, as the stub
+//! is (stub/build.rs). The loader does not embed CPython, so it asks which
+//! runtime the build embeds itself (runtime/source_runtime.rs).
 
 #[path = "../stub/sysroot.rs"]
 mod sysroot;
 
+#[path = "../runtime/source_runtime.rs"]
+mod source_runtime;
+
 fn main() {
-    println!("cargo:rerun-if-env-changed=FREEZE_CPYTHON");
-    if let Some(prefix) = std::env::var_os("FREEZE_CPYTHON") {
-        let sysroot = std::path::Path::new(&prefix).join("sysroot");
-        sysroot::link_against(&sysroot.to_string_lossy());
+    match source_runtime::choose() {
+        Ok(Some(prefix)) => sysroot::link_against(&prefix.join("sysroot").to_string_lossy()),
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("error: freeze-loader: {e}");
+            println!("cargo:warning={e}");
+            std::process::exit(1);
+        }
     }
 }

@@ -117,6 +117,7 @@ fn build_stub(workspace: &Path, out: &Path) {
         "loader",
         "runtime/src",
         "runtime/build.rs",
+        "runtime/source_runtime.rs",
         "bundle/src",
         "Cargo.toml",
     ] {

@@ -1,7 +1,7 @@
-//! Locates Debian's static CPython (`libpython3.11-pic.a`, or
-//! `libpython3.11.a` for the non-PIE stub), or a runtime built from source
-//! (any version with a `pyo3-config-3.X.txt` here) and links it into whatever binary
-//! depends on this crate, without the modules the runtime leaves out
+//! Locates the CPython to embed, a runtime built from source (any version
+//! with a `pyo3-config-3.X.txt` here) or Debian's static CPython
+//! (`libpython3.11-pic.a`, or `libpython3.11.a` for the non-PIE stub), and
+//! links it into whatever binary depends on this crate, without the modules the runtime leaves out
 //! (`NOT_BUILT_IN`), which it builds as extension modules for the stdlib
 //! archive instead.
 //!
@@ -10,15 +10,22 @@
 //! needs. We never ask `python3` on PATH: on these machines that is a
 //! different build (pyenv) without a PIC static library.
 //!
-//! `FREEZE_CPYTHON=<prefix>` embeds a runtime built from CPython's source by
-//! `cpython/build-runtime` instead (docs/runtimes.md): its interpreter, its
+//! By default the runtime is CPython 3.11 built from its source by
+//! `cpython/build-runtime` (docs/runtimes.md): its interpreter, its
 //! LTO-linked library, and the old glibc it was built against, which the
-//! stub is then linked against too (`DEP_FREEZE_PYTHON_SYSROOT`).
+//! stub is then linked against too (`DEP_FREEZE_PYTHON_SYSROOT`), so that
+//! frozen apps run on older Linux. `FREEZE_CPYTHON=<prefix>` picks another
+//! such runtime (3.13); `FREEZE_CPYTHON=system` embeds Debian's static
+//! CPython instead.
 
 use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
+
+#[path = "source_runtime.rs"]
+mod source_runtime;
 
 const APT_HINT: &str = "install Debian's static CPython with `apt-get install python3.11-dev \
      libpython3.11-dev libexpat1-dev zlib1g-dev`, or point FREEZE_BUILD_PYTHON at a CPython \
@@ -26,7 +33,6 @@ const APT_HINT: &str = "install Debian's static CPython with `apt-get install py
 
 fn main() {
     println!("cargo:rerun-if-env-changed=FREEZE_BUILD_PYTHON");
-    println!("cargo:rerun-if-env-changed=FREEZE_CPYTHON");
     println!("cargo:rerun-if-env-changed=FREEZE_STUB_NON_PIE");
     let python = build_python();
     let info = query(&python);
@@ -210,18 +216,13 @@ fn run(command: &mut Command) {
     }
 }
 
-/// The prefix of a runtime built by `cpython/build-runtime`, if one is asked
-/// for.
+/// The prefix of the runtime built from CPython's source that this build
+/// embeds, or None for Debian's (`source_runtime.rs`).
 fn source_runtime() -> Option<PathBuf> {
-    let prefix = PathBuf::from(env::var_os("FREEZE_CPYTHON")?);
-    if !prefix.join(".freeze-stamp").is_file() {
-        fail(&format!(
-            "FREEZE_CPYTHON={} is not a runtime made by cpython/build-runtime (it has no \
-             .freeze-stamp): set it to the path `cpython/build-runtime 3.11` prints",
-            prefix.display()
-        ));
-    }
-    Some(prefix)
+    static RUNTIME: OnceLock<Option<PathBuf>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| source_runtime::choose().unwrap_or_else(|e| fail(&e)))
+        .clone()
 }
 
 fn sysroot() -> Option<PathBuf> {

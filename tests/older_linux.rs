@@ -1,11 +1,10 @@
 //! Frozen apps run on an older Linux: Debian 11 "bullseye", glibc 2.31.
 //!
-//! Only a `freeze` built with a runtime from CPython's source
-//! (`FREEZE_CPYTHON=$(cpython/build-runtime 3.11) cargo build`) can pass:
-//! Debian 12's runtime binds to glibc 2.35 and needs libraries a bare system
-//! lacks. So these tests are ignored in the default run, and `.ci/run` runs
-//! them with such a build (`--ignored`). They need root (debootstrap,
-//! `unshare -m`, `chroot`) and fail, never skip, without it.
+//! `freeze` embeds a runtime built from CPython's source in a bullseye root
+//! (docs/runtimes.md), so these pass with the default build; one built with
+//! `FREEZE_CPYTHON=system` (Debian 12's runtime, glibc 2.35, libraries a
+//! bare system lacks) fails them, as it should. They need root
+//! (debootstrap, `unshare -m`, `chroot`) and fail, never skip, without it.
 //!
 //! With `FREEZE_TEST_PYTHON` set (to a CPython 3.13, say), the apps are
 //! frozen with `--python` that interpreter, which hands them to the
@@ -49,6 +48,7 @@ const EXTENSIONS: &[&str] = &[
     "_multiprocessing",
     "_sqlite3",
     "_ssl",
+    "_tkinter",
     "_uuid",
     "readline",
     "unicodedata",
@@ -183,13 +183,11 @@ fn assert_same_in_bullseye(app: &Path, exe: &Path, args: &[&str]) {
 }
 
 #[test]
-#[ignore = "needs a freeze built with FREEZE_CPYTHON, and root: .ci/run runs it"]
 fn runs_in_bullseye_hello() {
     assert_same_in_bullseye(&app("examples/hello"), frozen_hello(), &["a", "b c", "ü"]);
 }
 
 #[test]
-#[ignore = "needs a freeze built with FREEZE_CPYTHON, and root: .ci/run runs it"]
 fn runs_in_bullseye_compressed_hello() {
     assert_same_in_bullseye(
         &app("examples/hello"),
@@ -199,7 +197,6 @@ fn runs_in_bullseye_compressed_hello() {
 }
 
 #[test]
-#[ignore = "needs a freeze built with FREEZE_CPYTHON, and root: .ci/run runs it"]
 fn runs_in_bullseye_stdlib_app() {
     assert_same_in_bullseye(&app("tests/apps/native_stdlib"), frozen_stdlib_app(), &[]);
 }
@@ -207,7 +204,6 @@ fn runs_in_bullseye_stdlib_app() {
 /// numpy's wheel carries OpenBLAS and libgfortran (manylinux: glibc 2.17):
 /// they travel in the executable too.
 #[test]
-#[ignore = "needs a freeze built with FREEZE_CPYTHON, and root: .ci/run runs it"]
 fn runs_in_bullseye_numpy_app() {
     let python = test_python();
     let venv = venv_made_by(
@@ -292,7 +288,6 @@ fn parse_glibc(name: &str) -> Option<(u32, u32)> {
 }
 
 #[test]
-#[ignore = "needs a freeze built with FREEZE_CPYTHON: .ci/run runs it"]
 fn glibc_floor() {
     let dir = TempDir::new("glibc-floor");
     let mut args: Vec<String> = vec![
@@ -366,7 +361,7 @@ fn glibc_floor() {
     assert!(
         too_new.is_empty(),
         "{} references to glibc symbol versions newer than {}.{} (bullseye), in {} objects \
-         checked; was freeze built with FREEZE_CPYTHON=$(cpython/build-runtime 3.11)?\n{}",
+         checked; was freeze built with FREEZE_CPYTHON=system (Debian's runtime)?\n{}",
         too_new.len(),
         GLIBC_FLOOR.0,
         GLIBC_FLOOR.1,

@@ -9,6 +9,12 @@
 //! tkinter hook is: when the plan has `_tkinter`, both directories come as
 //! data under `_tcl_data/`, and the importer points `TCL_LIBRARY` and
 //! `TK_LIBRARY` at their copies on disk (`_teach_tkinter`).
+//!
+//! A runtime built from source ships its own libtcl, older than the build
+//! machine's, and `init.tcl` requires its library's exact patch level: so
+//! the scripts of a libtcl taken from the runtime come from the runtime,
+//! `<prefix>/lib/tcl8.6` beside its stdlib (`cpython/build-in-root`), where
+//! python.org's builds keep them too.
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -47,7 +53,10 @@ pub fn add_script_libraries(
     };
     let tcl_bytes = content_bytes(&tcl_content, stdlib)
         .with_context(|| format!("cannot read {tcl_path} to find Tcl's script library"))?;
-    let Some(tcl_dir) = script_library(&tcl_bytes) else {
+    let runtime_lib_dir = matches!(tcl_content, Content::Archive(_))
+        .then(|| Path::new(crate::embedded::STDLIB_DIR).parent())
+        .flatten();
+    let Some(tcl_dir) = script_library(&tcl_bytes, runtime_lib_dir) else {
         return Ok(()); // none on this machine: the app fails as under python
     };
     // libtk8.6.so -> tk8.6, beside tcl8.6.
@@ -113,16 +122,23 @@ fn content_bytes<'b>(content: &Content, stdlib: &'b Bundle<'_>) -> Result<Cow<'b
     })
 }
 
-/// The directory with `init.tcl` that libtcl's strings name: the library
-/// path compiled into it.
-fn script_library(libtcl: &[u8]) -> Option<PathBuf> {
-    libtcl
+/// The directory with `init.tcl` for a libtcl: for one the runtime ships,
+/// the directory of the same name (`tcl8.6`) in the runtime's `lib`
+/// directory; else the library path compiled into it, one of its strings.
+fn script_library(libtcl: &[u8], runtime_lib_dir: Option<&Path>) -> Option<PathBuf> {
+    let mut paths = libtcl
         .split(|&b| b == 0)
         .filter(|s| s.first() == Some(&b'/') && s.len() < 4096)
         .filter_map(|s| std::str::from_utf8(s).ok())
-        .map(Path::new)
-        .find(|dir| dir.join("init.tcl").is_file())
-        .map(Path::to_path_buf)
+        .map(Path::new);
+    let has_init = |dir: &Path| dir.join("init.tcl").is_file();
+    match runtime_lib_dir {
+        Some(lib_dir) => paths
+            .filter_map(Path::file_name)
+            .map(|name| lib_dir.join(name))
+            .find(|dir| has_init(dir)),
+        None => paths.find(|dir| has_init(dir)).map(Path::to_path_buf),
+    }
 }
 
 #[cfg(test)]
@@ -138,8 +154,33 @@ mod tests {
         let mut libtcl = b"\x7fELF\0/usr/include/tcl8.6\0".to_vec();
         libtcl.extend_from_slice(tcl.to_str().unwrap().as_bytes());
         libtcl.extend_from_slice(b"\0tail");
-        assert_eq!(script_library(&libtcl), Some(tcl));
-        assert_eq!(script_library(b"/usr/include/tcl8.6\0"), None);
+        assert_eq!(script_library(&libtcl, None), Some(tcl));
+        assert_eq!(script_library(b"/usr/include/tcl8.6\0", None), None);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_runtime_libtcl_takes_the_scripts_the_runtime_ships_not_the_machines() {
+        let dir = std::env::temp_dir().join(format!("freeze-tcl-rt-{}", std::process::id()));
+        let machine = dir.join("usr/share/tcltk/tcl8.6");
+        let runtime_lib = dir.join("runtime/lib");
+        for d in [&machine, &runtime_lib.join("tcl8.6")] {
+            std::fs::create_dir_all(d).unwrap();
+            std::fs::write(d.join("init.tcl"), "").unwrap();
+        }
+        let libtcl = format!("\x7fELF\0{}\0tail", machine.display());
+        assert_eq!(
+            script_library(libtcl.as_bytes(), Some(&runtime_lib)),
+            Some(runtime_lib.join("tcl8.6"))
+        );
+        assert_eq!(script_library(libtcl.as_bytes(), None), Some(machine));
+        // A machine without Tcl installed: the compiled-in path is only a name.
+        let elsewhere = b"\x7fELF\0/nonexistent/share/tcltk/tcl8.6\0";
+        assert_eq!(
+            script_library(elsewhere, Some(&runtime_lib)),
+            Some(runtime_lib.join("tcl8.6"))
+        );
+        assert_eq!(script_library(elsewhere, Some(&dir.join("none"))), None);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -64,6 +64,24 @@ pub fn freeze(args: &[&str]) -> Output {
         .expect("run freeze")
 }
 
+/// The bundle path of the shared library `exe` carries whose file name
+/// starts with `prefix` (`libcrypto.so.`): its soname is the runtime's
+/// (Debian 12's libcrypto.so.3, or OpenSSL 1.1's of a runtime built in
+/// Debian 11).
+pub fn bundled_library(exe: &Path, prefix: &str) -> String {
+    let out = freeze(&["--list-frozen", exe.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{out:?}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    doc["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["path"].as_str())
+        .find(|p| p.starts_with(&format!("_freeze_libs/{prefix}")))
+        .unwrap_or_else(|| panic!("{} carries no {prefix}*", exe.display()))
+        .to_owned()
+}
+
 /// Runs `freeze` with `args`, checks that it succeeded, and returns what it
 /// printed on stderr (warnings, `-v` output).
 pub fn freeze_succeeds(args: &[&str]) -> String {
