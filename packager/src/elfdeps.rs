@@ -190,35 +190,111 @@ fn find_library(name: &str, origin_dir: &Path, info: &DynamicInfo) -> Option<Pat
     dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file())
 }
 
-/// The NUL-terminated strings of an object's read-only data that read as
-/// dotted module names (`sqlite3.dump`, `uuid`, `_cffi_backend`): native
-/// code imports modules by such constants (`PyImport_ImportModule`), which
-/// no bytecode scan sees. Callers keep those that name modules that exist.
+/// The strings of an object's read-only data that read as dotted module
+/// names (`sqlite3.dump`, `uuid`, `_cffi_backend`): native code imports
+/// modules by such constants (`PyImport_ImportModule`), which no bytecode
+/// scan sees. Callers keep those that name modules that exist.
+///
+/// C's literals end with a NUL. Rust's do not: rustc lays them end to end
+/// (`pathlibreipaddressIPv4Address` in pydantic-core), and passes each as a
+/// pointer and a length, which x86-64 code loads as a RIP-relative `lea` of
+/// the literal and, a few instructions on, a `mov` of its length into a
+/// 32-bit register ([`length_delimited_literals`]).
 pub fn module_name_strings(bytes: &[u8]) -> Vec<String> {
     let Ok(elf) = goblin::elf::Elf::parse(bytes) else {
         return Vec::new();
     };
-    let mut names = std::collections::BTreeSet::new();
+    let mut rodata = Vec::new();
+    let mut code = Vec::new();
     for section in &elf.section_headers {
-        let is_rodata = elf
-            .shdr_strtab
-            .get_at(section.sh_name)
-            .is_some_and(|n| n == ".rodata" || n.starts_with(".rodata."));
-        if !is_rodata || section.sh_type == goblin::elf::section_header::SHT_NOBITS {
+        if section.sh_type == goblin::elf::section_header::SHT_NOBITS {
             continue;
         }
         let Some(data) = section.file_range().and_then(|range| bytes.get(range)) else {
             continue;
         };
-        for piece in data.split(|&b| b == 0) {
-            if let Ok(text) = std::str::from_utf8(piece) {
-                if looks_like_module_name(text) {
-                    names.insert(text.to_owned());
-                }
+        let name = elf.shdr_strtab.get_at(section.sh_name).unwrap_or_default();
+        if name == ".rodata" || name.starts_with(".rodata.") {
+            rodata.push(Section {
+                addr: section.sh_addr,
+                data,
+            });
+        } else if section.is_executable() {
+            code.push(Section {
+                addr: section.sh_addr,
+                data,
+            });
+        }
+    }
+    let mut names = std::collections::BTreeSet::new();
+    let nul_terminated = rodata.iter().flat_map(|s| s.data.split(|&b| b == 0));
+    for piece in nul_terminated.chain(length_delimited_literals(&code, &rodata)) {
+        if let Ok(text) = std::str::from_utf8(piece) {
+            if looks_like_module_name(text) {
+                names.insert(text.to_owned());
             }
         }
     }
     names.into_iter().collect()
+}
+
+/// A loaded section: its address and its bytes.
+struct Section<'a> {
+    addr: u64,
+    data: &'a [u8],
+}
+
+/// The longest literal taken for a module name, and how far after the `lea`
+/// its length is looked for (a few instructions).
+const MAX_LITERAL: u32 = 200;
+const LENGTH_WINDOW: usize = 24;
+
+/// The literals of `rodata` that `code` loads as a pointer and a length:
+/// `lea r64, [rip + disp32]` (REX.W, opcode 8D, ModRM with mod 00 and
+/// r/m 101) aimed into `rodata`, then the first `mov r32, imm32` (B8+r,
+/// with an optional REX.B) within [`LENGTH_WINDOW`] bytes whose immediate
+/// is a plausible length. A misread yields some other piece of read-only
+/// data, which the callers' checks (a module name, of a module that
+/// exists) discard.
+fn length_delimited_literals<'a>(
+    code: &'a [Section<'a>],
+    rodata: &'a [Section<'a>],
+) -> impl Iterator<Item = &'a [u8]> + 'a {
+    code.iter().flat_map(move |text| {
+        let bytes = text.data;
+        (0..bytes.len().saturating_sub(7)).filter_map(move |at| {
+            let is_lea = matches!(bytes[at], 0x48 | 0x4c)
+                && bytes[at + 1] == 0x8d
+                && bytes[at + 2] & 0xc7 == 0x05;
+            if !is_lea {
+                return None;
+            }
+            let disp = i32::from_le_bytes(bytes[at + 3..at + 7].try_into().ok()?);
+            let target = text
+                .addr
+                .checked_add(at as u64 + 7)?
+                .checked_add_signed(i64::from(disp))?;
+            let len = literal_length(&bytes[at + 7..(at + 7 + LENGTH_WINDOW).min(bytes.len())])?;
+            rodata.iter().find_map(|section| {
+                let start = usize::try_from(target.checked_sub(section.addr)?).ok()?;
+                section.data.get(start..start.checked_add(len as usize)?)
+            })
+        })
+    })
+}
+
+/// The immediate of the first `mov r32, imm32` in `window` that could be a
+/// literal's length (2 to [`MAX_LITERAL`]).
+fn literal_length(window: &[u8]) -> Option<u32> {
+    (0..window.len()).find_map(|at| {
+        let imm_at = match window[at] {
+            0xb8..=0xbf => at + 1,
+            0x41 if matches!(window.get(at + 1), Some(0xb8..=0xbf)) => at + 2,
+            _ => return None,
+        };
+        let imm = u32::from_le_bytes(window.get(imm_at..imm_at + 4)?.try_into().ok()?);
+        (2..=MAX_LITERAL).contains(&imm).then_some(imm)
+    })
 }
 
 /// Dotted identifiers of ASCII letters, digits and underscores, two
@@ -246,10 +322,65 @@ mod string_tests {
         assert!(names.iter().any(|n| n == "sqlite3.dump"), "{names:?}");
         assert!(!names.iter().any(|n| n.contains(' ')));
         assert!(module_name_strings(b"not elf").is_empty());
+        // C literals only: the NUL split finds them all already.
+        assert!(names.iter().all(|n| n.is_ascii()));
         assert!(looks_like_module_name("a.b_c"));
         for bad in ["a", "a..b", "1a", "a b", ".a", "é"] {
             assert!(!looks_like_module_name(bad), "{bad}");
         }
+    }
+}
+
+#[cfg(test)]
+mod rust_literal_tests {
+    use super::*;
+
+    /// Code at 0x1000 loading two literals packed end to end at 0x5000,
+    /// as rustc lays them out: `lea rsi, [rip+d]; mov edx, len`, and
+    /// `lea rdi, [rip+d]; mov r8d, len` with an instruction between.
+    #[test]
+    fn literals_passed_as_pointer_and_length_are_split_where_the_code_splits_them() {
+        let rodata = b"pathlibreipaddressIPv4Address".to_vec();
+        let mut text = Vec::new();
+        let mut lea = |text: &mut Vec<u8>, rex: u8, modrm: u8, target: u64| {
+            let end = 0x1000 + text.len() as u64 + 7;
+            text.extend([rex, 0x8d, modrm]);
+            text.extend(((target as i64 - end as i64) as i32).to_le_bytes());
+        };
+        lea(&mut text, 0x48, 0x35, 0x5000 + 9); // "ipaddress"
+        text.push(0xba); // mov edx, 9
+        text.extend(9u32.to_le_bytes());
+        lea(&mut text, 0x48, 0x3d, 0x5000); // "pathlib"
+        text.extend([0x48, 0x89, 0xc3]); // mov rbx, rax
+        text.extend([0x41, 0xb8]); // mov r8d, 7
+        text.extend(7u32.to_le_bytes());
+        lea(&mut text, 0x4c, 0x05, 0x9000); // outside .rodata
+        text.push(0xb9);
+        text.extend(4u32.to_le_bytes());
+        lea(&mut text, 0x48, 0x15, 0x5000); // no length follows
+        text.extend([0x90; 30]);
+        let code = [Section {
+            addr: 0x1000,
+            data: &text,
+        }];
+        let rodata = [Section {
+            addr: 0x5000,
+            data: &rodata,
+        }];
+        let found: Vec<&[u8]> = length_delimited_literals(&code, &rodata).collect();
+        assert_eq!(found, [&b"ipaddress"[..], &b"pathlib"[..]]);
+    }
+
+    #[test]
+    fn a_length_is_a_plausible_immediate_of_a_32_bit_mov() {
+        assert_eq!(literal_length(&[0xba, 9, 0, 0, 0]), Some(9));
+        assert_eq!(literal_length(&[0x41, 0xb9, 3, 0, 0, 0]), Some(3));
+        assert_eq!(literal_length(&[0xba, 1, 0, 0, 0]), None);
+        assert_eq!(
+            literal_length(&[0xba, 0, 1, 0, 0, 0xbb, 5, 0, 0, 0]),
+            Some(5)
+        );
+        assert_eq!(literal_length(&[0xba, 9, 0]), None);
     }
 }
 
