@@ -128,6 +128,17 @@ print(total)
 EOF
 }
 
+# Instructions a command executes, whole process (callgrind: deterministic,
+# unlike wall time on a shared machine). Empty without valgrind.
+instructions() {
+    command -v valgrind >/dev/null || return 0
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null |
+        sed -n 's/.*Collected : *\([0-9]*\).*/\1/p'
+}
+# The apps whose instructions are counted against python's (the runtimes'
+# measure: docs/runtimes.md).
+counted_apps=" hello click_rich "
+
 for app in "${apps[@]}"; do
     echo "== $app" >&2
     src=examples/$app
@@ -189,6 +200,14 @@ for app in "${apps[@]}"; do
         # shellcheck disable=SC2086 # the python command is two words
         record "$app" "${names[$i]}" rss_kib="$(peak_rss ${cmds[$i]})" written="$(bytes_written ${cmds[$i]})"
     done
+    if [[ $counted_apps == *" $app "* ]]; then
+        for i in 0 1 3; do
+            [[ -n ${names[$i]:-} && ( $i != 3 || ${names[3]} == "python -I -S -c pass" ) ]] || continue
+            # shellcheck disable=SC2086 # the python command is two words
+            n=$(instructions ${cmds[$i]})
+            [[ -n $n ]] && record "$app" "${names[$i]}" instructions="$n"
+        done
+    fi
     $PY - "$work/hyperfine.json" "$app" >>"$results" <<'EOF'
 import json, statistics, sys
 for r in json.load(open(sys.argv[1]))["results"]:
@@ -226,8 +245,18 @@ frozen_hello = rows.get(("hello", "freeze"), {}).get("run_ms")
 if floor and frozen_hello:
     python = "python%d.%d" % sys.version_info[:2]
     print(f"\nfrozen hello vs `{python} -I -S -c pass`: {frozen_hello:.1f} / {floor:.1f} ms = {frozen_hello / floor:.2f}x")
+counted = [(k, r) for k, r in rows.items() if "instructions" in r]
+if counted:
+    print(f"\n{'app':<11} {'tool':<20} {'instructions':>14} {'vs py':>6}")
+    for (app, tool), r in counted:
+        py = rows.get((app, "python app"), {}).get("instructions")
+        vs = f"{r['instructions'] / py:5.2f}x" if py else "     -"
+        print(f"{app:<11} {tool:<20} {int(r['instructions']):>14,} {vs}")
+elif any(app in ("hello", "click_rich") for app, _ in rows):
+    print("\ninstructions: not counted (apt-get install valgrind)")
 print("\nrun: hyperfine median; vs py: ratio to `python app` (warm __pycache__); freeze s: cold build "
       "(empty caches); warm s: rebuild with nothing changed; size: executable (onedir: whole dir); "
       "RSS: median peak of 5 runs; written: bytes written to files during a first start; "
-      "freeze --compress-rt: the same bundle with the runtime stored compressed (--compress-runtime).")
+      "freeze --compress-rt: the same bundle with the runtime stored compressed (--compress-runtime); "
+      "instructions: callgrind, whole process, for hello and click_rich.")
 EOF

@@ -127,6 +127,30 @@ fn app_packages_come_whole_with_test_suites_and_odd_module_names() {
     assert_eq!(r.stdout, "(1, 2, 0)\n2 0 0\ntest data\n");
 }
 
+/// The runtime's stdlib carries the fixes from CPython that Debian applied
+/// to python3.11 after 3.11.2 (cpython/build-runtime), security fixes
+/// among them: a pristine 3.11.2 accepts all three of these inputs.
+#[test]
+fn the_runtime_has_the_security_fixes_python_has() {
+    let r = freeze_and_compare(
+        "cvefixes",
+        &system_python(),
+        &[(
+            "__main__.py",
+            "import email.utils, urllib.parse\n\
+             try:\n\
+             \x20   urllib.parse.urlsplit('http://prefix[::1]/')\n\
+             \x20   print('accepted')\n\
+             except ValueError as e:\n\
+             \x20   print('ValueError:', e)\n\
+             print(urllib.parse.urlsplit('\\x00http://example.com/').scheme)\n\
+             print(email.utils.parseaddr('alice@example.org)<bob@example.org>'))\n",
+        )],
+    );
+    // gh-103848, CVE-2023-24329, CVE-2023-27043.
+    assert_eq!(r.stdout, "ValueError: Invalid IPv6 URL\nhttp\n('', '')\n");
+}
+
 #[test]
 fn cpython_test_suite_modules_are_found_in_the_stdlib_directory() {
     // Debian's libpython3.11-testsuite (installed by .ci/run): the archive

@@ -342,7 +342,7 @@ mod rust_literal_tests {
     fn literals_passed_as_pointer_and_length_are_split_where_the_code_splits_them() {
         let rodata = b"pathlibreipaddressIPv4Address".to_vec();
         let mut text = Vec::new();
-        let mut lea = |text: &mut Vec<u8>, rex: u8, modrm: u8, target: u64| {
+        let lea = |text: &mut Vec<u8>, rex: u8, modrm: u8, target: u64| {
             let end = 0x1000 + text.len() as u64 + 7;
             text.extend([rex, 0x8d, modrm]);
             text.extend(((target as i64 - end as i64) as i32).to_le_bytes());
