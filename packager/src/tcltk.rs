@@ -124,21 +124,25 @@ fn content_bytes<'b>(content: &Content, stdlib: &'b Bundle<'_>) -> Result<Cow<'b
 
 /// The directory with `init.tcl` for a libtcl: for one the runtime ships,
 /// the directory of the same name (`tcl8.6`) in the runtime's `lib`
-/// directory; else the library path compiled into it, one of its strings.
+/// directory, if it has one; else the library path compiled into libtcl,
+/// one of its strings (Debian's own runtime takes `_tkinter` and libtcl
+/// from python3-tk, whose scripts are where libtcl says).
 fn script_library(libtcl: &[u8], runtime_lib_dir: Option<&Path>) -> Option<PathBuf> {
-    let mut paths = libtcl
-        .split(|&b| b == 0)
-        .filter(|s| s.first() == Some(&b'/') && s.len() < 4096)
-        .filter_map(|s| std::str::from_utf8(s).ok())
-        .map(Path::new);
+    let paths = || {
+        libtcl
+            .split(|&b| b == 0)
+            .filter(|s| s.first() == Some(&b'/') && s.len() < 4096)
+            .filter_map(|s| std::str::from_utf8(s).ok())
+            .map(Path::new)
+    };
     let has_init = |dir: &Path| dir.join("init.tcl").is_file();
-    match runtime_lib_dir {
-        Some(lib_dir) => paths
+    let shipped = runtime_lib_dir.and_then(|lib_dir| {
+        paths()
             .filter_map(Path::file_name)
             .map(|name| lib_dir.join(name))
-            .find(|dir| has_init(dir)),
-        None => paths.find(|dir| has_init(dir)).map(Path::to_path_buf),
-    }
+            .find(|dir| has_init(dir))
+    });
+    shipped.or_else(|| paths().find(|dir| has_init(dir)).map(Path::to_path_buf))
 }
 
 #[cfg(test)]
@@ -173,7 +177,10 @@ mod tests {
             script_library(libtcl.as_bytes(), Some(&runtime_lib)),
             Some(runtime_lib.join("tcl8.6"))
         );
-        assert_eq!(script_library(libtcl.as_bytes(), None), Some(machine));
+        assert_eq!(
+            script_library(libtcl.as_bytes(), None),
+            Some(machine.clone())
+        );
         // A machine without Tcl installed: the compiled-in path is only a name.
         let elsewhere = b"\x7fELF\0/nonexistent/share/tcltk/tcl8.6\0";
         assert_eq!(
@@ -181,6 +188,11 @@ mod tests {
             Some(runtime_lib.join("tcl8.6"))
         );
         assert_eq!(script_library(elsewhere, Some(&dir.join("none"))), None);
+        // A runtime without scripts of its own (Debian's): libtcl's path.
+        assert_eq!(
+            script_library(libtcl.as_bytes(), Some(&dir.join("none"))),
+            Some(machine)
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 }
