@@ -10,13 +10,9 @@ mod sysroot;
 mod source_runtime;
 
 fn main() {
-    match source_runtime::choose() {
-        Ok(Some(prefix)) => sysroot::link_against(&prefix.join("sysroot").to_string_lossy()),
-        Ok(None) => {}
-        Err(e) => {
-            eprintln!("error: freeze-loader: {e}");
-            println!("cargo:warning={e}");
-            std::process::exit(1);
-        }
+    let runtime =
+        source_runtime::choose().unwrap_or_else(|e| source_runtime::fail("freeze-loader", &e));
+    if let Some(prefix) = runtime {
+        sysroot::link_against(&prefix.join("sysroot").to_string_lossy());
     }
 }

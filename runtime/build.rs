@@ -22,7 +22,6 @@ use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 
 #[path = "source_runtime.rs"]
 mod source_runtime;
@@ -34,7 +33,8 @@ const APT_HINT: &str = "install Debian's static CPython with `apt-get install py
 fn main() {
     println!("cargo:rerun-if-env-changed=FREEZE_BUILD_PYTHON");
     println!("cargo:rerun-if-env-changed=FREEZE_STUB_NON_PIE");
-    let python = build_python();
+    let runtime = source_runtime::choose().unwrap_or_else(|e| fail(&e));
+    let python = build_python(runtime.as_deref());
     let info = query(&python);
     // The stub is linked as a non-PIE executable (see packager/build.rs) and
     // takes the same non-PIC, profile-optimised objects /usr/bin/python3.11
@@ -75,7 +75,7 @@ fn main() {
     // symbol versions. Empty for Debian's runtime.
     println!(
         "cargo:sysroot={}",
-        sysroot()
+        sysroot(runtime.as_deref())
             .map(|p| p.display().to_string())
             .unwrap_or_default()
     );
@@ -216,17 +216,9 @@ fn run(command: &mut Command) {
     }
 }
 
-/// The prefix of the runtime built from CPython's source that this build
-/// embeds, or None for Debian's (`source_runtime.rs`).
-fn source_runtime() -> Option<PathBuf> {
-    static RUNTIME: OnceLock<Option<PathBuf>> = OnceLock::new();
-    RUNTIME
-        .get_or_init(|| source_runtime::choose().unwrap_or_else(|e| fail(&e)))
-        .clone()
-}
-
-fn sysroot() -> Option<PathBuf> {
-    let sysroot = source_runtime()?.join("sysroot");
+/// The glibc the source runtime `runtime` was built against.
+fn sysroot(runtime: Option<&Path>) -> Option<PathBuf> {
+    let sysroot = runtime?.join("sysroot");
     if !sysroot.join("usr/lib/x86_64-linux-gnu/libc.so").is_file() {
         fail(&format!(
             "{} holds no glibc to link against (usr/lib/x86_64-linux-gnu/libc.so); \
@@ -237,8 +229,9 @@ fn sysroot() -> Option<PathBuf> {
     Some(sysroot)
 }
 
-fn build_python() -> PathBuf {
-    if let Some(prefix) = source_runtime() {
+/// The interpreter of `runtime`, or Debian's.
+fn build_python(runtime: Option<&Path>) -> PathBuf {
+    if let Some(prefix) = runtime {
         let python = fs::read_dir(prefix.join("bin"))
             .into_iter()
             .flatten()
@@ -378,7 +371,5 @@ fn check_pyo3_config(python: &Path, minor: &str) {
 }
 
 fn fail(msg: &str) -> ! {
-    eprintln!("error: freeze-runtime: {msg}");
-    println!("cargo:warning={msg}");
-    std::process::exit(1);
+    source_runtime::fail("freeze-runtime", msg)
 }

@@ -63,3 +63,10 @@ fn build_default() -> Result<PathBuf, String> {
     }
     Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
 }
+
+/// Ends a build script with `msg`, shown by cargo as the build's error.
+pub fn fail(script: &str, msg: &str) -> ! {
+    eprintln!("error: {script}: {msg}");
+    println!("cargo:warning={msg}");
+    std::process::exit(1);
+}
