@@ -8,6 +8,9 @@
 # APP is a directory under examples/ (default: all seven). Environment:
 #   FREEZE=path/to/freeze   use this binary instead of building it
 #   BENCH_VENV=dir          venv for the apps' packages (default target/bench-venv)
+#   BENCH_PEERS_VENV=dir    venv for the peers and the apps' packages (default
+#                           BENCH_VENV-peers): kept apart, so that python and
+#                           freeze see only the apps' packages
 #   BENCH_PYTHON=python     the CPython the apps run under and are frozen for
 #                           (default /usr/bin/python3.11). Another version is
 #                           frozen by the freeze-3.X beside freeze (e.g.
@@ -51,7 +54,11 @@ if [[ ! -e $stamp ]]; then
     "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"
     touch "$stamp"
 fi
-((peers)) && bench/peers.sh install "$venv" >&2
+# The peers get a venv of their own: installed beside the apps' packages,
+# their plugins (Nuitka's `distutils.commands` entry point) and their
+# dependencies would be part of the environment python and freeze see.
+peers_venv=${BENCH_PEERS_VENV:-$venv-peers}
+((peers)) && bench/peers.sh install "$peers_venv" "$requirements" >&2
 
 if [[ -z ${FREEZE:-} ]]; then
     cargo build --release -q -p freeze
@@ -176,7 +183,7 @@ for app in "${apps[@]}"; do
         # Kept across runs: peers.sh rebuilds only when the app or the pinned
         # peer versions change (Nuitka takes minutes per app).
         peer_dir=$root/target/bench-peers/$app
-        bench/peers.sh build "$venv" "$src" "$peer_dir" >&2 || true
+        bench/peers.sh build "$peers_venv" "$src" "$peer_dir" >&2 || true
         for tool in pyinstaller-onefile pyinstaller-onedir nuitka-onefile; do
             exe=$peer_dir/$tool/$app
             [[ $tool == pyinstaller-onedir ]] && exe=$peer_dir/$tool/$app/$app

@@ -2,7 +2,9 @@
 # Builds an example app with the peer packagers (PyInstaller onefile/onedir,
 # Nuitka onefile) so bench/compare.sh can set them beside freeze.
 #
-#   bench/peers.sh install VENV                  # add the peers to VENV
+#   bench/peers.sh install VENV [REQUIREMENTS]   # the peers and the apps'
+#                                                # packages (default
+#                                                # bench/requirements.txt) into VENV
 #   bench/peers.sh build VENV APP_DIR OUT_DIR    # e.g. examples/hello out/hello
 #
 # Per tool T in pyinstaller-onefile, pyinstaller-onedir, nuitka-onefile, OUT_DIR gets:
@@ -16,7 +18,7 @@
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 install VENV" >&2
+    echo "usage: $0 install VENV [REQUIREMENTS]" >&2
     echo "       $0 build VENV APP_DIR OUT_DIR" >&2
     exit 2
 }
@@ -28,7 +30,7 @@ APPS_REQ=$BENCH/requirements.txt
 TOOLS=(pyinstaller-onefile pyinstaller-onedir nuitka-onefile)
 
 install() {
-    local venv=$1
+    local venv=$1 apps_req=${2:-$APPS_REQ}
     # Nuitka's standalone mode rewrites the rpath of every bundled .so with
     # patchelf; ccache is what Nuitka's docs recommend (used when on PATH).
     local missing=()
@@ -39,15 +41,12 @@ install() {
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     fi
-    if [[ ! -x $venv/bin/python ]]; then
-        # The same interpreter freeze embeds, so all tools bundle one Python.
-        /usr/bin/python3.11 -m venv "$venv"
-        "$venv/bin/pip" install -q -r "$APPS_REQ"
-    fi
+    # The same interpreter freeze embeds, so all tools bundle one Python.
+    [[ -x $venv/bin/python ]] || /usr/bin/python3.11 -m venv "$venv"
     local want stamp=$venv/.peers-installed
-    want=$(sha256sum <"$PEERS_REQ")
+    want=$(cat "$PEERS_REQ" "$apps_req" | sha256sum)
     [[ -f $stamp && $(<"$stamp") == "$want" ]] && return 0
-    "$venv/bin/pip" install -q --disable-pip-version-check -r "$PEERS_REQ"
+    "$venv/bin/pip" install -q --disable-pip-version-check -r "$apps_req" -r "$PEERS_REQ"
     echo "$want" >"$stamp"
 }
 
@@ -180,7 +179,7 @@ build() {
 }
 
 case ${1:-} in
-install) (($# == 2)) || usage; install "$2" ;;
+install) (($# == 2 || $# == 3)) || usage; install "${@:2}" ;;
 build) (($# == 4)) || usage; build "$2" "$3" "$4" ;;
 *) usage ;;
 esac
