@@ -8,8 +8,9 @@
 //!   (`freeze-loader`) that unpacks and runs it;
 //! * the stdlib archive: every module of the stdlib that matches the embedded
 //!   CPython, compiled by that same CPython build and stored in the bundle
-//!   format (plus the runtime's `_freeze_importer` and the compiler helper
-//!   `_freeze_tools`), with each module's imports precomputed.
+//!   format (plus the runtime's `_freeze_importer` and `_freeze_files`, and
+//!   the compiler helper `_freeze_tools`), with each module's imports
+//!   precomputed.
 //!
 //! Also exports the embedded CPython's API from `freeze` itself (it boots
 //! the same interpreter to compile apps).
@@ -220,7 +221,9 @@ fn build_stdlib_archive(workspace: &Path, out: &Path) {
     let tools = workspace.join("packager/python/_freeze_tools.py");
     let importer = workspace.join("runtime/python/_freeze_importer.py");
     let runmain = workspace.join("runtime/python/_freeze_runmain.py");
+    let files = workspace.join("runtime/python/_freeze_files.py");
     println!("cargo:rerun-if-changed={}", runmain.display());
+    println!("cargo:rerun-if-changed={}", files.display());
     println!("cargo:rerun-if-changed={}", tools.display());
     println!("cargo:rerun-if-changed={}", importer.display());
     println!("cargo:rerun-if-changed={stdlib}");
@@ -235,6 +238,7 @@ fn build_stdlib_archive(workspace: &Path, out: &Path) {
         .arg(&stdlib)
         .arg(&work)
         .arg(&importer)
+        .arg(&files)
         .arg(&runmain)
         .arg(&tools)
         .status()

@@ -331,6 +331,7 @@ _DATA_PACKAGES = {"lib2to3", "venv"}
 # python app/ shows two "<frozen runpy>" frames.
 _RUNTIME_FILENAMES = {
     "_freeze_importer": "<frozen importlib._bootstrap_external>",
+    "_freeze_files": "<frozen importlib._bootstrap_external>",
     "_freeze_runmain": "<frozen runpy>",
 }
 

@@ -1118,18 +1118,14 @@ const NAMED_IN_NATIVE_CODE: &str = "named in the native code of";
 /// (`excludedimports`). A module here is still bundled when anything else
 /// imports it, or with `--hidden-import`.
 const UNFOLLOWED_STDLIB_IMPORTS: &[(&str, &[&str])] = &[
-    // Our importer's metadata and resource readers import the first three
-    // when importlib.metadata or importlib.resources call them, that is once
-    // the app has imported those; its help() imports pydoc when called, and
-    // says how to bundle it when it is missing.
+    // Our importer's help() imports pydoc when called, and says how to
+    // bundle it when it is missing; its metadata and resource readers (in
+    // _freeze_files) import the rest when importlib.metadata or
+    // importlib.resources call them, that is once the app has imported those.
+    ("_freeze_importer", &["pydoc"]),
     (
-        "_freeze_importer",
-        &[
-            "importlib.metadata",
-            "importlib.resources.abc",
-            "pathlib",
-            "pydoc",
-        ],
+        "_freeze_files",
+        &["importlib.metadata", "importlib.resources.abc", "pathlib"],
     ),
     // The same in the path-based finder and the file loader.
     (
