@@ -683,7 +683,7 @@ fn imported_modules_leave_no_executable_pages_resident() {
 }
 
 /// The runtime's rarely needed Python (virtual files, resource and metadata
-/// readers) is not unmarshalled at start (3% of a hello's instructions):
+/// readers) is not unmarshalled at every start:
 /// `_freeze_files` comes from the bundle at the first path under the
 /// virtual root, and then serves it as python's file system would.
 #[test]

@@ -5,9 +5,9 @@ This module is executed by the runtime before the import system is fully
 initialised (no ``sys.path_hooks``, no ``encodings``), so at module level it
 may only import builtin modules. Everything heavier is imported lazily,
 and so is the rest of the runtime's Python, _freeze_files (virtual files,
-importlib.resources and importlib.metadata, pkg_resources...): unmarshalled
-and executed at every start, it cost a hello app 3% of its instructions,
-and most apps never need it.
+importlib.resources and importlib.metadata, pkg_resources...), which most
+apps never need: every start unmarshals and runs this module (its cost:
+bench/RESULTS.md).
 
 Virtual paths: every bundled module and data file appears to live under a
 root, like zipimport's ``archive.zip/pkg/mod.py``: the executable's own path,
