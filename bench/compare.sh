@@ -58,7 +58,7 @@ fi
 # their plugins (Nuitka's `distutils.commands` entry point) and their
 # dependencies would be part of the environment python and freeze see.
 peers_venv=${BENCH_PEERS_VENV:-$venv-peers}
-((peers)) && bench/peers.sh install "$peers_venv" "$requirements" >&2
+((peers)) && bench/peers.sh install "$peers_venv" "$requirements" "$PY" >&2
 
 if [[ -z ${FREEZE:-} ]]; then
     cargo build --release -q -p freeze

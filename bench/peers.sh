@@ -2,9 +2,10 @@
 # Builds an example app with the peer packagers (PyInstaller onefile/onedir,
 # Nuitka onefile) so bench/compare.sh can set them beside freeze.
 #
-#   bench/peers.sh install VENV [REQUIREMENTS]   # the peers and the apps'
-#                                                # packages (default
-#                                                # bench/requirements.txt) into VENV
+#   bench/peers.sh install VENV [REQUIREMENTS [PYTHON]]
+#                                   # the peers and the apps' packages (default
+#                                   # bench/requirements.txt) into VENV, made
+#                                   # with PYTHON (default /usr/bin/python3.11)
 #   bench/peers.sh build VENV APP_DIR OUT_DIR    # e.g. examples/hello out/hello
 #
 # Per tool T in pyinstaller-onefile, pyinstaller-onedir, nuitka-onefile, OUT_DIR gets:
@@ -18,7 +19,7 @@
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 install VENV [REQUIREMENTS]" >&2
+    echo "usage: $0 install VENV [REQUIREMENTS [PYTHON]]" >&2
     echo "       $0 build VENV APP_DIR OUT_DIR" >&2
     exit 2
 }
@@ -30,7 +31,7 @@ APPS_REQ=$BENCH/requirements.txt
 TOOLS=(pyinstaller-onefile pyinstaller-onedir nuitka-onefile)
 
 install() {
-    local venv=$1 apps_req=${2:-$APPS_REQ}
+    local venv=$1 apps_req=${2:-$APPS_REQ} python=${3:-/usr/bin/python3.11}
     # Nuitka's standalone mode rewrites the rpath of every bundled .so with
     # patchelf; ccache is what Nuitka's docs recommend (used when on PATH).
     local missing=()
@@ -41,10 +42,11 @@ install() {
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     fi
-    # The same interpreter freeze embeds, so all tools bundle one Python.
-    [[ -x $venv/bin/python ]] || /usr/bin/python3.11 -m venv "$venv"
+    # The interpreter the apps run under, so all tools bundle one Python.
+    [[ -x $venv/bin/python ]] || "$python" -m venv "$venv"
+    # What the venv holds, which builds' input hashes include.
     local want stamp=$venv/.peers-installed
-    want=$(cat "$PEERS_REQ" "$apps_req" | sha256sum)
+    want=$({ cat "$PEERS_REQ" "$apps_req"; "$venv/bin/python" -VV; } | sha256sum)
     [[ -f $stamp && $(<"$stamp") == "$want" ]] && return 0
     "$venv/bin/pip" install -q --disable-pip-version-check -r "$apps_req" -r "$PEERS_REQ"
     echo "$want" >"$stamp"
@@ -57,7 +59,7 @@ input_hash() {
     local app=$1
     {
         (cd "$app" && find . -type f ! -path '*/__pycache__/*' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
-        cat "$PEERS_REQ" "$APPS_REQ" "$BENCH/peers.sh"
+        cat "$VENV/.peers-installed" "$BENCH/peers.sh"
     } | sha256sum | cut -d' ' -f1
 }
 
@@ -140,7 +142,8 @@ build() {
     VENV=$(realpath -m "$1") APP=$(realpath -m "$2") OUT=$3
     [[ -f $APP/__main__.py ]] || die "$APP has no __main__.py"
     PY=$VENV/bin/python
-    "$PY" -c 'import PyInstaller, nuitka' 2>/dev/null || die "no peers in $VENV: run $0 install $1"
+    [[ -f $VENV/.peers-installed ]] && "$PY" -c 'import PyInstaller, nuitka' 2>/dev/null ||
+        die "no peers in $VENV: run $0 install $1"
     mkdir -p "$OUT" && OUT=$(realpath "$OUT")
     # Two builds in one OUT_DIR (compare.sh and a manual run) wreck each
     # other's work dirs, and would time each other: wait for the other.
@@ -179,7 +182,7 @@ build() {
 }
 
 case ${1:-} in
-install) (($# == 2 || $# == 3)) || usage; install "${@:2}" ;;
+install) (($# >= 2 && $# <= 4)) || usage; install "${@:2}" ;;
 build) (($# == 4)) || usage; build "$2" "$3" "$4" ;;
 *) usage ;;
 esac
